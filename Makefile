@@ -1,0 +1,82 @@
+# xdpsyn build. `make` builds everything, `make test` runs every test,
+# `make demo` runs the lab demo. Quiet by default; V=1 shows the commands.
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+BUILD    := build
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Debian 12 packages the build and the tests need (make deps installs the
+# missing ones; it does nothing when all are there).
+DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
+	    iproute2 libjson-c-dev
+
+CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -I$(BUILD) -Iinclude
+LDLIBS_USER := -lbpf -lelf -lz
+BPF_CFLAGS  := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_x86 \
+	       -I$(BUILD) -Iinclude -Ibpf -I$(ARCH_INC)
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_HDRS  := $(wildcard bpf/*.h) include/xdpsyn.h
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_HDRS := $(wildcard tests/unit/*.h)
+
+.PHONY: all deps test unit e2e demo clean
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/.deps $(BPF_SKELS) $(BUILD)/test_unit
+
+deps: $(BUILD)/.deps
+
+# Installs what is missing, once per build tree (remove build/ to recheck).
+$(BUILD)/.deps: Makefile
+	$(Q)mkdir -p $(BUILD)
+	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then echo "xdpsyn: make deps: need root to install: $$missing" >&2; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq >/dev/null && \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+	$(Q)touch $@
+
+$(BUILD)/vmlinux.h: | $(BUILD)/.deps
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/test_unit: $(UNIT_SRCS) $(UNIT_HDRS) $(BPF_SKELS) include/xdpsyn.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_USER) -Itests/unit $(UNIT_SRCS) -o $@ $(LDLIBS_USER)
+
+test: all
+	$(Q)tests/run.sh
+
+unit: all
+	$(Q)$(BUILD)/test_unit
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Maps shared by the XDP and TC programs. The loader pins them under
+ * /sys/fs/bpf/xdpsyn/<ifname>/ and the CLI reads them from there. */
+#ifndef XDPSYN_BPF_MAPS_H
+#define XDPSYN_BPF_MAPS_H
+
+#include "defs.h"
+#include "cookie.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpsyn_config);
+} xdpsyn_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPSYN_KEY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xdpsyn_key);
+} xdpsyn_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPSYN_NFAMILIES);
+	__type(key, __u32);
+	__type(value, struct xdpsyn_ports);
+} xdpsyn_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpsyn_stats);
+} xdpsyn_stats SEC(".maps");
+
+static __always_inline void count(struct xdpsyn_stats *st, enum xdpsyn_counter c)
+{
+	if (st)
+		st->cnt[c]++;
+}
+
+static __always_inline struct xdpsyn_stats *stats_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xdpsyn_stats, &zero);
+}
+
+static __always_inline int port_protected(__u8 family, __be16 port)
+{
+	__u32 key = family;
+	struct xdpsyn_ports *p = bpf_map_lookup_elem(&xdpsyn_ports, &key);
+	__u16 hport = bpf_ntohs(port);
+
+	if (!p)
+		return 0;
+	return (p->bits[hport >> 6] >> (hport & 63)) & 1;
+}
+
+/* The current and previous cookie keys as the config names them. */
+static __always_inline int keys_get(const struct xdpsyn_config *cfg,
+				    struct cookie_keys *k)
+{
+	__u32 cur = cfg->key_cur & 1, prev = cur ^ 1;
+
+	k->cur = bpf_map_lookup_elem(&xdpsyn_keys, &cur);
+	k->prev = bpf_map_lookup_elem(&xdpsyn_keys, &prev);
+	k->prev_until = cfg->key_prev_until;
+	return k->cur ? 0 : -1;
+}
+
+#endif

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Packet parsing: Ethernet, up to two VLAN tags, IPv4 (with options), IPv6
+ * (with extension headers), the TCP header and its options.
+ * Every access is bounds-checked against data_end right where it happens. */
+#ifndef XDPSYN_BPF_PARSE_H
+#define XDPSYN_BPF_PARSE_H
+
+#include "defs.h"
+
+#define MAX_VLAN_TAGS 2
+#define MAX_IPV6_EXTHDRS 8
+#define MAX_L4_OFF 1024 /* TCP header offset beyond any real header chain */
+#define MAX_L3_OFF (sizeof(struct ethhdr) + MAX_VLAN_TAGS * sizeof(struct vlan_hdr))
+
+/* The including program defines XDPSYN_LOAD_BYTES as bpf_xdp_load_bytes or
+ * bpf_skb_load_bytes. */
+#ifndef XDPSYN_LOAD_BYTES
+#error "define XDPSYN_LOAD_BYTES before including parse.h"
+#endif
+
+enum parse_result {
+	PARSE_TCP = 0,    /* a TCP header is at pkt.l4_off (20 bytes checked) */
+	PARSE_NOT_IP,
+	PARSE_NOT_TCP,
+	PARSE_FRAGMENT,   /* non-first fragment */
+	PARSE_MALFORMED,
+};
+
+struct pkt {
+	__u32 l3_off;     /* IP header */
+	__u32 l4_off;     /* TCP header */
+	__u8 family;      /* enum xdpsyn_family */
+	__u8 pad[3];
+	__be32 saddr[4];  /* IPv4 uses [0] */
+	__be32 daddr[4];
+};
+
+static __always_inline int parse_l2(void *data, void *data_end, __u32 *off,
+				    __u16 *proto)
+{
+	struct ethhdr *eth = data;
+	__u16 p;
+
+	if ((void *)(eth + 1) > data_end)
+		return PARSE_MALFORMED;
+	p = bpf_ntohs(eth->h_proto);
+	*off = sizeof(*eth);
+
+#pragma unroll
+	for (int i = 0; i < MAX_VLAN_TAGS; i++) {
+		struct vlan_hdr *vh = data + *off;
+
+		if (p != ETH_P_8021Q && p != ETH_P_8021AD)
+			break;
+		if ((void *)(vh + 1) > data_end)
+			return PARSE_MALFORMED;
+		p = bpf_ntohs(vh->h_vlan_encapsulated_proto);
+		*off += sizeof(*vh);
+	}
+	*proto = p;
+	return PARSE_TCP;
+}
+
+static __always_inline int parse_ipv4(void *data, void *data_end,
+				      struct pkt *pkt)
+{
+	struct iphdr *iph = data + pkt->l3_off;
+	__u32 ihl;
+
+	if ((void *)(iph + 1) > data_end)
+		return PARSE_MALFORMED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return PARSE_MALFORMED;
+	ihl = iph->ihl * 4;
+	if (data + pkt->l3_off + ihl > data_end)
+		return PARSE_MALFORMED;
+	if (iph->protocol != IPPROTO_TCP)
+		return PARSE_NOT_TCP;
+	if (iph->frag_off & bpf_htons(IP_OFFMASK))
+		return PARSE_FRAGMENT;
+	if (bpf_ntohs(iph->tot_len) < ihl + sizeof(struct tcphdr))
+		return PARSE_MALFORMED;
+	pkt->family = XDPSYN_V4;
+	pkt->saddr[0] = iph->saddr;
+	pkt->daddr[0] = iph->daddr;
+	pkt->l4_off = pkt->l3_off + ihl;
+	return PARSE_TCP;
+}
+
+struct ext_walk {
+	void *ctx;        /* struct xdp_md or struct __sk_buff */
+	__u32 off;        /* offset of the header named by nexthdr */
+	__u8 nexthdr;
+	__u8 result;      /* enum parse_result */
+};
+
+/* One IPv6 header per call; returns 1 to stop. Reads go through the load
+ * helper, so the offset stays a plain scalar and the verifier checks this
+ * step once rather than once per possible chain. */
+static long ext_step(__u32 idx, void *arg)
+{
+	struct ext_walk *w = arg;
+	__u8 h[4];
+
+	switch (w->nexthdr) {
+	case NEXTHDR_TCP:
+		w->result = PARSE_TCP;
+		return 1;
+	case NEXTHDR_HOP:
+	case NEXTHDR_ROUTING:
+	case NEXTHDR_DEST:
+		if (XDPSYN_LOAD_BYTES(w->ctx, w->off, h, 2))
+			return 1;
+		w->nexthdr = h[0];
+		w->off += (h[1] + 1) * 8;
+		return 0;
+	case NEXTHDR_AUTH:
+		if (XDPSYN_LOAD_BYTES(w->ctx, w->off, h, 2))
+			return 1;
+		w->nexthdr = h[0];
+		w->off += (h[1] + 2) * 4;
+		return 0;
+	case NEXTHDR_FRAGMENT:
+		if (XDPSYN_LOAD_BYTES(w->ctx, w->off, h, 4))
+			return 1;
+		/* frag_off: offset (13 bits) | res (2) | M; non-first passes */
+		if ((((__u16)h[2] << 8) | h[3]) & 0xfff8) {
+			w->result = PARSE_FRAGMENT;
+			return 1;
+		}
+		w->nexthdr = h[0];
+		w->off += sizeof(struct frag_hdr);
+		return 0;
+	default:
+		w->result = PARSE_NOT_TCP;
+		return 1;
+	}
+}
+
+static __always_inline int parse_ipv6(void *ctx, void *data, void *data_end,
+				      struct pkt *pkt)
+{
+	struct ipv6hdr *ip6 = data + pkt->l3_off;
+	struct ext_walk w;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return PARSE_MALFORMED;
+	if (ip6->version != 6)
+		return PARSE_MALFORMED;
+	pkt->family = XDPSYN_V6;
+	__builtin_memcpy(pkt->saddr, &ip6->saddr, sizeof(pkt->saddr));
+	__builtin_memcpy(pkt->daddr, &ip6->daddr, sizeof(pkt->daddr));
+	if (ip6->nexthdr == NEXTHDR_TCP) { /* the common case, no walk */
+		pkt->l4_off = pkt->l3_off + sizeof(*ip6);
+		return PARSE_TCP;
+	}
+	w.ctx = ctx;
+	w.off = pkt->l3_off + sizeof(*ip6);
+	w.nexthdr = ip6->nexthdr;
+	/* A chain that does not reach TCP within MAX_IPV6_EXTHDRS headers, or
+	 * runs past the frame, stays MALFORMED: refused rather than let it
+	 * carry a SYN past the proxy. */
+	w.result = PARSE_MALFORMED;
+	bpf_loop(MAX_IPV6_EXTHDRS + 1, ext_step, &w, 0);
+	pkt->l4_off = w.off;
+	return w.result;
+}
+
+/* Parse up to the TCP header; on PARSE_TCP the fixed 20-byte TCP header at
+ * pkt->l4_off is inside the frame. */
+static __always_inline int parse_pkt(void *ctx, void *data, void *data_end,
+				     struct pkt *pkt)
+{
+	struct tcphdr *th;
+	__u16 proto;
+	int ret;
+
+	ret = parse_l2(data, data_end, &pkt->l3_off, &proto);
+	if (ret != PARSE_TCP)
+		return ret;
+	if (proto == ETH_P_IP)
+		ret = parse_ipv4(data, data_end, pkt);
+	else if (proto == ETH_P_IPV6)
+		ret = parse_ipv6(ctx, data, data_end, pkt);
+	else
+		return PARSE_NOT_IP;
+	if (ret != PARSE_TCP)
+		return ret;
+	if (pkt->l4_off > MAX_L4_OFF)
+		return PARSE_MALFORMED;
+	th = data + pkt->l4_off;
+	if ((void *)(th + 1) > data_end)
+		return PARSE_MALFORMED;
+	return PARSE_TCP;
+}
+
+/* TCP options the proxy reads. */
+struct tcp_opts {
+	__u32 tsval;
+	__u32 tsecr;
+	__u16 mss;      /* 0: none sent */
+	__u8 wscale;    /* XDPSYN_WSCALE_NONE: none sent */
+	__u8 sack_ok;
+	__u8 ts_ok;
+	__u8 pad[3];
+};
+
+#define OPT_BUF 64 /* power of two above TCP_MAX_OPTLEN: index masks */
+
+struct opt_walk {
+	__u8 buf[OPT_BUF]; /* the option bytes, copied from the frame */
+	__u32 off;
+	__u32 len;
+	struct tcp_opts *o;
+	int err;
+};
+
+static __always_inline __u32 opt_be32(const __u8 *b, __u32 at)
+{
+	return ((__u32)b[at & (OPT_BUF - 1)] << 24) |
+	       ((__u32)b[(at + 1) & (OPT_BUF - 1)] << 16) |
+	       ((__u32)b[(at + 2) & (OPT_BUF - 1)] << 8) |
+	       b[(at + 3) & (OPT_BUF - 1)];
+}
+
+/* One option per call; returns 1 to stop the walk. The offset stays a plain
+ * scalar (stack index, masked), so the verifier checks this once. */
+static long opt_step(__u32 idx, void *arg)
+{
+	struct opt_walk *w = arg;
+	struct tcp_opts *o = w->o;
+	__u32 off = w->off, optlen = w->len;
+	__u8 kind, len;
+
+	/* Explicit bounds keep the verifier's view of off small, so its
+	 * check of this step converges after a few rounds. */
+	if (off >= optlen || off >= TCP_MAX_OPTLEN || optlen > TCP_MAX_OPTLEN)
+		return 1;
+	kind = w->buf[off & (OPT_BUF - 1)];
+	if (kind == TCPOPT_EOL)
+		return 1;
+	if (kind == TCPOPT_NOP) {
+		w->off = off + 1;
+		return 0;
+	}
+	if (off + 2 > optlen)
+		goto bad;
+	len = w->buf[(off + 1) & (OPT_BUF - 1)];
+	if (len < 2 || off + len > optlen)
+		goto bad;
+
+	switch (kind) {
+	case TCPOPT_MSS:
+		if (len != TCPOLEN_MSS)
+			goto bad;
+		o->mss = opt_be32(w->buf, off) & 0xffff;
+		break;
+	case TCPOPT_WINDOW:
+		if (len != TCPOLEN_WINDOW)
+			goto bad;
+		/* RFC 7323 2.3: a shift above 14 is used as 14. */
+		o->wscale = w->buf[(off + 2) & (OPT_BUF - 1)];
+		if (o->wscale > XDPSYN_WSCALE_MAX)
+			o->wscale = XDPSYN_WSCALE_MAX;
+		break;
+	case TCPOPT_SACK_PERM:
+		if (len != TCPOLEN_SACK_PERM)
+			goto bad;
+		o->sack_ok = 1;
+		break;
+	case TCPOPT_TIMESTAMP:
+		if (len != TCPOLEN_TIMESTAMP)
+			goto bad;
+		o->ts_ok = 1;
+		o->tsval = opt_be32(w->buf, off + 2);
+		o->tsecr = opt_be32(w->buf, off + 6);
+		break;
+	default: /* unknown: skipped by its length */
+		break;
+	}
+	w->off = off + len;
+	return 0;
+bad:
+	w->err = 1;
+	return 1;
+}
+
+/* Parse the options of the TCP header at l4_off with data offset doff
+ * (checked by the caller: 20 <= doff, header inside the frame). Unknown
+ * options are skipped by their length; a length below 2, an option running
+ * past the header, or a known option with the wrong length is malformed
+ * (-1). The bytes are copied to the stack first and walked with bpf_loop
+ * (inlined by the verifier), keeping verification linear. */
+static __always_inline int parse_tcp_opts(void *ctx, __u32 l4_off,
+					  __u32 doff, struct tcp_opts *o)
+{
+	struct opt_walk w;
+	__u32 optlen = doff - sizeof(struct tcphdr);
+	o->mss = 0;
+	o->wscale = XDPSYN_WSCALE_NONE;
+	o->sack_ok = 0;
+	o->ts_ok = 0;
+	o->tsval = 0;
+	o->tsecr = 0;
+	if (!optlen)
+		return 0;
+	if (optlen > TCP_MAX_OPTLEN)
+		return -1;
+	if (XDPSYN_LOAD_BYTES(ctx, l4_off + sizeof(struct tcphdr), w.buf, optlen))
+		return -1;
+	w.off = 0;
+	w.len = optlen;
+	w.o = o;
+	w.err = 0;
+	/* Each step consumes at least one byte of at most 40. */
+	bpf_loop(TCP_MAX_OPTLEN, opt_step, &w, 0);
+	return w.err ? -1 : 0;
+}
+
+#endif

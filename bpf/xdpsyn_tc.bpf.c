@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* xdpsyn TC ingress program: hand a handshake whose final ACK carries a
+ * valid cookie to its listener as a request socket (bpf_sk_assign_tcp_reqsk,
+ * kernel >= 6.9), with the options the cookie recorded. XDP already dropped
+ * invalid ACKs; the cookie is checked again here so the handoff never rests
+ * on the XDP program alone; this program never drops (XDP decides).
+ * Any other packet passes untouched. */
+#define XDPSYN_LOAD_BYTES bpf_skb_load_bytes
+#include "defs.h"
+#include "parse.h"
+#include "cookie.h"
+#include "synack.h"
+#include "maps.h"
+
+#define TC_ACT_OK 0
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
+				   struct bpf_tcp_req_attrs *attrs,
+				   int attrs__sz) __ksym;
+
+/* Failures of bpf_sk_assign_tcp_reqsk, per errno (per-CPU, index = -err,
+ * clamped to XDPSYN_ERRNO_SLOTS - 1). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPSYN_ERRNO_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} xdpsyn_handoff_err SEC(".maps");
+
+static __always_inline void count_errno(int err)
+{
+	__u32 slot = err < 0 ? -err : err;
+	__u64 *v;
+
+	if (slot >= XDPSYN_ERRNO_SLOTS)
+		slot = XDPSYN_ERRNO_SLOTS - 1;
+	v = bpf_map_lookup_elem(&xdpsyn_handoff_err, &slot);
+	if (v)
+		(*v)++;
+}
+
+/* Global: verified once, whatever header layout the caller parsed. */
+__noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct xdpsyn_stats *st = stats_get();
+	struct bpf_tcp_req_attrs attrs = {};
+	struct bpf_sock_tuple tuple = {};
+	struct cookie_result r = {};
+	struct xdpsyn_config *cfg;
+	struct cookie_keys k;
+	struct cookie_in c;
+	struct tcp_opts o;
+	struct bpf_sock *sk;
+	struct tcphdr *th;
+	__u32 zero = 0, doff, tsize;
+	__u8 ws;
+	int err;
+
+	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
+	if (!pkt || !cfg || pkt->l4_off > MAX_L4_OFF)
+		return TC_ACT_OK;
+	th = data + pkt->l4_off;
+	if ((void *)(th + 1) > data_end)
+		return TC_ACT_OK;
+	doff = th->doff * 4;
+	if (doff < sizeof(*th) || parse_tcp_opts(skb, pkt->l4_off, doff, &o))
+		return TC_ACT_OK;
+
+	if (pkt->family == XDPSYN_V4) {
+		tuple.ipv4.saddr = pkt->saddr[0];
+		tuple.ipv4.daddr = pkt->daddr[0];
+		tuple.ipv4.sport = th->source;
+		tuple.ipv4.dport = th->dest;
+		tsize = sizeof(tuple.ipv4);
+	} else {
+		__builtin_memcpy(tuple.ipv6.saddr, pkt->saddr, sizeof(tuple.ipv6.saddr));
+		__builtin_memcpy(tuple.ipv6.daddr, pkt->daddr, sizeof(tuple.ipv6.daddr));
+		tuple.ipv6.sport = th->source;
+		tuple.ipv6.dport = th->dest;
+		tsize = sizeof(tuple.ipv6);
+	}
+
+	if (keys_get(cfg, &k))
+		return TC_ACT_OK;
+	c.family = pkt->family;
+	__builtin_memcpy(c.saddr, pkt->saddr, sizeof(c.saddr));
+	__builtin_memcpy(c.daddr, pkt->daddr, sizeof(c.daddr));
+	c.sport = th->source;
+	c.dport = th->dest;
+	c.isn = bpf_ntohl(th->seq) - 1;
+
+	/* A full-socket lookup: the kfunc needs a struct sock. A tuple with a
+	 * request socket of the kernel's own (a SYN it answered itself) also
+	 * yields the listener here; its ACK fails the cookie check and goes
+	 * on to the kernel untouched. */
+	sk = bpf_sk_lookup_tcp(skb, &tuple, tsize, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return TC_ACT_OK;
+	if (sk->state != BPF_TCP_LISTEN) {
+		bpf_sk_release(sk);
+		return TC_ACT_OK;
+	}
+	if (!cookie_check(&k, &c, bpf_ntohl(th->ack_seq) - 1, &o,
+			  bpf_ktime_get_tai_ns(), &r)) {
+		bpf_sk_release(sk);
+		count(st, XDPSYN_CNT_HANDOFF_INVALID);
+		return TC_ACT_OK;
+	}
+
+	ws = r.info & XDPSYN_INFO_WS_MASK;
+	attrs.mss = mss_value(pkt->family, r.info >> XDPSYN_INFO_MSS_SHIFT);
+	if (ws != XDPSYN_WSCALE_NONE) {
+		attrs.wscale_ok = 1;
+		attrs.snd_wscale = ws;
+		attrs.rcv_wscale = cfg->wscale > XDPSYN_WSCALE_MAX ?
+				   XDPSYN_WSCALE_MAX : cfg->wscale;
+	}
+	attrs.sack_ok = !!(r.info & XDPSYN_INFO_SACK);
+	attrs.ecn_ok = !!(r.info & XDPSYN_INFO_ECN);
+	if (o.ts_ok) {
+		attrs.tstamp_ok = 1;
+		attrs.rcv_tsval = o.tsval;
+		attrs.rcv_tsecr = o.tsecr;
+	}
+	err = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)sk, &attrs, sizeof(attrs));
+	bpf_sk_release(sk);
+	if (err) {
+		count(st, XDPSYN_CNT_HANDOFF_ERR);
+		count_errno(err);
+		return TC_ACT_OK;
+	}
+	count(st, XDPSYN_CNT_HANDOFF_OK);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int xdpsyn_tc(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct pkt pkt = {};
+	struct tcphdr *th;
+	__u8 flags;
+
+	if (parse_pkt(skb, data, data_end, &pkt) != PARSE_TCP)
+		return TC_ACT_OK;
+	th = data + pkt.l4_off;
+	if ((void *)(th + 1) > data_end)
+		return TC_ACT_OK;
+	flags = tcp_flags(th);
+	if ((flags & (TCPF_ACK | TCPF_SYN | TCPF_RST)) != TCPF_ACK)
+		return TC_ACT_OK;
+	if (!port_protected(pkt.family, th->dest))
+		return TC_ACT_OK;
+	return xdpsyn_tc_ack(skb, &pkt);
+}

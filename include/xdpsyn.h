@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xdpsyn: definitions shared by the BPF programs and userspace.
+ *
+ * Only fixed-width kernel types (__u8 ... __u64, __be16, __be32) appear here,
+ * so the layout is identical on both sides. The BPF side includes vmlinux.h
+ * before this file; userspace gets the types from <linux/types.h>.
+ */
+#ifndef XDPSYN_H
+#define XDPSYN_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Address families, used as map keys and in records. */
+enum xdpsyn_family {
+	XDPSYN_V4 = 0,
+	XDPSYN_V6 = 1,
+	XDPSYN_NFAMILIES = 2,
+};
+
+/*
+ * Counters: one per-CPU slot per verdict and reason. X(NAME, help) keeps the
+ * enum and the names userspace prints in one list. Append only: the index is
+ * the on-map layout of pinned maps.
+ */
+#define XDPSYN_COUNTERS(X)                                                     \
+	X(RX, "frames seen by the XDP program")                                \
+	X(NOT_IP, "not IPv4/IPv6 (ARP, other ethertypes, >2 VLAN tags): passed") \
+	X(NOT_TCP, "IP but not TCP (UDP, ICMP, ...): passed")                  \
+	X(FRAGMENT, "non-first IP fragment: passed")                           \
+	X(MALFORMED, "truncated or inconsistent L3/L4 header or TCP option: dropped") \
+	X(UNPROTECTED, "TCP to a port that is not protected: passed")          \
+	X(SYN, "SYN to a protected port")                                      \
+	X(SYNACK_TX, "SYN-ACK with a cookie sent back (XDP_TX)")               \
+	X(SYN_BAD_FLAGS, "SYN with FIN or RST to a protected port: dropped")   \
+	X(TX_ERROR, "SYN-ACK could not be built (frame resize failed): dropped") \
+	X(ESTABLISHED, "segment of an existing connection (non-listener socket): passed") \
+	X(NO_SOCKET, "no socket for a protected port: passed (the kernel resets)") \
+	X(LISTENER_OTHER, "non-ACK segment (RST, SYN-ACK) to a listener: passed") \
+	X(ACK_VALID, "handshake ACK with a valid cookie: passed")              \
+	X(ACK_INVALID, "handshake ACK with an invalid or expired cookie: dropped") \
+	X(ACK_PREV_KEY, "valid cookie made with the previous key (after rotation)") \
+	X(CONFIG_MISSING, "config or port map not readable: passed")           \
+	X(HANDOFF_OK, "TC: request socket handed to the listener")             \
+	X(HANDOFF_INVALID, "TC: no valid cookie (e.g. a handshake the kernel began): passed")      \
+	X(HANDOFF_ERR, "TC: bpf_sk_assign_tcp_reqsk failed: passed")
+
+#define XDPSYN_CNT_ENUM(name, help) XDPSYN_CNT_##name,
+enum xdpsyn_counter {
+	XDPSYN_COUNTERS(XDPSYN_CNT_ENUM)
+	XDPSYN_CNT_MAX
+};
+#undef XDPSYN_CNT_ENUM
+
+/* Value of the per-CPU counter map (a single slot, key 0). */
+struct xdpsyn_stats {
+	__u64 cnt[XDPSYN_CNT_MAX];
+};
+
+/* Slots of the per-CPU map of bpf_sk_assign_tcp_reqsk failures, by errno. */
+#define XDPSYN_ERRNO_SLOTS 64
+
+/* Protected ports: 65536 bits per family; key = enum xdpsyn_family. */
+#define XDPSYN_PORT_WORDS (65536 / 64)
+struct xdpsyn_ports {
+	__u64 bits[XDPSYN_PORT_WORDS];
+};
+
+/* Cookie key: SipHash-2-4 128-bit key as two little-endian 64-bit halves. */
+struct xdpsyn_key {
+	__u64 k0;
+	__u64 k1;
+};
+#define XDPSYN_KEY_SLOTS 2
+
+/*
+ * Live settings (array map, one slot). Changed by `xdpsyn set` while the
+ * program runs; each field is read once per packet.
+ */
+struct xdpsyn_config {
+	__u16 mss[XDPSYN_NFAMILIES]; /* MSS we offer, per family (cap) */
+	__u16 window;                /* SYN-ACK window, unscaled, never 0 */
+	__u8 wscale;                 /* our window scale, 0..14 */
+	__u8 ttl;                    /* IPv4 TTL and IPv6 hop limit */
+	__u8 ecn;                    /* 1: agree to ECN when the SYN asks */
+	__u8 key_cur;                /* slot of the current key (0 or 1) */
+	__u8 pad[2];
+	__u32 key_prev_until;        /* previous key accepted while the
+	                              * cookie counter is <= this value */
+	__u32 flags;                 /* reserved, 0 */
+};
+
+/*
+ * The cookie. ISN = hash24 << 8 | info, info = MSS index (2 bits) | ECN |
+ * SACK | client wscale (4 bits, 0xf = none). The hash is SipHash-2-4 under
+ * the key of the slot in use, over the message described in README.md
+ * ("Cookie format"): addresses, ports, client ISN, counter, info, family.
+ * The counter is CLOCK_TAI nanoseconds >> 36 (a period of 68.7 s); cookies
+ * of the current and the previous counter are accepted (68.7-137.4 s).
+ *
+ * When the client sends timestamps, our TSval = clock24 << 8 | hash8, where
+ * clock24 is CLOCK_TAI ns >> 14 (16.384 us ticks, wrapping every 275 s) and
+ * hash8 is 8 more bits of the same hash. The final ACK's TSecr gives the
+ * handshake RTT and the exact counter the cookie was made with.
+ */
+#define XDPSYN_COUNTER_NS_SHIFT 36
+#define XDPSYN_TSCLK_NS_SHIFT 14
+#define XDPSYN_TSCLK_BITS 24
+#define XDPSYN_TSCLK_MASK ((1u << XDPSYN_TSCLK_BITS) - 1)
+#define XDPSYN_INFO_MSS_SHIFT 6
+#define XDPSYN_INFO_ECN 0x20
+#define XDPSYN_INFO_SACK 0x10
+#define XDPSYN_INFO_WS_MASK 0x0f
+#define XDPSYN_WSCALE_NONE 0x0f
+#define XDPSYN_WSCALE_MAX 14
+
+/* MSS table per family, ascending (the entry used is the largest not above
+ * the client's MSS). Lists, for `{ XDPSYN_MSS_TABLE_V4 }` or packing. */
+#define XDPSYN_MSS_TABLE_V4 536, 1300, 1440, 1460
+#define XDPSYN_MSS_TABLE_V6 1220, 1420, 1440, 8940
+#define XDPSYN_MSS_TABLE_LEN 4
+/* MSS assumed when a SYN carries none (RFC 9293 defaults). */
+#define XDPSYN_MSS_DEFAULT_V4 536
+#define XDPSYN_MSS_DEFAULT_V6 1220
+
+/* Flow record (written when a handshake completes). */
+struct xdpsyn_flow_key {
+	__u32 ifindex;
+	__u8 family;
+	__u8 pad[3];
+	__be32 saddr[4]; /* client; IPv4 in [0] */
+	__be32 daddr[4]; /* server */
+	__be16 sport;
+	__be16 dport;
+};
+
+#define XDPSYN_FLOW_SACK 0x01
+#define XDPSYN_FLOW_TS 0x02
+#define XDPSYN_FLOW_ECN 0x04
+#define XDPSYN_FLOW_WS 0x08
+#define XDPSYN_FLOW_HANDOFF 0x10
+#define XDPSYN_FLOW_PREV_KEY 0x20
+
+struct xdpsyn_flow {
+	__u64 time_ns;  /* CLOCK_TAI when the final ACK validated */
+	__u32 rtt_us;   /* SYN-ACK to ACK from TSecr, 16 us resolution;
+			 * 0 without timestamps */
+	__u16 mss;      /* MSS decoded from the cookie */
+	__u8 snd_wscale; /* client's window scale (0xf = none) */
+	__u8 rcv_wscale; /* ours */
+	__u8 flags;     /* XDPSYN_FLOW_* */
+	__u8 pad[7];
+};
+
+#endif /* XDPSYN_H */
