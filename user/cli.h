@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* xdpsyn CLI: declarations shared by the command files. */
+#ifndef XDPSYN_CLI_H
+#define XDPSYN_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <net/if.h>
+#include <linux/types.h>
+#include "xdpsyn.h"
+
+/* Exit codes (documented in `xdpsyn --help`). */
+enum {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1,  /* kernel or BPF operation failed */
+	EXIT_USAGE = 2,    /* bad arguments, no such interface */
+	EXIT_CONFLICT = 3, /* already attached / not attached */
+	EXIT_PREREQ = 4,   /* kernel too old, sysctl, privileges */
+};
+
+extern bool verbose;
+extern bool json_out;
+
+/* "xdpsyn: OBJ: message" on stderr. */
+void errmsg(const char *obj, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "xdpsyn: warning: OBJ: message" on stderr. */
+void warnmsg(const char *obj, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Bad usage of CMD: message plus a pointer to `xdpsyn CMD --help`;
+ * returns EXIT_USAGE. */
+int usage_err(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Commands. argv[0] is the command name. */
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+/*
+ * Pins. Everything xdpsyn creates for an interface lives in
+ * /sys/fs/bpf/xdpsyn/IFACE/: the maps by name, the XDP link, the TC program
+ * and the meta map below.
+ */
+#define BPFFS_ROOT "/sys/fs/bpf"
+#define PIN_BASE BPFFS_ROOT "/xdpsyn"
+#define PIN_CONFIG "xdpsyn_config"
+#define PIN_KEYS "xdpsyn_keys"
+#define PIN_PORTS "xdpsyn_ports"
+#define PIN_STATS "xdpsyn_stats"
+#define PIN_HANDOFF_ERR "xdpsyn_handoff_err"
+#define PIN_META "xdpsyn_meta"
+#define PIN_LINK_XDP "link_xdp"
+#define PIN_PROG_TC "prog_tc"
+
+/* Every name xdpsyn may pin in an interface directory (detach removes
+ * these and nothing else). */
+extern const char *const pin_names[];
+
+/* Value of the 1-entry array map xdpsyn_meta: how the attachment was made,
+ * so detach and status need nothing else. Times are CLOCK_REALTIME s. */
+#define XDPSYN_META_VERSION 1
+#define XDPSYN_META_CLSACT_CREATED 0x1 /* attach created the clsact qdisc */
+struct xdpsyn_meta {
+	__u32 version;
+	__u32 ifindex;
+	__u32 xdp_flags;      /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
+	__u32 tc_handle;
+	__u32 tc_priority;
+	__u32 flags;          /* XDPSYN_META_* */
+	__u64 netns_dev;      /* network namespace of the interface */
+	__u64 netns_ino;
+	__u64 attached_at;
+	__u64 key_rotated_at;
+};
+
+/* An attachment opened from its pins; fds are -1 when the pin is absent. */
+struct pins {
+	char ifname[IF_NAMESIZE];
+	int config_fd, keys_fd, ports_fd, stats_fd, herr_fd, meta_fd;
+	int link_fd, tc_fd;
+	bool have_meta;
+	struct xdpsyn_meta meta;
+};
+
+int pin_path(char *buf, size_t len, const char *ifname, const char *name);
+/* 0 if /sys/fs/bpf/xdpsyn/IFACE exists, else an exit code after a message
+ * (EXIT_CONFLICT "not attached", EXIT_PREREQ on EACCES). */
+int pin_dir_check(const char *ifname);
+/* Open every pin of IFACE (after pin_dir_check). Returns 0 or an exit
+ * code after a message when a pin in need (mask of PINS_*) is missing. */
+#define PINS_CONFIG 0x01
+#define PINS_KEYS 0x02
+#define PINS_PORTS 0x04
+#define PINS_STATS 0x08
+#define PINS_META 0x10
+int pins_open(struct pins *p, const char *ifname, unsigned need);
+void pins_close(struct pins *p);
+int meta_write(int fd, const struct xdpsyn_meta *m);
+/* Names of attached interfaces (directories under PIN_BASE), sorted; a
+ * NULL-terminated array to free with names_free. *err gets an exit code
+ * when it cannot be read (0 and an empty list when PIN_BASE is absent). */
+char **attached_list(int *err);
+void names_free(char **names);
+/* Mount bpffs on /sys/fs/bpf unless it is there. 0 or an exit code. */
+int bpffs_ensure(void);
+
+/* Interfaces and system, in the caller's network namespace. */
+bool ifname_valid(const char *name);
+int iface_mtu(const char *ifname);                    /* -errno on error */
+int iface_driver(const char *ifname, char *buf, size_t len);
+int netns_id(__u64 *dev, __u64 *ino);
+bool netns_is_current(const struct xdpsyn_meta *m);
+int sysctl_read(const char *name, char *buf, size_t len); /* "net.ipv4.x" */
+int sysctl_read_long(const char *name, long *val);
+int sysctl_write(const char *name, const char *val);
+int kernel_version(int *major, int *minor, char *buf, size_t len);
+/* 0 if the caller may load BPF and change network config, else a message
+ * and EXIT_PREREQ. */
+int need_privileges(void);
+
+/* Values. */
+int parse_ulong(const char *s, unsigned long min, unsigned long max,
+		unsigned long *out);
+/* Port list "80,443,8000-8100" or "none" into a bitmap. On error returns
+ * -1 with a reason in err. */
+int ports_parse(const char *s, struct xdpsyn_ports *out, char *err,
+		size_t errlen);
+/* The bitmap as a port list (malloc'd): "80,443,8000-8100" or "none". */
+char *ports_format(const struct xdpsyn_ports *p);
+/* 16 random bytes, or a key file: exactly 16 bytes, or 32 hex characters
+ * (whitespace around them allowed); refuses group/world-readable files.
+ * 0 or an exit code after a message. */
+int key_random(struct xdpsyn_key *k);
+int key_from_file(const char *path, struct xdpsyn_key *k);
+__u32 cookie_counter_now(void);
+__u64 realtime_now(void);
+/* "3d4h", "5m12s", "12s". */
+void fmt_duration(char *buf, size_t len, __u64 secs);
+/* "2025-06-01 12:00:00" (local time). */
+void fmt_time(char *buf, size_t len, __u64 secs);
+const char *xdp_mode_name(__u32 xdp_flags);
+
+/* Counters (counters.c). */
+const char *counter_name(int idx); /* lowercased X-macro name */
+const char *counter_help(int idx);
+int counter_index(const char *name);
+int counters_read(int stats_fd, __u64 out[XDPSYN_CNT_MAX]);
+int handoff_errs_read(int fd, __u64 out[XDPSYN_ERRNO_SLOTS]);
+
+#endif
