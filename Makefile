@@ -18,7 +18,7 @@ endif
 # Debian 12 packages the build and the tests need (make deps installs the
 # missing ones; it does nothing when all are there).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	    iproute2 libjson-c-dev
+	    iproute2 libjson-c-dev jq nftables tcpdump
 
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -I$(BUILD) -Iinclude
 LDLIBS_USER := -lbpf -lelf -lz
@@ -34,9 +34,15 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_HDRS := $(wildcard tests/unit/*.h)
 
 .PHONY: all deps test unit e2e demo clean
+.SECONDARY:
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/.deps $(BPF_SKELS) $(BUILD)/test_unit
+TOOLS := $(BUILD)/tcpecho $(BUILD)/xdp_pass.bpf.o
+ifneq ($(wildcard tests/tools/synflood.c),)
+TOOLS += $(BUILD)/synflood
+endif
+
+all: $(BUILD)/.deps $(BPF_SKELS) $(BUILD)/test_unit $(TOOLS)
 
 deps: $(BUILD)/.deps
 
@@ -63,6 +69,10 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(BUILD)/xdp_pass.bpf.o: tests/e2e/xdp_pass.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
@@ -70,6 +80,10 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/test_unit: $(UNIT_SRCS) $(UNIT_HDRS) $(BPF_SKELS) include/xdpsyn.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_USER) -Itests/unit $(UNIT_SRCS) -o $@ $(LDLIBS_USER)
+
+$(BUILD)/tcpecho $(BUILD)/synflood: $(BUILD)/%: tests/tools/%.c | $(BUILD)/.deps
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
 
 test: all
 	$(Q)tests/run.sh

@@ -1,0 +1,75 @@
+# Shared by the end-to-end tests and the demo: a lab of network namespaces.
+#
+#   client  10.201.0.2  fd00:201::2 --.
+#   attacker 10.201.0.3 fd00:201::3 --+-- bridge (switch ns) -- server 10.201.0.1 fd00:201::1
+#                                                                  eth0: xdpsyn here
+# Spoofed flood sources come from 10.201.128.0/17. No default routes.
+# Everything created is named with a per-run suffix and removed on exit.
+
+LAB_ID=${LAB_ID:-$$}
+NS_SRV=xs-srv-$LAB_ID
+NS_CLI=xs-cli-$LAB_ID
+NS_ATK=xs-atk-$LAB_ID
+NS_SW=xs-sw-$LAB_ID
+SRV4=10.201.0.1 CLI4=10.201.0.2 ATK4=10.201.0.3
+SRV6=fd00:201::1 CLI6=fd00:201::2 ATK6=fd00:201::3
+FLOOD_NET4=10.201.128.0/17
+FLOOD_NET6=fd00:201::8000:0/97
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+XDPSYN=$ROOT/build/xdpsyn
+LAB_PIDS=()
+
+# Run in a namespace keeping the host's bpffs (ip netns exec would not).
+in_ns() { local ns=$1; shift; nsenter --net=/var/run/netns/"$ns" "$@"; }
+
+lab_up() {
+	local h
+	for ns in "$NS_SW" "$NS_SRV" "$NS_CLI" "$NS_ATK"; do
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+		in_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	done
+	ip -n "$NS_SW" link add br0 type bridge
+	ip -n "$NS_SW" link set br0 up
+	for h in srv cli atk; do
+		local ns_var=NS_${h^^}
+		[ "$h" = srv ] && ns_var=NS_SRV
+		[ "$h" = cli ] && ns_var=NS_CLI
+		[ "$h" = atk ] && ns_var=NS_ATK
+		ip -n "$NS_SW" link add "p_$h" type veth peer name eth0 netns "${!ns_var}" || return 1
+		ip -n "$NS_SW" link set "p_$h" master br0 up
+		ip -n "${!ns_var}" link set eth0 up
+	done
+	ip -n "$NS_SRV" addr add $SRV4/16 dev eth0
+	ip -n "$NS_CLI" addr add $CLI4/16 dev eth0
+	ip -n "$NS_ATK" addr add $ATK4/16 dev eth0
+	ip -n "$NS_SRV" addr add $SRV6/64 dev eth0 nodad
+	ip -n "$NS_CLI" addr add $CLI6/64 dev eth0 nodad
+	ip -n "$NS_ATK" addr add $ATK6/64 dev eth0 nodad
+	# veth delivers the server's XDP_TX frames only if its peer runs XDP
+	ip -n "$NS_SW" link set dev p_srv xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp || return 1
+	in_ns "$NS_SRV" sysctl -qw net.ipv4.tcp_syncookies=1
+	# warm neighbour tables so the first measured connection is not an ARP wait
+	in_ns "$NS_CLI" ping -c1 -W1 -q $SRV4 >/dev/null 2>&1
+	in_ns "$NS_CLI" ping -6 -c1 -W1 -q $SRV6 >/dev/null 2>&1
+	return 0
+}
+
+lab_bg() { # lab_bg NS cmd...: start in the background, remember the pid
+	local ns=$1; shift
+	in_ns "$ns" "$@" &
+	LAB_PIDS+=($!)
+}
+
+lab_down() {
+	local p
+	for p in "${LAB_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${LAB_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	LAB_PIDS=()
+	# xdpsyn pins live in the host's bpffs: remove ours whatever state they are in
+	[ -x "$XDPSYN" ] && in_ns "$NS_SRV" "$XDPSYN" detach eth0 >/dev/null 2>&1
+	for ns in "$NS_SRV" "$NS_CLI" "$NS_ATK" "$NS_SW"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	return 0
+}

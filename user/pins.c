@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* xdpsyn CLI: the pin directory /sys/fs/bpf/xdpsyn/IFACE/ and bpffs. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include "cli.h"
+
+const char *const pin_names[] = {
+	PIN_LINK_XDP, PIN_PROG_TC, PIN_CONFIG, PIN_KEYS, PIN_PORTS, PIN_STATS,
+	PIN_HANDOFF_ERR, PIN_META, NULL
+};
+
+int pin_path(char *buf, size_t len, const char *ifname, const char *name)
+{
+	int n;
+
+	if (name)
+		n = snprintf(buf, len, PIN_BASE "/%s/%s", ifname, name);
+	else
+		n = snprintf(buf, len, PIN_BASE "/%s", ifname);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int pin_dir_check(const char *ifname)
+{
+	char path[256];
+	struct stat st;
+
+	if (!ifname_valid(ifname)) {
+		errmsg(ifname, "not a valid interface name");
+		return EXIT_USAGE;
+	}
+	pin_path(path, sizeof(path), ifname, NULL);
+	if (!stat(path, &st)) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+	} else if (errno == EACCES || errno == EPERM) {
+		errmsg(path, "%s: run as root", strerror(errno));
+		return EXIT_PREREQ;
+	}
+	errmsg(ifname, "not attached (xdpsyn status lists attached interfaces)");
+	return EXIT_CONFLICT;
+}
+
+static int pin_get(const char *ifname, const char *name)
+{
+	char path[256];
+
+	if (pin_path(path, sizeof(path), ifname, name))
+		return -1;
+	return bpf_obj_get(path);
+}
+
+int pins_open(struct pins *p, const char *ifname, unsigned need)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		unsigned bit;
+	} tab[] = {
+		{ PIN_CONFIG, offsetof(struct pins, config_fd), PINS_CONFIG },
+		{ PIN_KEYS, offsetof(struct pins, keys_fd), PINS_KEYS },
+		{ PIN_PORTS, offsetof(struct pins, ports_fd), PINS_PORTS },
+		{ PIN_STATS, offsetof(struct pins, stats_fd), PINS_STATS },
+		{ PIN_HANDOFF_ERR, offsetof(struct pins, herr_fd), 0 },
+		{ PIN_META, offsetof(struct pins, meta_fd), PINS_META },
+		{ PIN_LINK_XDP, offsetof(struct pins, link_fd), 0 },
+		{ PIN_PROG_TC, offsetof(struct pins, tc_fd), 0 },
+	};
+	__u32 zero = 0;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		*(int *)((char *)p + tab[i].off) = -1;
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		int fd = pin_get(ifname, tab[i].name);
+
+		*(int *)((char *)p + tab[i].off) = fd < 0 ? -1 : fd;
+		if (fd < 0 && (need & tab[i].bit)) {
+			errmsg(ifname, "pin %s: %s: the attachment is incomplete, "
+			       "xdpsyn detach %s removes it", tab[i].name,
+			       strerror(errno), ifname);
+			pins_close(p);
+			return EXIT_RUNTIME;
+		}
+	}
+	if (p->meta_fd >= 0 && !bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) &&
+	    p->meta.version == XDPSYN_META_VERSION)
+		p->have_meta = true;
+	if ((need & PINS_META) && !p->have_meta) {
+		errmsg(ifname, "pin " PIN_META " unreadable or of another version: "
+		       "xdpsyn detach %s, then attach again", ifname);
+		pins_close(p);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+void pins_close(struct pins *p)
+{
+	int *fds[] = { &p->config_fd, &p->keys_fd, &p->ports_fd, &p->stats_fd,
+		       &p->herr_fd, &p->meta_fd, &p->link_fd, &p->tc_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int meta_write(int fd, const struct xdpsyn_meta *m)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(fd, &zero, m, BPF_ANY);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **attached_list(int *err)
+{
+	size_t n = 0, cap = 8;
+	char **names = calloc(cap, sizeof(*names));
+	struct dirent *de;
+	DIR *d;
+
+	*err = 0;
+	if (!names)
+		goto oom;
+	d = opendir(PIN_BASE);
+	if (!d) {
+		if (errno == ENOENT)
+			return names;
+		errmsg(PIN_BASE, "%s%s", strerror(errno),
+		       errno == EACCES ? ": run as root" : "");
+		*err = errno == EACCES ? EXIT_PREREQ : EXIT_RUNTIME;
+		free(names);
+		return NULL;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+			continue;
+		if (n + 1 >= cap) {
+			char **tmp = realloc(names, 2 * cap * sizeof(*names));
+
+			if (!tmp)
+				break;
+			names = tmp;
+			cap *= 2;
+		}
+		names[n] = strdup(de->d_name);
+		if (names[n])
+			n++;
+	}
+	names[n] = NULL;
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	return names;
+oom:
+	errmsg("memory", "out of memory");
+	*err = EXIT_RUNTIME;
+	return NULL;
+}
+
+void names_free(char **names)
+{
+	if (!names)
+		return;
+	for (char **p = names; *p; p++)
+		free(*p);
+	free(names);
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs s;
+
+	return !statfs(path, &s) && s.f_type == BPF_FS_MAGIC;
+}
+
+int bpffs_ensure(void)
+{
+	if (is_bpffs(BPFFS_ROOT))
+		return 0;
+	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
+		errmsg(BPFFS_ROOT, "bpffs is not mounted and mounting it failed: "
+		       "%s: mount -t bpf bpf " BPFFS_ROOT, strerror(errno));
+		return EXIT_PREREQ;
+	}
+	if (!is_bpffs(BPFFS_ROOT)) {
+		errmsg(BPFFS_ROOT, "mounted bpffs but it is not visible: "
+		       "mount -t bpf bpf " BPFFS_ROOT);
+		return EXIT_PREREQ;
+	}
+	return 0;
+}

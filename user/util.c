@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* xdpsyn CLI helpers: values, port lists, keys, interfaces, system. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <linux/capability.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/sockios.h>
+#include "cli.h"
+
+int parse_ulong(const char *s, unsigned long min, unsigned long max,
+		unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int port_parse(const char *s, size_t len, unsigned long *port)
+{
+	char buf[8];
+
+	if (!len || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	return parse_ulong(buf, 1, 65535, port);
+}
+
+int ports_parse(const char *s, struct xdpsyn_ports *out, char *err,
+		size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (!strcmp(s, "none"))
+		return 0;
+	if (!*s) {
+		snprintf(err, errlen, "empty port list (use \"none\" for no port)");
+		return -1;
+	}
+	for (;;) {
+		size_t len = strcspn(s, ",");
+		const char *dash = memchr(s, '-', len);
+		unsigned long lo, hi;
+
+		if (dash) {
+			if (port_parse(s, dash - s, &lo) ||
+			    port_parse(dash + 1, len - (dash - s) - 1, &hi))
+				goto bad;
+			if (lo > hi) {
+				snprintf(err, errlen, "reversed range \"%.*s\"",
+					 (int)len, s);
+				return -1;
+			}
+		} else {
+			if (port_parse(s, len, &lo))
+				goto bad;
+			hi = lo;
+		}
+		for (unsigned long p = lo; p <= hi; p++)
+			out->bits[p / 64] |= 1ULL << (p % 64);
+		if (!s[len])
+			return 0;
+		s += len + 1;
+		continue;
+bad:
+		snprintf(err, errlen, "\"%.*s\" is not a port (1-65535) or a range "
+			 "of ports", (int)len, s);
+		return -1;
+	}
+}
+
+static bool port_bit(const struct xdpsyn_ports *p, unsigned port)
+{
+	return (p->bits[port / 64] >> (port % 64)) & 1;
+}
+
+char *ports_format(const struct xdpsyn_ports *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bool first = true;
+
+	if (!f)
+		return NULL;
+	for (unsigned port = 0; port < 65536; port++) {
+		unsigned end = port;
+
+		if (!port_bit(p, port))
+			continue;
+		while (end + 1 < 65536 && port_bit(p, end + 1))
+			end++;
+		fprintf(f, "%s%u", first ? "" : ",", port);
+		if (end != port)
+			fprintf(f, "-%u", end);
+		first = false;
+		port = end;
+	}
+	if (first)
+		fputs("none", f);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void key_from_bytes(struct xdpsyn_key *k, const unsigned char b[16])
+{
+	__u64 w[2];
+
+	memcpy(w, b, sizeof(w));
+	k->k0 = le64toh(w[0]);
+	k->k1 = le64toh(w[1]);
+}
+
+int key_random(struct xdpsyn_key *k)
+{
+	unsigned char b[16];
+
+	if (getrandom(b, sizeof(b), 0) != sizeof(b)) {
+		errmsg("getrandom", "%s: cannot make a cookie key",
+		       strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	key_from_bytes(k, b);
+	explicit_bzero(b, sizeof(b));
+	return 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int key_from_file(const char *path, struct xdpsyn_key *k)
+{
+	unsigned char buf[128], key[16];
+	int fd, ret = EXIT_USAGE;
+	struct stat st;
+	ssize_t n;
+	size_t lo = 0, hi;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errmsg(path, "cannot open key file: %s", strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		errmsg(path, "not a regular file: give a file holding the key");
+		goto out;
+	}
+	if (st.st_mode & (S_IRGRP | S_IROTH)) {
+		errmsg(path, "key file is readable by group or others: "
+		       "chmod 600 %s", path);
+		goto out;
+	}
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0) {
+		errmsg(path, "cannot read key file: %s", strerror(errno));
+		goto out;
+	}
+	if (n == 16) {
+		memcpy(key, buf, 16);
+	} else {
+		hi = n;
+		while (lo < hi && isspace(buf[lo]))
+			lo++;
+		while (hi > lo && isspace(buf[hi - 1]))
+			hi--;
+		if (hi - lo != 32)
+			goto bad;
+		for (int i = 0; i < 16; i++) {
+			int a = hexval(buf[lo + 2 * i]), b = hexval(buf[lo + 2 * i + 1]);
+
+			if (a < 0 || b < 0)
+				goto bad;
+			key[i] = a << 4 | b;
+		}
+	}
+	key_from_bytes(k, key);
+	explicit_bzero(key, sizeof(key));
+	ret = 0;
+	goto out;
+bad:
+	errmsg(path, "not a key: the file must hold exactly 16 bytes or 32 hex "
+	       "characters (e.g. head -c16 /dev/urandom > %s)", path);
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return ret;
+}
+
+__u32 cookie_counter_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_TAI, &ts);
+	return ((__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec) >>
+	       XDPSYN_COUNTER_NS_SHIFT;
+}
+
+__u64 realtime_now(void)
+{
+	return time(NULL);
+}
+
+void fmt_duration(char *buf, size_t len, __u64 s)
+{
+	if (s >= 86400)
+		snprintf(buf, len, "%llud%lluh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, len, "%lluh%llum", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%llum%llus", s / 60, s % 60);
+	else
+		snprintf(buf, len, "%llus", s);
+}
+
+void fmt_time(char *buf, size_t len, __u64 secs)
+{
+	time_t t = secs;
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, len, "%llu", secs);
+}
+
+const char *xdp_mode_name(__u32 xdp_flags)
+{
+	if (xdp_flags & XDP_FLAGS_SKB_MODE)
+		return "generic";
+	if (xdp_flags & XDP_FLAGS_DRV_MODE)
+		return "native";
+	return "unknown";
+}
+
+bool ifname_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!len || len >= IF_NAMESIZE || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || isspace((unsigned char)*p))
+			return false;
+	return true;
+}
+
+static int ifreq_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd, ret = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strncpy(ifr->ifr_name, ifname, IF_NAMESIZE - 1);
+	if (ioctl(fd, req, ifr))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int iface_mtu(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int err = ifreq_ioctl(ifname, SIOCGIFMTU, &ifr);
+
+	return err ? err : ifr.ifr_mtu;
+}
+
+int iface_driver(const char *ifname, char *buf, size_t len)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (void *)&info };
+	int err = ifreq_ioctl(ifname, SIOCETHTOOL, &ifr);
+
+	if (err)
+		return err;
+	snprintf(buf, len, "%.*s", (int)sizeof(info.driver), info.driver);
+	return 0;
+}
+
+int netns_id(__u64 *dev, __u64 *ino)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		return -errno;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
+bool netns_is_current(const struct xdpsyn_meta *m)
+{
+	__u64 dev, ino;
+
+	return !netns_id(&dev, &ino) && dev == m->netns_dev && ino == m->netns_ino;
+}
+
+/* /proc/sys/net/... is that of the caller's network namespace. */
+static void sysctl_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "/proc/sys/%s", name);
+	for (char *p = buf + strlen("/proc/sys/"); *p; p++)
+		if (*p == '.')
+			*p = '/';
+}
+
+int sysctl_read(const char *name, char *buf, size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	sysctl_path(path, sizeof(path), name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+int sysctl_read_long(const char *name, long *val)
+{
+	char buf[64], *end;
+	int err = sysctl_read(name, buf, sizeof(buf));
+
+	if (err)
+		return err;
+	errno = 0;
+	*val = strtol(buf, &end, 10);
+	if (errno || end == buf)
+		return -EINVAL;
+	return 0;
+}
+
+int sysctl_write(const char *name, const char *val)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	sysctl_path(path, sizeof(path), name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int kernel_version(int *major, int *minor, char *buf, size_t len)
+{
+	struct utsname u;
+
+	if (uname(&u))
+		return -errno;
+	snprintf(buf, len, "%s", u.release);
+	if (sscanf(u.release, "%d.%d", major, minor) != 2)
+		return -EINVAL;
+	return 0;
+}
+
+static bool cap_has(const struct __user_cap_data_struct d[2], int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+int need_privileges(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+
+	if (syscall(SYS_capget, &h, d)) {
+		errmsg("capabilities", "capget: %s", strerror(errno));
+		return EXIT_PREREQ;
+	}
+	if ((cap_has(d, CAP_SYS_ADMIN) || cap_has(d, CAP_BPF)) &&
+	    cap_has(d, CAP_NET_ADMIN))
+		return 0;
+	errmsg("privileges", "need CAP_BPF (or CAP_SYS_ADMIN) and CAP_NET_ADMIN: "
+	       "run as root");
+	return EXIT_PREREQ;
+}
