@@ -56,8 +56,9 @@ $(BUILD)/.deps: Makefile
 		echo "  DEPS     installing:" $$missing; \
 		if [ "$$(id -u)" != 0 ]; then echo "xdpsyn: make deps: need root to install: $$missing" >&2; exit 1; fi; \
 		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq >/dev/null && \
-		apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+		{ apt-get update -qq && \
+		  apt-get install -y -qq --no-install-recommends $$missing; } >$(BUILD)/apt.log 2>&1 || \
+		{ cat $(BUILD)/apt.log >&2; echo "xdpsyn: make deps: apt-get failed (log above)" >&2; exit 1; }; \
 	fi
 	$(Q)touch $@
 
