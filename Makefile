@@ -95,3 +95,6 @@ unit: all
 clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
+
+include user/user.mk
+all: $(BUILD)/xdpsyn

@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
 # Runs every test suite and ends with one "N passed, N failed" line.
+# A suite that was skipped (exit 77, e.g. not root) counts as failed, so a
+# run can never look green without having run everything.
 set -u
 cd "$(dirname "$0")/.."
 total_pass=0 total_fail=0
 run_suite() {
 	local name=$1; shift
-	local out
+	local log rc last
+	log=$(mktemp)
 	echo "== $name"
-	out=$("$@" 2>&1 | tee /dev/stderr | tail -n 1)
-	if [[ $out =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	last=$(tail -n 1 "$log")
+	rm -f "$log"
+	if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
 		total_pass=$((total_pass + BASH_REMATCH[1]))
 		total_fail=$((total_fail + BASH_REMATCH[2]))
 	else
-		echo "$name: no summary line (crashed?)" >&2
+		echo "$name: no summary line (crashed?)"
+		total_fail=$((total_fail + 1))
+	fi
+	if [ "$rc" -eq 77 ]; then
+		echo "$name: SKIPPED — counted as a failure"
+		total_fail=$((total_fail + 1))
+	elif [ "$rc" -ne 0 ] && [[ ! $last =~ [1-9][0-9]*\ failed ]]; then
+		echo "$name: exit $rc with no failure counted — counted as a failure"
 		total_fail=$((total_fail + 1))
 	fi
 }
 run_suite "unit (BPF_PROG_TEST_RUN)" build/test_unit
+run_suite "end-to-end (network namespaces)" tests/e2e/test_e2e.sh
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -33,6 +33,12 @@ void warnmsg(const char *obj, const char *fmt, ...)
 int usage_err(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* JSON output of status and stats: ROOT is {"interfaces": [...]}. For one
+ * named interface (SINGLE) the interface's object alone is printed, so
+ * `xdpsyn stats IFACE -j | jq .counters.syn` works. Frees ROOT. */
+struct json_object;
+void json_print_list(struct json_object *root, bool single);
+
 /* Commands. argv[0] is the command name. */
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
@@ -145,10 +151,16 @@ void fmt_duration(char *buf, size_t len, __u64 secs);
 void fmt_time(char *buf, size_t len, __u64 secs);
 const char *xdp_mode_name(__u32 xdp_flags);
 
+/* TC and programs (tc.c). */
+/* Remove the clsact qdisc of IFINDEX if neither of its blocks holds a
+ * filter; true when removed. */
+bool clsact_destroy_if_empty(int ifindex);
+/* Id of the program behind FD, 0 when unknown. */
+__u32 prog_id_of(int fd);
+
 /* Counters (counters.c). */
 const char *counter_name(int idx); /* lowercased X-macro name */
 const char *counter_help(int idx);
-int counter_index(const char *name);
 int counters_read(int stats_fd, __u64 out[XDPSYN_CNT_MAX]);
 int handoff_errs_read(int fd, __u64 out[XDPSYN_ERRNO_SLOTS]);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include <json-c/json.h>
 #include "cli.h"
 
 bool verbose;
@@ -42,6 +43,22 @@ int usage_err(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, ": see xdpsyn %s --help\n", cmd);
 	return EXIT_USAGE;
+}
+
+void json_print_list(json_object *root, bool single)
+{
+	json_object *list = NULL, *out = root;
+
+	if (single && json_object_object_get_ex(root, "interfaces", &list)) {
+		out = json_object_array_get_idx(list, 0);
+		if (!out) {
+			json_object_put(root);
+			return; /* the error was reported */
+		}
+	}
+	printf("%s\n", json_object_to_json_string_ext(out,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
 }
 
 /* libbpf speaks only with -v: errors worth showing are reported by the

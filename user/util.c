@@ -85,6 +85,10 @@ int ports_parse(const char *s, struct xdpsyn_ports *out, char *err,
 		s += len + 1;
 		continue;
 bad:
+		if (!len) {
+			snprintf(err, errlen, "empty entry in the list");
+			return -1;
+		}
 		snprintf(err, errlen, "\"%.*s\" is not a port (1-65535) or a range "
 			 "of ports", (int)len, s);
 		return -1;
@@ -211,7 +215,7 @@ int key_from_file(const char *path, struct xdpsyn_key *k)
 	goto out;
 bad:
 	errmsg(path, "not a key: the file must hold exactly 16 bytes or 32 hex "
-	       "characters (e.g. head -c16 /dev/urandom > %s)", path);
+	       "characters (make one: umask 077; head -c16 /dev/urandom > FILE)");
 out:
 	explicit_bzero(buf, sizeof(buf));
 	close(fd);

@@ -2,7 +2,7 @@
 #
 #   client  10.201.0.2  fd00:201::2 --.
 #   attacker 10.201.0.3 fd00:201::3 --+-- bridge (switch ns) -- server 10.201.0.1 fd00:201::1
-#                                                                  eth0: xdpsyn here
+#                                                           xs-<id>: xdpsyn here
 # Spoofed flood sources come from 10.201.128.0/17. No default routes.
 # Everything created is named with a per-run suffix and removed on exit.
 
@@ -13,6 +13,9 @@ NS_ATK=xs-atk-$LAB_ID
 NS_SW=xs-sw-$LAB_ID
 SRV4=10.201.0.1 CLI4=10.201.0.2 ATK4=10.201.0.3
 SRV6=fd00:201::1 CLI6=fd00:201::2 ATK6=fd00:201::3
+# The server's interface has a per-run name: xdpsyn pins by interface name
+# under /sys/fs/bpf/xdpsyn/, shared by all namespaces.
+SRV_IF=xs-$LAB_ID
 FLOOD_NET4=10.201.128.0/17
 FLOOD_NET6=fd00:201::8000:0/97
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -36,14 +39,16 @@ lab_up() {
 		[ "$h" = srv ] && ns_var=NS_SRV
 		[ "$h" = cli ] && ns_var=NS_CLI
 		[ "$h" = atk ] && ns_var=NS_ATK
-		ip -n "$NS_SW" link add "p_$h" type veth peer name eth0 netns "${!ns_var}" || return 1
+		local ifn=eth0
+		[ "$h" = srv ] && ifn=$SRV_IF
+		ip -n "$NS_SW" link add "p_$h" type veth peer name "$ifn" netns "${!ns_var}" || return 1
 		ip -n "$NS_SW" link set "p_$h" master br0 up
-		ip -n "${!ns_var}" link set eth0 up
+		ip -n "${!ns_var}" link set "$ifn" up
 	done
-	ip -n "$NS_SRV" addr add $SRV4/16 dev eth0
+	ip -n "$NS_SRV" addr add $SRV4/16 dev "$SRV_IF"
 	ip -n "$NS_CLI" addr add $CLI4/16 dev eth0
 	ip -n "$NS_ATK" addr add $ATK4/16 dev eth0
-	ip -n "$NS_SRV" addr add $SRV6/64 dev eth0 nodad
+	ip -n "$NS_SRV" addr add $SRV6/64 dev "$SRV_IF" nodad
 	ip -n "$NS_CLI" addr add $CLI6/64 dev eth0 nodad
 	ip -n "$NS_ATK" addr add $ATK6/64 dev eth0 nodad
 	# veth delivers the server's XDP_TX frames only if its peer runs XDP
@@ -57,7 +62,8 @@ lab_up() {
 
 lab_bg() { # lab_bg NS cmd...: start in the background, remember the pid
 	local ns=$1; shift
-	in_ns "$ns" "$@" &
+	# nsenter execs the command: $! is the command's own pid
+	nsenter --net=/var/run/netns/"$ns" "$@" &
 	LAB_PIDS+=($!)
 }
 
@@ -67,7 +73,8 @@ lab_down() {
 	for p in "${LAB_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	LAB_PIDS=()
 	# xdpsyn pins live in the host's bpffs: remove ours whatever state they are in
-	[ -x "$XDPSYN" ] && in_ns "$NS_SRV" "$XDPSYN" detach eth0 >/dev/null 2>&1
+	[ -x "$XDPSYN" ] && [ -e "/sys/fs/bpf/xdpsyn/$SRV_IF" ] &&
+		in_ns "$NS_SRV" "$XDPSYN" detach "$SRV_IF" >/dev/null 2>&1
 	for ns in "$NS_SRV" "$NS_CLI" "$NS_ATK" "$NS_SW"; do
 		ip netns del "$ns" 2>/dev/null
 	done

@@ -2,7 +2,10 @@
 /*
  * tcpecho: the real server and client of the end-to-end tests and the demo.
  *
- *   tcpecho serve PORT                 echo every connection (IPv4 + IPv6)
+ *   tcpecho serve PORT [LOG]           echo every connection (IPv4 + IPv6);
+ *        with LOG, append one line per accepted connection with the options
+ *        the kernel negotiated (TCP_INFO): "opts=ts,sack,wscale,ecn
+ *        wscale=SND,RCV mss=N"
  *   tcpecho client ADDR PORT [-n N] [-b BYTES] [-t TIMEOUT_MS] [-s HOLD_S] [-q]
  *        N sequential connections; each sends BYTES, reads them back and
  *        compares; prints "ok=N failed=N p50_ms=F p99_ms=F max_ms=F"
@@ -16,11 +19,13 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -50,7 +55,32 @@ static void echo_conn(int fd)
 	}
 }
 
-static int serve(int port)
+/* One line of what the kernel negotiated for an accepted connection. */
+static void log_options(int fd, const char *log)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+	char line[160];
+	int n, lf;
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l))
+		return;
+	n = snprintf(line, sizeof(line), "opts=%s%s%s%s wscale=%u,%u mss=%u\n",
+		     ti.tcpi_options & TCPI_OPT_TIMESTAMPS ? "ts," : "",
+		     ti.tcpi_options & TCPI_OPT_SACK ? "sack," : "",
+		     ti.tcpi_options & TCPI_OPT_WSCALE ? "wscale," : "",
+		     ti.tcpi_options & TCPI_OPT_ECN ? "ecn," : "",
+		     ti.tcpi_options & TCPI_OPT_WSCALE ? ti.tcpi_snd_wscale : 0,
+		     ti.tcpi_options & TCPI_OPT_WSCALE ? ti.tcpi_rcv_wscale : 0, ti.tcpi_snd_mss);
+	lf = open(log, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	if (lf >= 0) {
+		if (write(lf, line, n) != n)
+			fprintf(stderr, "tcpecho: %s: short write\n", log);
+		close(lf);
+	}
+}
+
+static int serve(int port, const char *log)
 {
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port),
 				  .sin6_addr = IN6ADDR_ANY_INIT };
@@ -73,7 +103,10 @@ static int serve(int port)
 			return 1;
 		}
 		if (fork() == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the server */
 			close(fd);
+			if (log)
+				log_options(c, log);
 			echo_conn(c);
 			_exit(0);
 		}
@@ -210,9 +243,9 @@ static int client(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "serve"))
-		return serve(atoi(argv[2]));
+		return serve(atoi(argv[2]), argc >= 4 ? argv[3] : NULL);
 	if (argc >= 4 && !strcmp(argv[1], "client"))
 		return client(argc - 2, argv + 2);
-	fprintf(stderr, "usage: tcpecho serve PORT | tcpecho client ADDR PORT [-n N] [-b BYTES] [-t MS] [-s HOLD_S] [-q]\n");
+	fprintf(stderr, "usage: tcpecho serve PORT [LOG] | tcpecho client ADDR PORT [-n N] [-b BYTES] [-t MS] [-s HOLD_S] [-q]\n");
 	return 2;
 }

@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* xdpsyn attach: load both programs, share their maps, attach, pin. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "cli.h"
+#include "xdpsyn.skel.h"
+#include "xdpsyn_tc.skel.h"
+
+#define MIN_KERNEL_MAJOR 6
+#define MIN_KERNEL_MINOR 9
+#define MSS_MIN 88
+
+struct attach_args {
+	const char *ifname;
+	int ifindex;
+	__u32 xdp_flags;
+	struct xdpsyn_ports ports;
+	long mss4, mss6, wscale, ttl, window; /* -1: default */
+	int ecn;
+	const char *key_file;
+	bool set_sysctl;
+};
+
+/* What attach has done so far, for the undo. */
+struct attach_state {
+	struct xdpsyn *xdp;
+	struct xdpsyn_tc *tc;
+	int meta_fd;
+	int link_fd;
+	bool dir_created;
+	bool tc_attached;
+	bool clsact_created;
+	struct bpf_tc_opts tc_opts;
+};
+
+static void attach_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: xdpsyn attach IFACE [OPTIONS]\n"
+		"\n"
+		"Load the XDP and TC programs, attach them to IFACE and pin everything\n"
+		"under " PIN_BASE "/IFACE/. Needs kernel >= 6.9 and\n"
+		"net.ipv4.tcp_syncookies != 0.\n"
+		"\n"
+		"Options:\n"
+		"  --ports LIST        protected ports, both families: 80,443,8000-8100\n"
+		"                      (default: none, everything passes)\n"
+		"  --mode MODE         native (default) or generic; never falls back\n"
+		"  --mss4 N, --mss6 N  MSS offered (default: MTU-40, MTU-60)\n"
+		"  --wscale N          window scale, 0..14 (default: as the kernel derives\n"
+		"                      it from net.ipv4.tcp_rmem / net.core.rmem_max)\n"
+		"  --ttl N             TTL / hop limit (default: net.ipv4.ip_default_ttl)\n"
+		"  --window N          SYN-ACK window, 1..65535 (default 65535)\n"
+		"  --ecn, --no-ecn     agree to ECN when the client asks (default on)\n"
+		"  --key-file PATH     cookie key: 16 bytes or 32 hex characters, not\n"
+		"                      readable by group/others (default: random)\n"
+		"  --set-sysctl        set net.ipv4.tcp_syncookies=1 if it is 0\n"
+		"  -v, --verbose       libbpf debug output\n"
+		"  -h, --help          this help\n");
+}
+
+static int parse_num_opt(const char *opt, const char *val, unsigned long min,
+			 unsigned long max, long *out)
+{
+	unsigned long v;
+
+	if (parse_ulong(val, min, max, &v))
+		return usage_err("attach", "--%s %s: expected %lu..%lu", opt, val,
+				 min, max);
+	*out = v;
+	return 0;
+}
+
+static int attach_parse(int argc, char **argv, struct attach_args *a)
+{
+	enum { O_MODE = 256, O_MSS4, O_MSS6, O_WSCALE, O_TTL, O_WINDOW, O_ECN,
+	       O_NOECN, O_KEYFILE, O_SYSCTL, O_PORTS };
+	static const struct option opts[] = {
+		{ "ports", required_argument, NULL, O_PORTS },
+		{ "mode", required_argument, NULL, O_MODE },
+		{ "mss4", required_argument, NULL, O_MSS4 },
+		{ "mss6", required_argument, NULL, O_MSS6 },
+		{ "wscale", required_argument, NULL, O_WSCALE },
+		{ "ttl", required_argument, NULL, O_TTL },
+		{ "window", required_argument, NULL, O_WINDOW },
+		{ "ecn", no_argument, NULL, O_ECN },
+		{ "no-ecn", no_argument, NULL, O_NOECN },
+		{ "key-file", required_argument, NULL, O_KEYFILE },
+		{ "set-sysctl", no_argument, NULL, O_SYSCTL },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	char err[128];
+	int c, ret = 0;
+
+	a->xdp_flags = XDP_FLAGS_DRV_MODE;
+	a->mss4 = a->mss6 = a->wscale = a->ttl = a->window = -1;
+	a->ecn = 1;
+	while (!ret && (c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case O_PORTS:
+			if (ports_parse(optarg, &a->ports, err, sizeof(err)))
+				ret = usage_err("attach", "--ports %s: %s", optarg, err);
+			break;
+		case O_MODE:
+			if (!strcmp(optarg, "native"))
+				a->xdp_flags = XDP_FLAGS_DRV_MODE;
+			else if (!strcmp(optarg, "generic"))
+				a->xdp_flags = XDP_FLAGS_SKB_MODE;
+			else
+				ret = usage_err("attach", "--mode %s: expected native "
+						"or generic", optarg);
+			break;
+		case O_MSS4:
+			ret = parse_num_opt("mss4", optarg, MSS_MIN, 65535, &a->mss4);
+			break;
+		case O_MSS6:
+			ret = parse_num_opt("mss6", optarg, MSS_MIN, 65535, &a->mss6);
+			break;
+		case O_WSCALE:
+			ret = parse_num_opt("wscale", optarg, 0, XDPSYN_WSCALE_MAX,
+					    &a->wscale);
+			break;
+		case O_TTL:
+			ret = parse_num_opt("ttl", optarg, 1, 255, &a->ttl);
+			break;
+		case O_WINDOW:
+			ret = parse_num_opt("window", optarg, 1, 65535, &a->window);
+			break;
+		case O_ECN:
+			a->ecn = 1;
+			break;
+		case O_NOECN:
+			a->ecn = 0;
+			break;
+		case O_KEYFILE:
+			a->key_file = optarg;
+			break;
+		case O_SYSCTL:
+			a->set_sysctl = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			attach_help(stdout);
+			return -1;
+		default:
+			return usage_err("attach", "bad option");
+		}
+	}
+	if (ret)
+		return ret;
+	if (optind + 1 != argc)
+		return usage_err("attach", optind == argc ? "missing IFACE" :
+				 "one interface at a time");
+	a->ifname = argv[optind];
+	return 0;
+}
+
+/* The window scale the kernel advertises (tcp_select_initial_window): from
+ * the largest receive buffer a socket may get, ilog2(space) - 15. */
+static long default_wscale(void)
+{
+	char buf[128];
+	unsigned long r0, r1, r2, space = 0;
+	long core_max;
+	int ws = 0;
+
+	if (!sysctl_read("net.ipv4.tcp_rmem", buf, sizeof(buf)) &&
+	    sscanf(buf, "%lu %lu %lu", &r0, &r1, &r2) == 3)
+		space = r2;
+	if (!sysctl_read_long("net.core.rmem_max", &core_max) &&
+	    (unsigned long)core_max > space)
+		space = core_max;
+	while ((space >> 1) > 0 && ws < 64) {
+		space >>= 1;
+		ws++;
+	}
+	ws -= 15;
+	return ws < 0 ? 0 : ws > XDPSYN_WSCALE_MAX ? XDPSYN_WSCALE_MAX : ws;
+}
+
+static long clamp_mss(long v)
+{
+	return v < MSS_MIN ? MSS_MIN : v > 65535 ? 65535 : v;
+}
+
+static int config_fill(const struct attach_args *a, struct xdpsyn_config *cfg)
+{
+	long ttl = 64;
+	int mtu;
+
+	memset(cfg, 0, sizeof(*cfg));
+	mtu = iface_mtu(a->ifname);
+	if (mtu < 0 && (a->mss4 < 0 || a->mss6 < 0)) {
+		errmsg(a->ifname, "cannot read the MTU: %s: give --mss4 and --mss6",
+		       strerror(-mtu));
+		return EXIT_RUNTIME;
+	}
+	cfg->mss[XDPSYN_V4] = a->mss4 >= 0 ? a->mss4 : clamp_mss(mtu - 40);
+	cfg->mss[XDPSYN_V6] = a->mss6 >= 0 ? a->mss6 : clamp_mss(mtu - 60);
+	cfg->wscale = a->wscale >= 0 ? a->wscale : default_wscale();
+	if (a->ttl >= 0) {
+		ttl = a->ttl;
+	} else if (sysctl_read_long("net.ipv4.ip_default_ttl", &ttl) ||
+		   ttl < 1 || ttl > 255) {
+		warnmsg("net.ipv4.ip_default_ttl", "unreadable, using TTL 64");
+		ttl = 64;
+	}
+	cfg->ttl = ttl;
+	cfg->window = a->window >= 0 ? a->window : 65535;
+	cfg->ecn = a->ecn;
+	cfg->key_cur = 0;
+	cfg->key_prev_until = 0;
+	return 0;
+}
+
+static int check_kernel(void)
+{
+	char rel[128];
+	int maj, min;
+
+	if (kernel_version(&maj, &min, rel, sizeof(rel))) {
+		warnmsg("kernel", "cannot read the version (uname), going on");
+		return 0;
+	}
+	if (maj > MIN_KERNEL_MAJOR ||
+	    (maj == MIN_KERNEL_MAJOR && min >= MIN_KERNEL_MINOR))
+		return 0;
+	errmsg("kernel", "%s is too old: the handoff (bpf_sk_assign_tcp_reqsk) "
+	       "needs >= %d.%d: run a newer kernel", rel, MIN_KERNEL_MAJOR,
+	       MIN_KERNEL_MINOR);
+	return EXIT_PREREQ;
+}
+
+static int check_sysctls(bool set)
+{
+	static const char *const wanted[] = {
+		"net.ipv4.tcp_sack", "net.ipv4.tcp_window_scaling",
+		"net.ipv4.tcp_timestamps",
+	};
+	const char *sc = "net.ipv4.tcp_syncookies";
+	long v;
+	int err;
+
+	err = sysctl_read_long(sc, &v);
+	if (err) {
+		errmsg(sc, "cannot read: %s", strerror(-err));
+		return EXIT_PREREQ;
+	}
+	if (!v) {
+		if (!set) {
+			errmsg(sc, "is 0: the listener refuses handed-off "
+			       "connections: pass --set-sysctl to set it to 1");
+			return EXIT_PREREQ;
+		}
+		err = sysctl_write(sc, "1");
+		if (err) {
+			errmsg(sc, "cannot set it to 1: %s: sysctl -w %s=1",
+			       strerror(-err), sc);
+			return EXIT_PREREQ;
+		}
+		fprintf(stderr, "xdpsyn: %s: set to 1\n", sc);
+	}
+	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+		if (!sysctl_read_long(wanted[i], &v) && !v)
+			warnmsg(wanted[i], "is 0: the SYN-ACK still agrees to it, "
+				"and the handoff of clients that offer it fails: "
+				"sysctl -w %s=1", wanted[i]);
+	return 0;
+}
+
+/* 0 when IFACE has no pin directory; else a message and an exit code. */
+static int check_not_attached(const char *ifname)
+{
+	char path[256];
+	struct stat st;
+
+	pin_path(path, sizeof(path), ifname, PIN_LINK_XDP);
+	if (!lstat(path, &st)) {
+		errmsg(ifname, "already attached (xdpsyn detach %s first)", ifname);
+		return EXIT_CONFLICT;
+	}
+	pin_path(path, sizeof(path), ifname, NULL);
+	if (!lstat(path, &st)) {
+		errmsg(ifname, "an incomplete attachment is pinned at %s: "
+		       "xdpsyn detach %s removes it", path, ifname);
+		return EXIT_CONFLICT;
+	}
+	return 0;
+}
+
+static int maps_fill(struct xdpsyn *xdp, const struct attach_args *a,
+		     const struct xdpsyn_config *cfg, const struct xdpsyn_key *key)
+{
+	__u32 zero = 0, fam;
+	int err;
+
+	err = bpf_map_update_elem(bpf_map__fd(xdp->maps.xdpsyn_keys), &zero, key,
+				  BPF_ANY);
+	for (fam = 0; !err && fam < XDPSYN_NFAMILIES; fam++)
+		err = bpf_map_update_elem(bpf_map__fd(xdp->maps.xdpsyn_ports),
+					  &fam, &a->ports, BPF_ANY);
+	if (!err)
+		err = bpf_map_update_elem(bpf_map__fd(xdp->maps.xdpsyn_config),
+					  &zero, cfg, BPF_ANY);
+	if (err) {
+		errmsg(a->ifname, "filling the maps: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static int load_programs(struct attach_state *s, const char *ifname)
+{
+	struct bpf_map *m;
+	int err;
+
+	s->xdp = xdpsyn__open();
+	if (!s->xdp) {
+		errmsg(ifname, "opening the XDP object: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	err = xdpsyn__load(s->xdp);
+	if (err) {
+		errmsg(ifname, "loading the XDP program: %s: rerun with -v for "
+		       "the verifier log", strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	s->tc = xdpsyn_tc__open();
+	if (!s->tc) {
+		errmsg(ifname, "opening the TC object: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	/* One set of maps for both programs: the TC object takes the XDP
+	 * object's map of the same name. */
+	bpf_object__for_each_map(m, s->tc->obj) {
+		struct bpf_map *x;
+
+		if (bpf_map__is_internal(m))
+			continue;
+		x = bpf_object__find_map_by_name(s->xdp->obj, bpf_map__name(m));
+		if (!x)
+			continue;
+		err = bpf_map__reuse_fd(m, bpf_map__fd(x));
+		if (err) {
+			errmsg(ifname, "sharing map %s with the TC program: %s",
+			       bpf_map__name(m), strerror(-err));
+			return EXIT_RUNTIME;
+		}
+	}
+	err = xdpsyn_tc__load(s->tc);
+	if (err) {
+		errmsg(ifname, "loading the TC program: %s: rerun with -v for the "
+		       "verifier log", strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static int pin_fd(const char *ifname, const char *name, int fd)
+{
+	char path[256];
+
+	pin_path(path, sizeof(path), ifname, name);
+	if (bpf_obj_pin(fd, path)) {
+		errmsg(path, "pinning: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/* Pin every map of both objects by name (shared maps once) and meta. */
+static int pin_maps(struct attach_state *s, const char *ifname)
+{
+	struct bpf_map *m;
+	int ret;
+
+	bpf_object__for_each_map(m, s->xdp->obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		ret = pin_fd(ifname, bpf_map__name(m), bpf_map__fd(m));
+		if (ret)
+			return ret;
+	}
+	bpf_object__for_each_map(m, s->tc->obj) {
+		if (bpf_map__is_internal(m) ||
+		    bpf_object__find_map_by_name(s->xdp->obj, bpf_map__name(m)))
+			continue;
+		ret = pin_fd(ifname, bpf_map__name(m), bpf_map__fd(m));
+		if (ret)
+			return ret;
+	}
+	return pin_fd(ifname, PIN_META, s->meta_fd);
+}
+
+static int tc_attach(struct attach_state *s, const struct attach_args *a)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		errmsg(a->ifname, "creating the clsact qdisc: %s: see "
+		       "tc qdisc show dev %s", strerror(-err), a->ifname);
+		return EXIT_RUNTIME;
+	}
+	s->clsact_created = !err;
+	s->tc_opts = (struct bpf_tc_opts){
+		.sz = sizeof(struct bpf_tc_opts),
+		.prog_fd = bpf_program__fd(s->tc->progs.xdpsyn_tc),
+	};
+	err = bpf_tc_attach(&hook, &s->tc_opts);
+	if (err) {
+		errmsg(a->ifname, "attaching the TC ingress filter: %s: see "
+		       "tc filter show dev %s ingress", strerror(-err), a->ifname);
+		return EXIT_RUNTIME;
+	}
+	s->tc_attached = true;
+	return 0;
+}
+
+static int xdp_attach(struct attach_state *s, const struct attach_args *a)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = a->xdp_flags);
+	int prog_fd = bpf_program__fd(s->xdp->progs.xdpsyn_xdp);
+	int err;
+
+	s->link_fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &opts);
+	if (s->link_fd >= 0)
+		return 0;
+	err = errno;
+	if (err == EBUSY || err == EEXIST)
+		errmsg(a->ifname, "attaching XDP: %s: another XDP program is "
+		       "attached: see ip link show dev %s", strerror(err),
+		       a->ifname);
+	else if (a->xdp_flags & XDP_FLAGS_DRV_MODE)
+		errmsg(a->ifname, "attaching XDP in native mode: %s: the driver "
+		       "may not support native XDP (or this MTU): try --mode "
+		       "generic", strerror(err));
+	else
+		errmsg(a->ifname, "attaching XDP in generic mode: %s",
+		       strerror(err));
+	return EXIT_RUNTIME;
+}
+
+static void attach_undo(struct attach_state *s, const struct attach_args *a)
+{
+	char path[256];
+
+	if (s->link_fd >= 0) {
+		bpf_link_detach(s->link_fd);
+		close(s->link_fd);
+	}
+	if (s->tc_attached) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, o, .handle = s->tc_opts.handle,
+			    .priority = s->tc_opts.priority);
+
+		bpf_tc_detach(&hook, &o);
+	}
+	if (s->clsact_created)
+		clsact_destroy_if_empty(a->ifindex);
+	if (s->dir_created) {
+		for (const char *const *n = pin_names; *n; n++) {
+			pin_path(path, sizeof(path), a->ifname, *n);
+			unlink(path);
+		}
+		pin_path(path, sizeof(path), a->ifname, NULL);
+		rmdir(path);
+		rmdir(PIN_BASE);
+	}
+}
+
+static void attach_release(struct attach_state *s)
+{
+	if (s->meta_fd >= 0)
+		close(s->meta_fd);
+	xdpsyn_tc__destroy(s->tc);
+	xdpsyn__destroy(s->xdp);
+}
+
+static void attach_report(const struct attach_args *a,
+			  const struct attach_state *s,
+			  const struct xdpsyn_config *cfg)
+{
+	char *ports = ports_format(&a->ports);
+
+	printf("%s: attached in %s mode: XDP prog %u, TC prog %u "
+	       "(ingress handle 0x%x prio %u)\n", a->ifname,
+	       xdp_mode_name(a->xdp_flags),
+	       prog_id_of(bpf_program__fd(s->xdp->progs.xdpsyn_xdp)),
+	       s->tc_opts.prog_id, s->tc_opts.handle, s->tc_opts.priority);
+	printf("  ports %s  mss4 %u  mss6 %u  wscale %u  ttl %u  window %u  "
+	       "ecn %s\n", ports ? ports : "?", cfg->mss[XDPSYN_V4],
+	       cfg->mss[XDPSYN_V6], cfg->wscale, cfg->ttl, cfg->window,
+	       cfg->ecn ? "on" : "off");
+	free(ports);
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct attach_state s = { .meta_fd = -1, .link_fd = -1 };
+	struct xdpsyn_meta meta = { .version = XDPSYN_META_VERSION };
+	char path[256], drv[64];
+	struct xdpsyn_config cfg;
+	struct xdpsyn_key key;
+	struct attach_args *a;
+	sigset_t block, saved;
+	int ret;
+
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		errmsg("memory", "out of memory");
+		return EXIT_RUNTIME;
+	}
+	ret = attach_parse(argc, argv, a);
+	if (ret) {
+		free(a);
+		return ret < 0 ? EXIT_OK : ret;
+	}
+	if (!ifname_valid(a->ifname) || !(a->ifindex = if_nametoindex(a->ifname))) {
+		errmsg(a->ifname, "no such interface");
+		ret = EXIT_USAGE;
+		goto out_free;
+	}
+	ret = a->key_file ? key_from_file(a->key_file, &key) : 0;
+	if (!ret)
+		ret = need_privileges();
+	if (!ret)
+		ret = check_kernel();
+	if (!ret)
+		ret = check_sysctls(a->set_sysctl);
+	if (!ret)
+		ret = bpffs_ensure();
+	if (!ret)
+		ret = check_not_attached(a->ifname);
+	if (!ret && !a->key_file)
+		ret = key_random(&key);
+	if (!ret)
+		ret = config_fill(a, &cfg);
+	if (ret)
+		goto out_free;
+	/* From here on, attach completes or undoes: signals that would kill
+	 * the process midway wait until the end. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &saved);
+	signal(SIGPIPE, SIG_IGN);
+	if (!iface_driver(a->ifname, drv, sizeof(drv)) && !strcmp(drv, "veth"))
+		warnmsg(a->ifname, "veth: SYN-ACKs sent with XDP_TX are delivered "
+			"only if the peer veth has an XDP program too (xdpsyn "
+			"attach PEER with no ports passes everything)");
+
+	ret = load_programs(&s, a->ifname);
+	if (!ret)
+		ret = maps_fill(s.xdp, a, &cfg, &key);
+	explicit_bzero(&key, sizeof(key));
+	if (ret)
+		goto out;
+	s.meta_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, PIN_META, sizeof(__u32),
+				   sizeof(struct xdpsyn_meta), 1, NULL);
+	if (s.meta_fd < 0) {
+		errmsg(a->ifname, "creating the " PIN_META " map: %s",
+		       strerror(errno));
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+
+	if (mkdir(PIN_BASE, 0700) && errno != EEXIST) {
+		errmsg(PIN_BASE, "mkdir: %s", strerror(errno));
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	pin_path(path, sizeof(path), a->ifname, NULL);
+	if (mkdir(path, 0700)) {
+		errmsg(path, "mkdir: %s", strerror(errno));
+		ret = errno == EEXIST ? EXIT_CONFLICT : EXIT_RUNTIME;
+		goto out;
+	}
+	s.dir_created = true;
+	ret = pin_maps(&s, a->ifname);
+	/* TC first: alone it only hands off ACKs with valid cookies, which
+	 * exist only once XDP answers SYNs. The XDP link is pinned last: its
+	 * pin means "attached" (meta is complete by then). */
+	if (!ret)
+		ret = tc_attach(&s, a);
+	if (!ret) {
+		meta.ifindex = a->ifindex;
+		meta.xdp_flags = a->xdp_flags;
+		meta.tc_handle = s.tc_opts.handle;
+		meta.tc_priority = s.tc_opts.priority;
+		meta.flags = s.clsact_created ? XDPSYN_META_CLSACT_CREATED : 0;
+		netns_id(&meta.netns_dev, &meta.netns_ino);
+		meta.attached_at = meta.key_rotated_at = realtime_now();
+		if (meta_write(s.meta_fd, &meta)) {
+			errmsg(a->ifname, "writing " PIN_META ": %s",
+			       strerror(errno));
+			ret = EXIT_RUNTIME;
+		}
+	}
+	if (!ret)
+		ret = pin_fd(a->ifname, PIN_PROG_TC,
+			     bpf_program__fd(s.tc->progs.xdpsyn_tc));
+	if (!ret)
+		ret = xdp_attach(&s, a);
+	if (!ret)
+		ret = pin_fd(a->ifname, PIN_LINK_XDP, s.link_fd);
+	if (ret)
+		goto out;
+
+	attach_report(a, &s, &cfg);
+	close(s.link_fd);
+	s.link_fd = -1;
+out:
+	if (ret)
+		attach_undo(&s, a);
+	attach_release(&s);
+	fflush(stdout);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+out_free:
+	explicit_bzero(&key, sizeof(key));
+	free(a);
+	return ret;
+}
+

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* xdpsyn set / key rotate: live changes to the pinned maps. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "cli.h"
+
+static void set_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: xdpsyn set IFACE KEY=VALUE...\n"
+		"\n"
+		"Change live settings of an attached interface (no reload).\n"
+		"\n"
+		"Keys:\n"
+		"  ports=LIST    protected ports, both families (80,443,8000-8100 or\n"
+		"                none); ports4= / ports6= for one family\n"
+		"  mss4=N        MSS offered over IPv4, 88..65535\n"
+		"  mss6=N        MSS offered over IPv6, 88..65535\n"
+		"  wscale=N      window scale, 0..14\n"
+		"  ttl=N         TTL / hop limit, 1..255\n"
+		"  window=N      SYN-ACK window, 1..65535\n"
+		"  ecn=on|off    agree to ECN when the client asks\n");
+}
+
+struct set_req {
+	struct xdpsyn_ports ports[XDPSYN_NFAMILIES];
+	bool ports_set[XDPSYN_NFAMILIES];
+	struct xdpsyn_config cfg;        /* the values given */
+	bool mss_set[XDPSYN_NFAMILIES], wscale_set, ttl_set, window_set, ecn_set;
+};
+
+static int set_parse_one(struct set_req *r, const char *arg)
+{
+	const char *eq = strchr(arg, '='), *val;
+	unsigned long v;
+	char key[16], err[128];
+	size_t klen;
+
+	if (!eq || eq == arg || (klen = eq - arg) >= sizeof(key))
+		return usage_err("set", "\"%s\": expected KEY=VALUE", arg);
+	memcpy(key, arg, klen);
+	key[klen] = 0;
+	val = eq + 1;
+
+	if (!strcmp(key, "ports") || !strcmp(key, "ports4") ||
+	    !strcmp(key, "ports6")) {
+		int fam = key[5] == '6' ? XDPSYN_V6 : XDPSYN_V4;
+
+		if (ports_parse(val, &r->ports[fam], err, sizeof(err)))
+			return usage_err("set", "%s: %s", arg, err);
+		r->ports_set[fam] = true;
+		if (!key[5]) {
+			r->ports[XDPSYN_V6] = r->ports[XDPSYN_V4];
+			r->ports_set[XDPSYN_V6] = true;
+		}
+	} else if (!strcmp(key, "mss4") || !strcmp(key, "mss6")) {
+		int fam = key[3] == '6' ? XDPSYN_V6 : XDPSYN_V4;
+
+		if (parse_ulong(val, 88, 65535, &v))
+			return usage_err("set", "%s: expected 88..65535", arg);
+		r->cfg.mss[fam] = v;
+		r->mss_set[fam] = true;
+	} else if (!strcmp(key, "wscale")) {
+		if (parse_ulong(val, 0, XDPSYN_WSCALE_MAX, &v))
+			return usage_err("set", "%s: expected 0..%d", arg,
+					 XDPSYN_WSCALE_MAX);
+		r->cfg.wscale = v;
+		r->wscale_set = true;
+	} else if (!strcmp(key, "ttl")) {
+		if (parse_ulong(val, 1, 255, &v))
+			return usage_err("set", "%s: expected 1..255", arg);
+		r->cfg.ttl = v;
+		r->ttl_set = true;
+	} else if (!strcmp(key, "window")) {
+		if (parse_ulong(val, 1, 65535, &v))
+			return usage_err("set", "%s: expected 1..65535", arg);
+		r->cfg.window = v;
+		r->window_set = true;
+	} else if (!strcmp(key, "ecn")) {
+		if (strcmp(val, "on") && strcmp(val, "off"))
+			return usage_err("set", "%s: expected on or off", arg);
+		r->cfg.ecn = !strcmp(val, "on");
+		r->ecn_set = true;
+	} else {
+		return usage_err("set", "unknown key \"%s\"", key);
+	}
+	return 0;
+}
+
+static bool cfg_changes(const struct set_req *r)
+{
+	return r->mss_set[XDPSYN_V4] || r->mss_set[XDPSYN_V6] || r->wscale_set ||
+	       r->ttl_set || r->window_set || r->ecn_set;
+}
+
+static int set_apply(const struct set_req *r, const struct pins *p)
+{
+	struct xdpsyn_config cfg;
+	__u32 zero = 0;
+
+	for (__u32 f = 0; f < XDPSYN_NFAMILIES; f++) {
+		if (!r->ports_set[f])
+			continue;
+		if (bpf_map_update_elem(p->ports_fd, &f, &r->ports[f], BPF_ANY)) {
+			errmsg(p->ifname, "writing " PIN_PORTS ": %s", strerror(errno));
+			return EXIT_RUNTIME;
+		}
+	}
+	if (!cfg_changes(r))
+		return 0;
+	if (bpf_map_lookup_elem(p->config_fd, &zero, &cfg)) {
+		errmsg(p->ifname, "reading " PIN_CONFIG ": %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	for (int f = 0; f < XDPSYN_NFAMILIES; f++)
+		if (r->mss_set[f])
+			cfg.mss[f] = r->cfg.mss[f];
+	if (r->wscale_set)
+		cfg.wscale = r->cfg.wscale;
+	if (r->ttl_set)
+		cfg.ttl = r->cfg.ttl;
+	if (r->window_set)
+		cfg.window = r->cfg.window;
+	if (r->ecn_set)
+		cfg.ecn = r->cfg.ecn;
+	if (bpf_map_update_elem(p->config_fd, &zero, &cfg, BPF_ANY)) {
+		errmsg(p->ifname, "writing " PIN_CONFIG ": %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+int cmd_set(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct set_req *r;
+	const char *ifname;
+	struct pins p;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			set_help(stdout);
+			return EXIT_OK;
+		default:
+			return usage_err("set", "bad option");
+		}
+	}
+	if (argc - optind < 2)
+		return usage_err("set", optind == argc ? "missing IFACE" :
+				 "nothing to set");
+	ifname = argv[optind++];
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		errmsg("memory", "out of memory");
+		return EXIT_RUNTIME;
+	}
+	ret = 0;
+	for (int i = optind; !ret && i < argc; i++)
+		ret = set_parse_one(r, argv[i]);
+	if (!ret)
+		ret = pin_dir_check(ifname);
+	if (!ret)
+		ret = need_privileges();
+	if (!ret)
+		ret = pins_open(&p, ifname, PINS_CONFIG | PINS_PORTS);
+	if (!ret) {
+		ret = set_apply(r, &p);
+		pins_close(&p);
+	}
+	if (!ret) {
+		printf("%s: set", ifname);
+		for (int i = optind; i < argc; i++)
+			printf(" %s", argv[i]);
+		printf("\n");
+	}
+	free(r);
+	return ret;
+}
+
+static void key_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: xdpsyn key rotate IFACE [--key-file PATH]\n"
+		"\n"
+		"Install a new cookie key (random, or from PATH: 16 bytes or 32 hex\n"
+		"characters, not readable by group/others). Cookies made with the\n"
+		"previous key stay valid for their lifetime (up to about 137 s).\n"
+		"\n"
+		"Options:\n"
+		"  --key-file PATH  the new key\n"
+		"  -h, --help       this help\n");
+}
+
+static int key_rotate(const char *ifname, const char *key_file)
+{
+	struct xdpsyn_config cfg;
+	struct xdpsyn_key key;
+	struct pins p;
+	__u32 zero = 0, slot;
+	int ret;
+
+	ret = pin_dir_check(ifname);
+	if (!ret)
+		ret = key_file ? key_from_file(key_file, &key) : 0;
+	if (!ret)
+		ret = need_privileges();
+	if (!ret && !key_file)
+		ret = key_random(&key);
+	if (ret)
+		return ret;
+	ret = pins_open(&p, ifname, PINS_CONFIG | PINS_KEYS | PINS_META);
+	if (ret) {
+		explicit_bzero(&key, sizeof(key));
+		return ret;
+	}
+	if (bpf_map_lookup_elem(p.config_fd, &zero, &cfg)) {
+		errmsg(ifname, "reading " PIN_CONFIG ": %s", strerror(errno));
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	/* The new key goes into the other slot; the programs accept it as the
+	 * previous key (counter + 1 covers a period change meanwhile) before
+	 * it becomes current, and the old one stays accepted as previous for
+	 * the cookies made up to now. */
+	slot = (cfg.key_cur & 1) ^ 1;
+	if (bpf_map_update_elem(p.keys_fd, &slot, &key, BPF_ANY)) {
+		errmsg(ifname, "writing " PIN_KEYS ": %s", strerror(errno));
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	cfg.key_prev_until = cookie_counter_now() + 1;
+	if (bpf_map_update_elem(p.config_fd, &zero, &cfg, BPF_ANY)) {
+		errmsg(ifname, "writing " PIN_CONFIG ": %s", strerror(errno));
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	cfg.key_cur = slot;
+	cfg.key_prev_until = cookie_counter_now();
+	if (bpf_map_update_elem(p.config_fd, &zero, &cfg, BPF_ANY)) {
+		errmsg(ifname, "writing " PIN_CONFIG " (new key in slot %u, not yet "
+		       "current): %s: rerun xdpsyn key rotate %s", slot,
+		       strerror(errno), ifname);
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	p.meta.key_rotated_at = realtime_now();
+	if (meta_write(p.meta_fd, &p.meta))
+		warnmsg(ifname, "recording the rotation time: %s", strerror(errno));
+	printf("%s: key rotated: slot %u current, the previous key is accepted "
+	       "for cookies of counter <= %u\n", ifname, slot, cfg.key_prev_until);
+out:
+	explicit_bzero(&key, sizeof(key));
+	pins_close(&p);
+	return ret;
+}
+
+int cmd_key(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *key_file = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			key_file = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			key_help(stdout);
+			return EXIT_OK;
+		default:
+			return usage_err("key", "bad option");
+		}
+	}
+	if (optind == argc)
+		return usage_err("key", "missing subcommand (rotate)");
+	if (strcmp(argv[optind], "rotate"))
+		return usage_err("key", "unknown subcommand \"%s\"", argv[optind]);
+	if (argc - optind != 2)
+		return usage_err("key", argc - optind < 2 ? "missing IFACE" :
+				 "one interface at a time");
+	return key_rotate(argv[optind + 1], key_file);
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* xdpsyn detach: remove what attach created, and only that. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "cli.h"
+
+static void detach_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: xdpsyn detach IFACE\n"
+		"\n"
+		"Remove what `xdpsyn attach IFACE` created: the XDP link, the TC\n"
+		"ingress filter (and the clsact qdisc if attach created it and no\n"
+		"other filter uses it), the pins and " PIN_BASE "/IFACE/.\n"
+		"Works when IFACE has disappeared (then only the pins are left).\n"
+		"\n"
+		"Options:\n"
+		"  -v, --verbose  libbpf debug output\n"
+		"  -h, --help     this help\n");
+}
+
+/* The XDP link's interface: its ifindex, 0 when the interface is gone or
+ * the link was detached; -1 when there is no link. */
+static int link_ifindex(int link_fd)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	if (link_fd < 0 || bpf_obj_get_info_by_fd(link_fd, &info, &len))
+		return -1;
+	return info.xdp.ifindex;
+}
+
+/* Remove our TC filter: the one at the recorded handle/prio, if it runs
+ * our pinned program; then the clsact qdisc if attach created it and it is
+ * left empty. A filter that is not ours is left alone, with a note.
+ * Returns 0, or -1 after a message when the filter could not be removed. */
+static int tc_detach_ours(const struct pins *p)
+{
+	const struct xdpsyn_meta *m = &p->meta;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = m->ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = m->tc_handle,
+		    .priority = m->tc_priority);
+	LIBBPF_OPTS(bpf_tc_opts, d, .handle = m->tc_handle,
+		    .priority = m->tc_priority);
+	__u32 ours = prog_id_of(p->tc_fd);
+	char name[IF_NAMESIZE];
+	int err;
+
+	if (!if_indextoname(m->ifindex, name))
+		return 0; /* the interface, and its filters, are gone */
+	err = bpf_tc_query(&hook, &q);
+	if (err == -ENOENT || err == -EINVAL)
+		return 0; /* filter or clsact already gone */
+	if (!err && (!ours || q.prog_id != ours)) {
+		warnmsg(p->ifname, "TC filter handle 0x%x prio %u runs program %u, "
+			"not ours: left alone", m->tc_handle, m->tc_priority,
+			q.prog_id);
+		return 0;
+	}
+	if (!err)
+		err = bpf_tc_detach(&hook, &d);
+	if (err) {
+		errmsg(p->ifname, "removing TC filter handle 0x%x prio %u: %s: "
+		       "retry xdpsyn detach %s, or tc filter del dev %s ingress "
+		       "handle 0x%x prio %u bpf", m->tc_handle, m->tc_priority,
+		       strerror(-err), p->ifname, name, m->tc_handle,
+		       m->tc_priority);
+		return -1;
+	}
+	if ((m->flags & XDPSYN_META_CLSACT_CREATED) &&
+	    !clsact_destroy_if_empty(m->ifindex))
+		printf("%s: left the clsact qdisc xdpsyn created: other filters "
+		       "use it (tc qdisc del dev %s clsact removes it)\n",
+		       p->ifname, name);
+	return 0;
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *ifname, *note = "";
+	char path[256], name[IF_NAMESIZE];
+	struct pins p;
+	int c, ret, lifindex;
+	bool same_ns, gone;
+
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			detach_help(stdout);
+			return EXIT_OK;
+		default:
+			return usage_err("detach", "bad option");
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_err("detach", optind == argc ? "missing IFACE" :
+				 "one interface at a time");
+	ifname = argv[optind];
+	ret = pin_dir_check(ifname);
+	if (ret)
+		return ret;
+	ret = need_privileges();
+	if (ret)
+		return ret;
+	ret = pins_open(&p, ifname, 0);
+	if (ret)
+		return ret;
+
+	lifindex = link_ifindex(p.link_fd);
+	same_ns = p.have_meta && netns_is_current(&p.meta);
+	gone = same_ns && !if_indextoname(p.meta.ifindex, name);
+	if (lifindex > 0 && p.have_meta && !same_ns) {
+		errmsg(ifname, "attached in another network namespace: run "
+		       "xdpsyn detach %s there (nsenter --net=...)", ifname);
+		pins_close(&p);
+		return EXIT_CONFLICT;
+	}
+	if (lifindex > 0 && bpf_link_detach(p.link_fd) && errno != ENOLINK) {
+		errmsg(ifname, "detaching the XDP link: %s", strerror(errno));
+		pins_close(&p);
+		return EXIT_RUNTIME;
+	}
+	if (p.have_meta && same_ns && tc_detach_ours(&p)) {
+		pins_close(&p); /* pins kept: a retry needs them */
+		return EXIT_RUNTIME;
+	}
+	if (!p.have_meta)
+		warnmsg(ifname, "no " PIN_META " record: only the pins are "
+			"removed (check tc filter show dev %s ingress)", ifname);
+	pins_close(&p);
+
+	for (const char *const *n = pin_names; *n; n++) {
+		pin_path(path, sizeof(path), ifname, *n);
+		if (unlink(path) && errno != ENOENT)
+			warnmsg(path, "unlink: %s", strerror(errno));
+	}
+	pin_path(path, sizeof(path), ifname, NULL);
+	if (rmdir(path)) {
+		errmsg(path, "rmdir: %s: files xdpsyn did not create are left "
+		       "there", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	rmdir(PIN_BASE); /* only if empty */
+	if (lifindex == 0 && gone)
+		note = " (the interface is gone: pins removed)";
+	else if (lifindex == 0)
+		note = " (its XDP link was already detached)";
+	printf("%s: detached%s\n", ifname, note);
+	return EXIT_OK;
+}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* xdpsyn status: attached interfaces, their programs and settings. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+#include "cli.h"
+
+/* Counters shown by status; `xdpsyn stats` shows them all. */
+static const enum xdpsyn_counter headline[] = {
+	XDPSYN_CNT_SYNACK_TX, XDPSYN_CNT_ACK_VALID, XDPSYN_CNT_ACK_INVALID,
+	XDPSYN_CNT_HANDOFF_OK,
+};
+#define NHEADLINE (sizeof(headline) / sizeof(headline[0]))
+
+struct status {
+	const char *ifname;
+	bool have_meta, have_config, have_ports, have_stats, same_ns;
+	struct xdpsyn_meta meta;
+	struct xdpsyn_config cfg;
+	char *ports[XDPSYN_NFAMILIES];
+	__u64 cnt[XDPSYN_CNT_MAX];
+	__u32 xdp_prog_id, tc_prog_id, link_id;
+	int link_ifindex;            /* 0: link detached (interface gone) */
+	const char *state;
+};
+
+static void status_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: xdpsyn status [IFACE] [-j]\n"
+		"\n"
+		"Interfaces xdpsyn is attached to (default: all), their programs,\n"
+		"settings and headline counters.\n"
+		"\n"
+		"Options:\n"
+		"  -j, --json     JSON output: {\"interfaces\": [...]}, or the one\n"
+		"                 interface's object when IFACE is given\n"
+		"  -h, --help     this help\n");
+}
+
+static void status_read(struct status *s, const struct pins *p)
+{
+	struct bpf_link_info li = {};
+	struct bpf_prog_info pi = {};
+	char name[IF_NAMESIZE];
+	__u32 len, zero = 0;
+
+	s->have_meta = p->have_meta;
+	s->meta = p->meta;
+	s->same_ns = s->have_meta && netns_is_current(&s->meta);
+	s->have_config = p->config_fd >= 0 &&
+			 !bpf_map_lookup_elem(p->config_fd, &zero, &s->cfg);
+	if (p->ports_fd >= 0) {
+		struct xdpsyn_ports *ports = malloc(sizeof(*ports));
+
+		s->have_ports = ports != NULL;
+		for (__u32 f = 0; s->have_ports && f < XDPSYN_NFAMILIES; f++) {
+			s->have_ports = !bpf_map_lookup_elem(p->ports_fd, &f, ports);
+			if (s->have_ports)
+				s->ports[f] = ports_format(ports);
+		}
+		free(ports);
+	}
+	s->have_stats = p->stats_fd >= 0 && !counters_read(p->stats_fd, s->cnt);
+
+	s->link_ifindex = -1;
+	len = sizeof(li);
+	if (p->link_fd >= 0 && !bpf_obj_get_info_by_fd(p->link_fd, &li, &len)) {
+		s->link_id = li.id;
+		s->xdp_prog_id = li.prog_id;
+		s->link_ifindex = li.xdp.ifindex;
+	}
+	len = sizeof(pi);
+	if (p->tc_fd >= 0 && !bpf_obj_get_info_by_fd(p->tc_fd, &pi, &len))
+		s->tc_prog_id = pi.id;
+
+	if (s->link_ifindex < 0 || !s->have_meta || !s->have_config)
+		s->state = "incomplete";
+	else if (s->link_ifindex == 0)
+		s->state = s->same_ns && !if_indextoname(s->meta.ifindex, name) ?
+			   "interface gone" : "xdp link detached";
+	else if (!s->same_ns)
+		s->state = "other netns";
+	else
+		s->state = "attached";
+	/* In our netns, check the TC filter is still there and ours. */
+	if (!strcmp(s->state, "attached")) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = s->meta.ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, q, .handle = s->meta.tc_handle,
+			    .priority = s->meta.tc_priority);
+
+		if (bpf_tc_query(&hook, &q) || q.prog_id != s->tc_prog_id)
+			s->state = "tc filter missing";
+	}
+}
+
+static void status_free(struct status *s)
+{
+	for (int f = 0; f < XDPSYN_NFAMILIES; f++)
+		free(s->ports[f]);
+}
+
+static json_object *status_json(const struct status *s, __u64 now)
+{
+	json_object *o = json_object_new_object();
+	json_object *c;
+
+#define ADD(k, v) json_object_object_add(o, k, v)
+	ADD("name", json_object_new_string(s->ifname));
+	ADD("state", json_object_new_string(s->state));
+	if (s->have_meta) {
+		ADD("ifindex", json_object_new_int(s->meta.ifindex));
+		ADD("mode", json_object_new_string(xdp_mode_name(s->meta.xdp_flags)));
+	}
+	ADD("xdp_prog_id", json_object_new_int64(s->xdp_prog_id));
+	ADD("tc_prog_id", json_object_new_int64(s->tc_prog_id));
+	ADD("link_id", json_object_new_int64(s->link_id));
+	if (s->have_meta) {
+		ADD("tc_handle", json_object_new_int64(s->meta.tc_handle));
+		ADD("tc_priority", json_object_new_int64(s->meta.tc_priority));
+		ADD("attached_at", json_object_new_int64(s->meta.attached_at));
+		ADD("key_rotated_at", json_object_new_int64(s->meta.key_rotated_at));
+		ADD("key_age_s", json_object_new_int64(now - s->meta.key_rotated_at));
+	}
+	if (s->have_ports) {
+		ADD("ports4", json_object_new_string(s->ports[XDPSYN_V4]));
+		ADD("ports6", json_object_new_string(s->ports[XDPSYN_V6]));
+	}
+	if (s->have_config) {
+		ADD("mss4", json_object_new_int(s->cfg.mss[XDPSYN_V4]));
+		ADD("mss6", json_object_new_int(s->cfg.mss[XDPSYN_V6]));
+		ADD("wscale", json_object_new_int(s->cfg.wscale));
+		ADD("ttl", json_object_new_int(s->cfg.ttl));
+		ADD("window", json_object_new_int(s->cfg.window));
+		ADD("ecn", json_object_new_boolean(s->cfg.ecn));
+		ADD("key_slot", json_object_new_int(s->cfg.key_cur));
+	}
+	if (s->have_stats) {
+		c = json_object_new_object();
+		for (size_t i = 0; i < NHEADLINE; i++)
+			json_object_object_add(c, counter_name(headline[i]),
+				json_object_new_uint64(s->cnt[headline[i]]));
+		ADD("counters", c);
+	}
+#undef ADD
+	return o;
+}
+
+static void status_print(const struct status *s, __u64 now)
+{
+	char since[64] = "-", age[32], ifindex[16] = "-";
+	const char *mode = "-";
+
+	if (s->have_meta) {
+		fmt_time(since, sizeof(since), s->meta.attached_at);
+		fmt_duration(age, sizeof(age), now - s->meta.attached_at);
+		snprintf(since + strlen(since), sizeof(since) - strlen(since),
+			 " (%s)", age);
+		snprintf(ifindex, sizeof(ifindex), "%u", s->meta.ifindex);
+		mode = xdp_mode_name(s->meta.xdp_flags);
+	}
+	printf("%-16s %-7s %-8s %-7u %-7u %-7u %s\n", s->ifname, ifindex, mode,
+	       s->xdp_prog_id, s->tc_prog_id, s->link_id, since);
+	if (strcmp(s->state, "attached"))
+		printf(" !! %s\n", s->state);
+	if (s->have_ports) {
+		printf(" => ports4   %s\n", s->ports[XDPSYN_V4]);
+		printf("    ports6   %s\n", s->ports[XDPSYN_V6]);
+	}
+	if (s->have_config) {
+		printf("    settings mss4 %u  mss6 %u  wscale %u  ttl %u  window %u  "
+		       "ecn %s\n", s->cfg.mss[XDPSYN_V4], s->cfg.mss[XDPSYN_V6],
+		       s->cfg.wscale, s->cfg.ttl, s->cfg.window,
+		       s->cfg.ecn ? "on" : "off");
+	}
+	if (s->have_meta) {
+		fmt_duration(age, sizeof(age), now - s->meta.key_rotated_at);
+		printf("    tc       ingress handle 0x%x prio %u  key age %s "
+		       "(slot %u)\n", s->meta.tc_handle, s->meta.tc_priority, age,
+		       s->cfg.key_cur);
+	}
+	if (s->have_stats) {
+		printf("    counters");
+		for (size_t i = 0; i < NHEADLINE; i++)
+			printf(" %s %llu", counter_name(headline[i]),
+			       s->cnt[headline[i]]);
+		printf("\n");
+	}
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	char **names = NULL, *one[2] = { NULL, NULL };
+	json_object *root = NULL, *jarr = NULL;
+	__u64 now = realtime_now();
+	int c, ret = 0, err;
+
+	while ((c = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json_out = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			status_help(stdout);
+			return EXIT_OK;
+		default:
+			return usage_err("status", "bad option");
+		}
+	}
+	if (argc - optind > 1)
+		return usage_err("status", "one interface at most");
+	if (optind < argc) {
+		ret = pin_dir_check(argv[optind]);
+		if (ret)
+			return ret;
+		one[0] = argv[optind];
+	} else {
+		names = attached_list(&err);
+		if (!names)
+			return err;
+	}
+
+	if (json_out) {
+		root = json_object_new_object();
+		jarr = json_object_new_array();
+		json_object_object_add(root, "interfaces", jarr);
+	} else if (names && !names[0]) {
+		printf("no interface attached\n");
+	} else {
+		printf("%-16s %-7s %-8s %-7s %-7s %-7s %s\n", "Interface", "Ifindex",
+		       "Mode", "XDP id", "TC id", "Link id", "Attached since");
+		printf("%.*s\n", 90, "-------------------------------------------"
+		       "-----------------------------------------------");
+	}
+	for (char **n = names ? names : one; *n; n++) {
+		struct status s = { .ifname = *n };
+		struct pins p;
+
+		err = pins_open(&p, *n, 0);
+		if (err) {
+			ret = ret ? ret : err;
+			continue;
+		}
+		status_read(&s, &p);
+		pins_close(&p);
+		if (jarr)
+			json_object_array_add(jarr, status_json(&s, now));
+		else
+			status_print(&s, now);
+		status_free(&s);
+	}
+	if (root)
+		json_print_list(root, one[0] != NULL);
+	names_free(names);
+	return ret;
+}
