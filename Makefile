@@ -18,7 +18,7 @@ endif
 # Debian 12 packages the build and the tests need (make deps installs the
 # missing ones; it does nothing when all are there).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	    iproute2 libjson-c-dev jq nftables tcpdump
+	    iproute2 procps libjson-c-dev jq nftables tcpdump
 
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -I$(BUILD) -Iinclude
 LDLIBS_USER := -lbpf -lelf -lz
@@ -85,6 +85,9 @@ $(BUILD)/test_unit: $(UNIT_SRCS) $(UNIT_HDRS) $(BPF_SKELS) include/xdpsyn.h
 $(BUILD)/tcpecho $(BUILD)/synflood: $(BUILD)/%: tests/tools/%.c | $(BUILD)/.deps
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+demo: all
+	$(Q)bench/demo.sh
 
 test: all
 	$(Q)tests/run.sh
