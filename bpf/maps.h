@@ -35,6 +35,36 @@ struct {
 	__type(value, struct xdpsyn_stats);
 } xdpsyn_stats SEC(".maps");
 
+/* Completed handshakes, one record per flow (the loader may resize). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xdpsyn_flow_key);
+	__type(value, struct xdpsyn_flow);
+} xdpsyn_flows SEC(".maps");
+
+/* One event per completed handshake, for `xdpsyn flows --follow`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} xdpsyn_events SEC(".maps");
+
+/* Top sources: the per-CPU count-min sketch and the heavy-hitter table
+ * (include/xdpsyn.h explains both). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpsyn_cms);
+} xdpsyn_cms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct xdpsyn_prefix);
+	__type(value, struct xdpsyn_top_val);
+} xdpsyn_top SEC(".maps");
+
 static __always_inline void count(struct xdpsyn_stats *st, enum xdpsyn_counter c)
 {
 	if (st)

@@ -9,6 +9,7 @@
 #include "csum.h"
 #include "synack.h"
 #include "maps.h"
+#include "track.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -64,6 +65,7 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
 	}
+	track_syn(cfg, pkt->family, pkt->saddr);
 	in.sport = th->source;
 	in.dport = th->dest;
 	in.client_isn = bpf_ntohl(th->seq);
@@ -92,6 +94,7 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 	struct cookie_in c;
 	struct tcp_opts o;
 	__u32 doff;
+	__u64 now;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
 	if (!pkt || !cfg)
@@ -117,14 +120,15 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 	c.sport = th->source;
 	c.dport = th->dest;
 	c.isn = bpf_ntohl(th->seq) - 1;
-	if (!cookie_check(&k, &c, bpf_ntohl(th->ack_seq) - 1, &o,
-			  bpf_ktime_get_tai_ns(), &r)) {
+	now = bpf_ktime_get_tai_ns();
+	if (!cookie_check(&k, &c, bpf_ntohl(th->ack_seq) - 1, &o, now, &r)) {
 		count(st, XDPSYN_CNT_ACK_INVALID);
 		return XDP_DROP;
 	}
 	count(st, XDPSYN_CNT_ACK_VALID);
 	if (r.prev_key)
 		count(st, XDPSYN_CNT_ACK_PREV_KEY);
+	track_complete(ctx, cfg, pkt, th, &r, &o, now);
 	return XDP_PASS;
 }
 

@@ -41,6 +41,35 @@ static __always_inline void count_errno(int err)
 		(*v)++;
 }
 
+/* The XDP program wrote the flow's record when its cookie validated: mark
+ * the handoff's outcome and announce the completed handshake. */
+static __always_inline void flow_handed_off(struct __sk_buff *skb,
+					    const struct pkt *pkt,
+					    const struct tcphdr *th, int ok)
+{
+	struct xdpsyn_flow_key k = {};
+	struct xdpsyn_flow_event *ev;
+	struct xdpsyn_flow *f;
+
+	k.ifindex = skb->ingress_ifindex;
+	k.family = pkt->family;
+	__builtin_memcpy(k.saddr, pkt->saddr, sizeof(k.saddr));
+	__builtin_memcpy(k.daddr, pkt->daddr, sizeof(k.daddr));
+	k.sport = th->source;
+	k.dport = th->dest;
+	f = bpf_map_lookup_elem(&xdpsyn_flows, &k);
+	if (!f)
+		return;
+	if (ok)
+		f->flags |= XDPSYN_FLOW_HANDOFF;
+	ev = bpf_ringbuf_reserve(&xdpsyn_events, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	ev->key = k;
+	ev->flow = *f;
+	bpf_ringbuf_submit(ev, 0);
+}
+
 /* Global: verified once, whatever header layout the caller parsed. */
 __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 {
@@ -131,9 +160,10 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	if (err) {
 		count(st, XDPSYN_CNT_HANDOFF_ERR);
 		count_errno(err);
-		return TC_ACT_OK;
+	} else {
+		count(st, XDPSYN_CNT_HANDOFF_OK);
 	}
-	count(st, XDPSYN_CNT_HANDOFF_OK);
+	flow_handed_off(skb, pkt, th, !err);
 	return TC_ACT_OK;
 }
 

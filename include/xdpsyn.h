@@ -86,7 +86,8 @@ struct xdpsyn_config {
 	__u8 ttl;                    /* IPv4 TTL and IPv6 hop limit */
 	__u8 ecn;                    /* 1: agree to ECN when the SYN asks */
 	__u8 key_cur;                /* slot of the current key (0 or 1) */
-	__u8 pad[2];
+	__u8 top_plen4;              /* top sources: IPv4 prefix length (0 = 24) */
+	__u8 top_plen6;              /* top sources: IPv6 prefix length (0 = 64) */
 	__u32 key_prev_until;        /* previous key accepted while the
 	                              * cookie counter is <= this value */
 	__u32 flags;                 /* reserved, 0 */
@@ -153,5 +154,67 @@ struct xdpsyn_flow {
 	__u8 flags;     /* XDPSYN_FLOW_* */
 	__u8 pad[7];
 };
+
+/* Event on the ring buffer xdpsyn_events for every completed handshake
+ * (`xdpsyn flows --follow`). */
+struct xdpsyn_flow_event {
+	struct xdpsyn_flow_key key;
+	struct xdpsyn_flow flow;
+};
+
+/*
+ * Top sources. Every SYN to a protected port increments a count-min sketch
+ * (per CPU, XDPSYN_CMS_ROWS x XDPSYN_CMS_COLS counters) at its source prefix;
+ * a prefix whose count on a CPU reaches a power of two >= XDPSYN_HH_MIN
+ * enters the heavy-hitter table xdpsyn_top (an LRU hash), which also counts
+ * the prefix's completed handshakes. A random-source flood costs a few
+ * counter increments per SYN and touches the table rarely; memory is fixed.
+ * `xdpsyn top` estimates each listed prefix's SYNs from the sketch (sum over
+ * CPUs, minimum over rows).
+ */
+#define XDPSYN_CMS_ROWS 4
+#define XDPSYN_CMS_COLS 1024
+#define XDPSYN_HH_MIN 16
+#define XDPSYN_TOP_PLEN4_DEFAULT 24
+#define XDPSYN_TOP_PLEN6_DEFAULT 64
+
+struct xdpsyn_cms {
+	__u32 c[XDPSYN_CMS_ROWS][XDPSYN_CMS_COLS];
+};
+
+struct xdpsyn_prefix {
+	__u8 family;
+	__u8 plen;
+	__u8 pad[2];
+	__be32 addr[4]; /* masked; IPv4 in [0] */
+};
+
+struct xdpsyn_top_val {
+	__u64 first_ns;      /* CLOCK_TAI when the prefix entered the table */
+	__u64 last_ns;       /* last SYN threshold crossing or completion */
+	__u64 completed;     /* handshakes completed (valid final ACK) */
+};
+
+/* The sketch's hash of a masked prefix (same on both sides): a 64-bit mix
+ * of the prefix words; row r uses column (h1 + r * h2) % COLS. */
+static inline __u64 xdpsyn_prefix_hash(const struct xdpsyn_prefix *p)
+{
+	__u64 h = 0x9e3779b97f4a7c15ULL ^ ((__u64)p->family << 8 | p->plen);
+
+	for (int i = 0; i < 4; i++) {
+		h ^= p->addr[i];
+		h *= 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 29);
+}
+
+static inline __u32 xdpsyn_cms_col(__u64 h, int row)
+{
+	__u32 h1 = (__u32)h, h2 = (__u32)(h >> 32) | 1;
+
+	return (h1 + (__u32)row * h2) % XDPSYN_CMS_COLS;
+}
 
 #endif /* XDPSYN_H */

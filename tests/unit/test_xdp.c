@@ -532,6 +532,61 @@ static uint32_t ref_cookie(const uint8_t key[16], const struct handshake *hs, ui
 	return (uint32_t)(h & 0xffffff) << 8 | info;
 }
 
+
+/* ---- tracker checks ------------------------------------------------------ */
+
+/* The flow record for a client tuple (any ifindex), or -1. */
+static int flow_find(const struct spec *s, struct xdpsyn_flow *out)
+{
+	struct xdpsyn_flow_key k, next;
+	int fd = bpf_map__fd(skel->maps.xdpsyn_flows), alen = s->v6 ? 16 : 4;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (k.family == s->v6 && !memcmp(k.saddr, s->saddr, alen) &&
+		    !memcmp(k.daddr, s->daddr, alen) && ntohs(k.sport) == s->sport &&
+		    ntohs(k.dport) == s->dport)
+			return bpf_map_lookup_elem(fd, &k, out);
+	}
+	return -1;
+}
+
+static int top_find(int v6, const uint8_t *addr, int plen, struct xdpsyn_top_val *out)
+{
+	struct xdpsyn_prefix p = { .family = v6, .plen = plen };
+
+	memcpy(p.addr, addr, v6 ? 16 : 4);
+	return bpf_map__lookup_elem(skel->maps.xdpsyn_top, &p, sizeof(p), out, sizeof(*out), 0);
+}
+
+/* SYN estimate of a prefix from the sketch: sum over CPUs, min over rows. */
+static uint64_t cms_estimate(int v6, const uint8_t *addr, int plen)
+{
+	struct xdpsyn_prefix p = { .family = v6, .plen = plen };
+	struct xdpsyn_cms *v = calloc(nproc, sizeof(*v));
+	uint64_t est = UINT64_MAX;
+	__u32 zero = 0;
+	__u64 h;
+
+	memcpy(p.addr, addr, v6 ? 16 : 4);
+	h = xdpsyn_prefix_hash(&p);
+	if (!v || bpf_map__lookup_elem(skel->maps.xdpsyn_cms, &zero, sizeof(zero), v,
+				       sizeof(*v) * nproc, 0))
+		return 0;
+	for (int r = 0; r < XDPSYN_CMS_ROWS; r++) {
+		uint64_t sum = 0;
+
+		for (int c = 0; c < nproc; c++)
+			sum += v[c].c[r][xdpsyn_cms_col(h, r)];
+		if (sum < est)
+			est = sum;
+	}
+	free(v);
+	return est;
+}
+
 /* ---- setup ------------------------------------------------------------- */
 
 static int listen_on(int v6, const uint8_t *addr, int port)
@@ -662,6 +717,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	{
+		/* one CPU: the per-CPU sketch thresholds see every SYN */
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(0, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
 	libbpf_set_print(libbpf_quiet);
 	setup_netns();
 	nproc = libbpf_num_possible_cpus();
@@ -727,6 +790,7 @@ int main(int argc, char **argv)
 				spec_base(&s, v6);
 				s.vlans = vl;
 				s.seq = 0x11223344 + (uint32_t)(i * 7919 + vl * 104729 + v6);
+				s.sport = (uint16_t)(40000 + v6 * 100 + i * 10 + vl); /* a flow each */
 				snprintf(name, sizeof(name), "SYN %s, %s, %d VLAN tag%s -> SYN-ACK",
 					 v6 ? "v6" : "v4", optsets[i].name, vl, vl == 1 ? "" : "s");
 				syn_case(name, &s, &optsets[i], &hs);
@@ -809,6 +873,36 @@ int main(int argc, char **argv)
 		expect("same ACK from another source address -> DROP", &f, XDP_DROP_,
 		       XDPSYN_CNT_ACK_INVALID);
 	}
+	/* 2b. the tracker: flow records, completions, top sources */
+	{
+		struct xdpsyn_flow fl;
+		struct xdpsyn_top_val tv;
+		uint8_t cli24[4] = { cli4[0], cli4[1], cli4[2], 0 };
+
+		check(flow_find(&hs_v4_full.syn, &fl) == 0, "no flow record for the validated v4 ACK");
+		check(fl.mss == 1460, "flow mss %u, want 1460", fl.mss);
+		check(fl.snd_wscale == 7 && fl.rcv_wscale == cfg_default.wscale,
+		      "flow wscale %u/%u, want 7/%u", fl.snd_wscale, fl.rcv_wscale, cfg_default.wscale);
+		check((fl.flags & (XDPSYN_FLOW_SACK | XDPSYN_FLOW_TS | XDPSYN_FLOW_WS | XDPSYN_FLOW_ECN)) ==
+		      (XDPSYN_FLOW_SACK | XDPSYN_FLOW_TS | XDPSYN_FLOW_WS), "flow flags 0x%x", fl.flags);
+		check(fl.rtt_us < 1000000, "flow rtt %u us for a handshake made just now", fl.rtt_us);
+		check(fl.time_ns > tai_ns() - 60ull * 1000000000 && fl.time_ns <= tai_ns(),
+		      "flow time not now");
+		report("valid ACK writes the flow record: MSS, wscales, SACK/TS/WS flags, time");
+		check(flow_find(&hs_v4_plain.syn, &fl) == 0 && !(fl.flags & XDPSYN_FLOW_TS) && fl.rtt_us == 0,
+		      "flow without timestamps: record missing, or TS flag/RTT set");
+		report("valid ACK without TS: record with no TS flag and RTT 0");
+		{
+			struct spec fs = hs_v4_full.syn;
+
+			fs.sport += 1; /* the forged "another source port" ACK */
+			check(flow_find(&fs, &fl) != 0, "a forged ACK left a flow record");
+			report("forged ACKs leave no flow record");
+		}
+		check(top_find(0, cli24, 24, &tv) == 0 && tv.completed >= 3,
+		      "client /24 not in top, or completed %llu < 3", (unsigned long long)tv.completed);
+		report("completions counted for the client's /24 in top sources");
+	}
 	{
 		uint32_t now = counter_now();
 		uint8_t info = hs_v4_plain.cookie & 0xff;
@@ -852,6 +946,50 @@ int main(int argc, char **argv)
 		ack_frame(&f, &hs_v4_full, cookie + 1, sy->sport, 1, tsv);
 		expect("ACK with TS from a SYN-ACK half a period old validates -> PASS", &f, XDP_PASS_,
 		       XDPSYN_CNT_ACK_VALID);
+	}
+
+
+	{
+		/* 40 SYNs from one /24: listed in top with 0 completions; the
+		 * sketch's estimate covers them */
+		uint8_t net[4] = { 10, 201, 77, 0 };
+		struct xdpsyn_top_val tv;
+		uint64_t est;
+
+		for (int i = 0; i < 40; i++) {
+			struct result r;
+
+			spec_base(&s, 0);
+			s.saddr[0] = 10; s.saddr[1] = 201; s.saddr[2] = 77; s.saddr[3] = (uint8_t)(i + 1);
+			s.sport = (uint16_t)(20000 + i);
+			frame_build(&f, &s);
+			run_frame(&f, &r);
+		}
+		check(top_find(0, net, 24, &tv) == 0, "10.201.77.0/24 not listed after 40 SYNs");
+		check(tv.completed == 0, "flooding /24 shows %llu completions", (unsigned long long)tv.completed);
+		est = cms_estimate(0, net, 24);
+		check(est >= 40, "sketch estimate %llu < 40 SYNs sent", (unsigned long long)est);
+		report("40 SYNs from one /24: listed in top, 0 completed, sketch estimate >= 40");
+	}
+	{
+		/* v6: a /64 of SYNs */
+		struct xdpsyn_top_val tv;
+		uint8_t net6[16];
+
+		for (int i = 0; i < 20; i++) {
+			struct result r;
+
+			spec_base(&s, 1);
+			s.saddr[15] = (uint8_t)(i + 9);
+			s.saddr[8] = 0x77;
+			s.sport = (uint16_t)(21000 + i);
+			frame_build(&f, &s);
+			run_frame(&f, &r);
+		}
+		memcpy(net6, cli6, 16);
+		memset(net6 + 8, 0, 8);
+		check(top_find(1, net6, 64, &tv) == 0, "client /64 not listed after 20 v6 SYNs");
+		report("20 SYNs from one IPv6 /64: listed in top");
 	}
 
 	/* 3. key rotation: B becomes current, A stays valid as previous */

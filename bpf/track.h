@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The handshake tracker: flow records for completed handshakes, and top
+ * source prefixes (a count-min sketch of SYNs plus a heavy-hitter table).
+ * Nothing here runs per SYN except the sketch's few counter increments. */
+#ifndef XDPSYN_BPF_TRACK_H
+#define XDPSYN_BPF_TRACK_H
+
+#include "defs.h"
+#include "parse.h"
+#include "cookie.h"
+#include "synack.h"
+#include "maps.h"
+
+static __always_inline __be32 prefix_mask(int bits)
+{
+	if (bits <= 0)
+		return 0;
+	if (bits >= 32)
+		return 0xffffffff;
+	return bpf_htonl(0xffffffffu << (32 - bits));
+}
+
+static __always_inline void prefix_of(struct xdpsyn_prefix *p,
+				      const struct xdpsyn_config *cfg,
+				      __u8 family, const __be32 *saddr)
+{
+	int plen;
+
+	p->family = family;
+	p->pad[0] = 0;
+	p->pad[1] = 0;
+	if (family == XDPSYN_V4) {
+		plen = cfg->top_plen4 ? cfg->top_plen4 : XDPSYN_TOP_PLEN4_DEFAULT;
+		if (plen > 32)
+			plen = 32;
+		p->plen = plen;
+		p->addr[0] = saddr[0] & prefix_mask(plen);
+		p->addr[1] = 0;
+		p->addr[2] = 0;
+		p->addr[3] = 0;
+		return;
+	}
+	plen = cfg->top_plen6 ? cfg->top_plen6 : XDPSYN_TOP_PLEN6_DEFAULT;
+	if (plen > 128)
+		plen = 128;
+	p->plen = plen;
+#pragma unroll
+	for (int i = 0; i < 4; i++)
+		p->addr[i] = saddr[i] & prefix_mask(plen - 32 * i);
+}
+
+static __always_inline void top_touch(const struct xdpsyn_prefix *p, __u64 now,
+				      int completed)
+{
+	struct xdpsyn_top_val *v = bpf_map_lookup_elem(&xdpsyn_top, p);
+
+	if (v) {
+		v->last_ns = now;
+		if (completed)
+			__sync_fetch_and_add(&v->completed, 1);
+	} else {
+		struct xdpsyn_top_val nv = {
+			.first_ns = now, .last_ns = now, .completed = completed,
+		};
+
+		bpf_map_update_elem(&xdpsyn_top, p, &nv, BPF_NOEXIST);
+	}
+}
+
+/* A SYN from saddr: count it in the sketch; a prefix whose estimate on this
+ * CPU reaches a power of two >= XDPSYN_HH_MIN is (re)listed as a top
+ * source. */
+static __always_inline void track_syn(const struct xdpsyn_config *cfg,
+				      __u8 family, const __be32 *saddr)
+{
+	struct xdpsyn_prefix p;
+	struct xdpsyn_cms *cms;
+	__u32 zero = 0, est = 0xffffffff;
+	__u64 h;
+
+	cms = bpf_map_lookup_elem(&xdpsyn_cms, &zero);
+	if (!cms)
+		return;
+	prefix_of(&p, cfg, family, saddr);
+	h = xdpsyn_prefix_hash(&p);
+#pragma unroll
+	for (int r = 0; r < XDPSYN_CMS_ROWS; r++) {
+		__u32 col = xdpsyn_cms_col(h, r) & (XDPSYN_CMS_COLS - 1);
+		__u32 c = ++cms->c[r][col];
+
+		if (c < est)
+			est = c;
+	}
+	if (est >= XDPSYN_HH_MIN && !(est & (est - 1)))
+		top_touch(&p, bpf_ktime_get_tai_ns(), 0);
+}
+
+/* A handshake completed (cookie valid): its flow record and its source's
+ * completion count. */
+static __always_inline void track_complete(struct xdp_md *ctx,
+					   const struct xdpsyn_config *cfg,
+					   const struct pkt *pkt,
+					   const struct tcphdr *th,
+					   const struct cookie_result *r,
+					   const struct tcp_opts *o, __u64 now)
+{
+	struct xdpsyn_flow_key k = {};
+	struct xdpsyn_flow f = {};
+	struct xdpsyn_prefix p;
+	__u8 ws = r->info & XDPSYN_INFO_WS_MASK;
+
+	k.ifindex = ctx->ingress_ifindex;
+	k.family = pkt->family;
+	__builtin_memcpy(k.saddr, pkt->saddr, sizeof(k.saddr));
+	__builtin_memcpy(k.daddr, pkt->daddr, sizeof(k.daddr));
+	k.sport = th->source;
+	k.dport = th->dest;
+	f.time_ns = now;
+	f.rtt_us = r->rtt_us;
+	f.mss = mss_value(pkt->family, r->info >> XDPSYN_INFO_MSS_SHIFT);
+	f.snd_wscale = ws;
+	f.rcv_wscale = ws == XDPSYN_WSCALE_NONE ? XDPSYN_WSCALE_NONE :
+		       (cfg->wscale > XDPSYN_WSCALE_MAX ? XDPSYN_WSCALE_MAX : cfg->wscale);
+	if (r->info & XDPSYN_INFO_SACK)
+		f.flags |= XDPSYN_FLOW_SACK;
+	if (o->ts_ok)
+		f.flags |= XDPSYN_FLOW_TS;
+	if (r->info & XDPSYN_INFO_ECN)
+		f.flags |= XDPSYN_FLOW_ECN;
+	if (ws != XDPSYN_WSCALE_NONE)
+		f.flags |= XDPSYN_FLOW_WS;
+	if (r->prev_key)
+		f.flags |= XDPSYN_FLOW_PREV_KEY;
+	bpf_map_update_elem(&xdpsyn_flows, &k, &f, BPF_ANY);
+
+	prefix_of(&p, cfg, pkt->family, pkt->saddr);
+	top_touch(&p, now, 1);
+}
+
+#endif
