@@ -317,4 +317,53 @@ static __always_inline int parse_tcp_opts(void *ctx, __u32 l4_off,
 	return w.err ? -1 : 0;
 }
 
+/* The layouts Linux sends, read straight from the frame: a SYN's MSS,
+ * SACK_PERM, TS, NOP, WS (20 bytes) and an ACK's NOP, NOP, TS (12 bytes).
+ * Returns 1 when the options are exactly one of these (o filled), 0 to fall
+ * back to the general walk. Most handshakes, and floods that mimic them,
+ * take this path. */
+static __always_inline int parse_tcp_opts_linux(struct tcphdr *th, __u32 doff,
+						void *data_end,
+						struct tcp_opts *o)
+{
+	__u8 *p = (__u8 *)(th + 1);
+
+	if (doff == sizeof(*th) + 20) {
+		if ((void *)(p + 20) > data_end)
+			return 0;
+		if (p[0] != TCPOPT_MSS || p[1] != TCPOLEN_MSS ||
+		    p[4] != TCPOPT_SACK_PERM || p[5] != TCPOLEN_SACK_PERM ||
+		    p[6] != TCPOPT_TIMESTAMP || p[7] != TCPOLEN_TIMESTAMP ||
+		    p[16] != TCPOPT_NOP || p[17] != TCPOPT_WINDOW ||
+		    p[18] != TCPOLEN_WINDOW)
+			return 0;
+		o->mss = (p[2] << 8) | p[3];
+		o->sack_ok = 1;
+		o->ts_ok = 1;
+		o->tsval = ((__u32)p[8] << 24) | ((__u32)p[9] << 16) |
+			   ((__u32)p[10] << 8) | p[11];
+		o->tsecr = ((__u32)p[12] << 24) | ((__u32)p[13] << 16) |
+			   ((__u32)p[14] << 8) | p[15];
+		o->wscale = p[19] > XDPSYN_WSCALE_MAX ? XDPSYN_WSCALE_MAX : p[19];
+		return 1;
+	}
+	if (doff == sizeof(*th) + 12) {
+		if ((void *)(p + 12) > data_end)
+			return 0;
+		if (p[0] != TCPOPT_NOP || p[1] != TCPOPT_NOP ||
+		    p[2] != TCPOPT_TIMESTAMP || p[3] != TCPOLEN_TIMESTAMP)
+			return 0;
+		o->mss = 0;
+		o->sack_ok = 0;
+		o->wscale = XDPSYN_WSCALE_NONE;
+		o->ts_ok = 1;
+		o->tsval = ((__u32)p[4] << 24) | ((__u32)p[5] << 16) |
+			   ((__u32)p[6] << 8) | p[7];
+		o->tsecr = ((__u32)p[8] << 24) | ((__u32)p[9] << 16) |
+			   ((__u32)p[10] << 8) | p[11];
+		return 1;
+	}
+	return 0;
+}
+
 #endif

@@ -57,7 +57,8 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 		return XDP_DROP;
 	doff = th->doff * 4;
 	if (doff < sizeof(*th) || (void *)th + doff > data_end ||
-	    parse_tcp_opts(ctx, pkt->l4_off, doff, &o)) {
+	    (!parse_tcp_opts_linux(th, doff, data_end, &o) &&
+	     parse_tcp_opts(ctx, pkt->l4_off, doff, &o))) {
 		count(st, XDPSYN_CNT_MALFORMED);
 		return XDP_DROP;
 	}
@@ -106,7 +107,8 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 		return XDP_DROP;
 	doff = th->doff * 4;
 	if (doff < sizeof(*th) || (void *)th + doff > data_end ||
-	    parse_tcp_opts(ctx, pkt->l4_off, doff, &o)) {
+	    (!parse_tcp_opts_linux(th, doff, data_end, &o) &&
+	     parse_tcp_opts(ctx, pkt->l4_off, doff, &o))) {
 		count(st, XDPSYN_CNT_MALFORMED);
 		return XDP_DROP;
 	}

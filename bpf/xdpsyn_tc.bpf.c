@@ -96,7 +96,9 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	if ((void *)(th + 1) > data_end)
 		return TC_ACT_OK;
 	doff = th->doff * 4;
-	if (doff < sizeof(*th) || parse_tcp_opts(skb, pkt->l4_off, doff, &o))
+	if (doff < sizeof(*th) ||
+	    (!parse_tcp_opts_linux(th, doff, data_end, &o) &&
+	     parse_tcp_opts(skb, pkt->l4_off, doff, &o)))
 		return TC_ACT_OK;
 
 	if (pkt->family == XDPSYN_V4) {

@@ -838,6 +838,22 @@ int main(int argc, char **argv)
 	ack_frame(&f, &hs_v4_plain, hs_v4_plain.cookie + 1, hs_v4_plain.syn.sport, 0, 0);
 	expect("ACK v4 without TS validates -> PASS", &f, XDP_PASS_, XDPSYN_CNT_ACK_VALID);
 	{
+		/* TS first, NOPs after: not Linux's layout, so the general walk */
+		struct spec as = hs_v6_full.syn;
+		uint32_t t = hs_v6_full.our_tsval;
+		uint8_t o[12] = { 8, 10, 0, 0, 0, 9, (uint8_t)(t >> 24), (uint8_t)(t >> 16),
+				  (uint8_t)(t >> 8), (uint8_t)t, 1, 1 };
+
+		as.flags = F_ACK;
+		as.seq = hs_v6_full.syn.seq + 1;
+		as.ack = hs_v6_full.cookie + 1;
+		as.opts = o;
+		as.optlen = sizeof(o);
+		frame_build(&f, &as);
+		expect("ACK v6 with TS in a non-Linux option layout validates -> PASS", &f, XDP_PASS_,
+		       XDPSYN_CNT_ACK_VALID);
+	}
+	{
 		struct spec ds;
 
 		ack_frame(&f, &hs_v4_plain, hs_v4_plain.cookie + 1, hs_v4_plain.syn.sport, 0, 0);
