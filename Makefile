@@ -89,7 +89,7 @@ $(BUILD)/tcpecho $(BUILD)/synflood: $(BUILD)/%: tests/tools/%.c | $(BUILD)/.deps
 demo: all
 	$(Q)bench/demo.sh
 
-test: all
+test: all bench-tools
 	$(Q)tests/run.sh
 
 unit: all
@@ -100,4 +100,5 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 include user/user.mk
+include bench/bench.mk
 all: $(BUILD)/xdpsyn

@@ -31,5 +31,6 @@ run_suite() {
 }
 run_suite "unit (BPF_PROG_TEST_RUN)" build/test_unit
 run_suite "end-to-end (network namespaces)" tests/e2e/test_e2e.sh
+run_suite "bench smoke (the benchmarks still run)" bench/run.sh smoke
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -1,0 +1,41 @@
+# xdpsyn benchmarks, included from the top-level Makefile.
+#   make bench        micro benchmark + flood lab; writes bench/RESULTS.md,
+#                     bench/flood.png (raw data in bench/results/)
+#   make bench-micro  BPF_PROG_TEST_RUN per path, beside floor programs
+#   make bench-flood  the netns lab under SYN floods, four defences
+#   make bench-smoke  a tiny run of both; ends with "N passed, N failed"
+# Debian packages the benchmarks need beyond DEB_PKGS (the plot):
+BENCH_DEB_PKGS := gnuplot-nox
+
+BENCH_TOOLS := $(BUILD)/bench_micro $(BUILD)/bench_legit $(BUILD)/floors.bpf.o
+
+.PHONY: bench bench-micro bench-flood bench-smoke bench-tools
+
+# Floor and part programs; their skeletons come from the Makefile's
+# generic %.skel.h rule.
+$(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench_micro: bench/micro.c tests/unit/frame.c tests/unit/frame.h \
+		$(BUILD)/xdpsyn.skel.h $(BUILD)/floors.skel.h $(BUILD)/parts.skel.h include/xdpsyn.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_USER) -Itests/unit bench/micro.c tests/unit/frame.c -o $@ $(LDLIBS_USER)
+
+$(BUILD)/bench_legit: bench/legit.c | $(BUILD)/.deps
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_USER) $< -o $@
+
+bench-tools: all $(BENCH_TOOLS)
+
+bench-micro: bench-tools
+	$(Q)bench/run.sh micro
+
+bench-flood: bench-tools
+	$(Q)bench/run.sh flood
+
+bench: bench-tools
+	$(Q)bench/run.sh all
+
+bench-smoke: bench-tools
+	$(Q)bench/run.sh smoke

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Floor programs for bench/micro.c: the least work each xdpsyn path could
+ * possibly do, run on the same frames in the same process, so the real
+ * program's cost is read as a ratio to a floor rather than as a bare number.
+ *
+ *   floor_empty       return XDP_PASS: the cost of BPF_PROG_TEST_RUN itself
+ *   floor_parse_pass  Ethernet + fixed IPv4/IPv6 header + TCP/UDP header
+ *   floor_parse_drop  bounds-checked, ports read; XDP_PASS / XDP_DROP
+ *   floor_lookup      the same parse, then one bpf_skc_lookup_tcp (+ release)
+ *   floor_synack      a Linux SYN (MSS, SACK_PERM, TS, NOP, WS at their fixed
+ *                     places) rewritten in place into the SYN-ACK xdpsyn would
+ *                     send, with full IPv4 and TCP checksums and a constant
+ *                     ISN and TSval: no option parsing, no VLANs, no hash
+ *
+ * With repeat > 1 the kernel runs every iteration on the same buffer without
+ * resetting it, so a program that rewrites the frame sees its own output from
+ * the second iteration on. For the SYN path the bench therefore runs
+ * floor_restore_tail: it writes the original frame back (bytes kept in .bss,
+ * set by the bench) and tail-calls the program under test (xdpsyn_xdp or
+ * floor_synack) from slot 0 of floors_jmp. The same wrapper tail-calling
+ * floor_empty measures what the restore and the tail call cost, which the
+ * bench subtracts. floor_restore_only restores without a tail call.
+ */
+#include "defs.h"
+#include "csum.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define FLOOR_FRAME_MAX 128 /* the bench's SYN frames: 74 (v4) / 94 (v6) bytes */
+#define FLOOR_ISN 0x12345678
+#define FLOOR_TSVAL 0x01000000
+#define FLOOR_MSS 1460
+#define FLOOR_WSCALE 7
+#define FLOOR_WINDOW 65535
+#define FLOOR_TTL 64
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+
+/* Set by the bench before a run (the skeleton's mmapped .bss). */
+__u8 orig[FLOOR_FRAME_MAX];
+__u32 orig_len;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} floors_jmp SEC(".maps");
+
+static __always_inline int restore(struct xdp_md *ctx)
+{
+	__u32 len = orig_len;
+	int cur = (int)(ctx->data_end - ctx->data);
+
+	if (len == 0 || len > FLOOR_FRAME_MAX)
+		return -1;
+	if (cur != (int)len && bpf_xdp_adjust_tail(ctx, (int)len - cur))
+		return -1;
+	return bpf_xdp_store_bytes(ctx, 0, orig, len) ? -1 : 0;
+}
+
+SEC("xdp")
+int floor_restore_only(struct xdp_md *ctx)
+{
+	return restore(ctx) ? XDP_ABORTED : XDP_TX;
+}
+
+SEC("xdp")
+int floor_restore_tail(struct xdp_md *ctx)
+{
+	if (restore(ctx))
+		return XDP_ABORTED;
+	bpf_tail_call(ctx, &floors_jmp, 0);
+	return XDP_ABORTED; /* slot empty */
+}
+
+SEC("xdp")
+int floor_empty(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+/* Minimal parse: Ethernet, IPv4 without options or IPv6 without extension
+ * headers, then the TCP or UDP header in bounds; the TCP 4-tuple filled as
+ * bpf_skc_lookup_tcp wants it. Returns the L4 protocol, or -1. */
+static __always_inline int floor_parse(struct xdp_md *ctx, struct bpf_sock_tuple *t,
+				       __u32 *tsize)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct tcphdr *th;
+	__u8 proto;
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = (void *)(eth + 1);
+
+		if ((void *)(iph + 1) > data_end || iph->ihl != 5)
+			return -1;
+		proto = iph->protocol;
+		th = (void *)(iph + 1);
+		t->ipv4.saddr = iph->saddr;
+		t->ipv4.daddr = iph->daddr;
+		*tsize = sizeof(t->ipv4);
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		proto = ip6->nexthdr;
+		th = (void *)(ip6 + 1);
+		__builtin_memcpy(t->ipv6.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(t->ipv6.daddr, &ip6->daddr, 16);
+		*tsize = sizeof(t->ipv6);
+	} else {
+		return -1;
+	}
+	if (proto == IPPROTO_UDP_) {
+		struct udphdr *uh = (void *)th;
+
+		if ((void *)(uh + 1) > data_end || !uh->dest)
+			return -1;
+		return proto;
+	}
+	if (proto != IPPROTO_TCP_ || (void *)(th + 1) > data_end || !th->dest)
+		return -1;
+	/* sport/dport sit at the same offsets in both tuple layouts' tails */
+	if (*tsize == sizeof(t->ipv4)) {
+		t->ipv4.sport = th->source;
+		t->ipv4.dport = th->dest;
+	} else {
+		t->ipv6.sport = th->source;
+		t->ipv6.dport = th->dest;
+	}
+	return proto;
+}
+
+SEC("xdp")
+int floor_parse_pass(struct xdp_md *ctx)
+{
+	struct bpf_sock_tuple t;
+	__u32 tsize;
+
+	return floor_parse(ctx, &t, &tsize) < 0 ? XDP_ABORTED : XDP_PASS;
+}
+
+SEC("xdp")
+int floor_parse_drop(struct xdp_md *ctx)
+{
+	struct bpf_sock_tuple t;
+	__u32 tsize;
+
+	return floor_parse(ctx, &t, &tsize) < 0 ? XDP_ABORTED : XDP_DROP;
+}
+
+SEC("xdp")
+int floor_lookup(struct xdp_md *ctx)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 tsize = 0;
+	int state;
+
+	if (floor_parse(ctx, &t, &tsize) != IPPROTO_TCP_)
+		return XDP_ABORTED;
+	sk = bpf_skc_lookup_tcp(ctx, &t, tsize, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return XDP_DROP; /* the bench expects a socket: DROP flags a miss */
+	state = sk->state;
+	bpf_sk_release(sk);
+	return state ? XDP_PASS : XDP_ABORTED;
+}
+
+/* A Linux SYN's 20 option bytes: MSS(4) SACK_PERM(2) TS(10) NOP(1) WS(3). */
+SEC("xdp")
+int floor_synack(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	union tcp_word_hdr *tw;
+	struct tcphdr *th;
+	__u8 *opt, mac[ETH_ALEN];
+	__be32 *ow;
+	__u32 isn, tsval;
+	__u64 sum;
+
+	if ((void *)(eth + 1) > data_end)
+		return XDP_ABORTED;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = (void *)(eth + 1);
+		__be32 a;
+		__u64 isum = 0;
+
+		if ((void *)(iph + 1) > data_end || iph->ihl != 5 ||
+		    iph->protocol != IPPROTO_TCP_)
+			return XDP_PASS;
+		tw = (void *)(iph + 1);
+		a = iph->saddr;
+		iph->saddr = iph->daddr;
+		iph->daddr = a;
+		iph->tos = 0;
+		iph->tot_len = bpf_htons(sizeof(*iph) + 40);
+		iph->id = 0;
+		iph->frag_off = bpf_htons(IP_DF);
+		iph->ttl = FLOOR_TTL;
+		iph->check = 0;
+#pragma unroll
+		for (int i = 0; i < 5; i++)
+			isum += ((__be32 *)iph)[i];
+		iph->check = csum_fold(isum);
+		sum = csum_pseudo(XDPSYN_V4, &iph->saddr, &iph->daddr, 40);
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+		__be32 a[4];
+
+		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_TCP_)
+			return XDP_PASS;
+		tw = (void *)(ip6 + 1);
+		__builtin_memcpy(a, &ip6->saddr, 16);
+		__builtin_memcpy(&ip6->saddr, &ip6->daddr, 16);
+		__builtin_memcpy(&ip6->daddr, a, 16);
+		ip6->payload_len = bpf_htons(40);
+		ip6->hop_limit = FLOOR_TTL;
+		sum = csum_pseudo(XDPSYN_V6, (__be32 *)&ip6->saddr, (__be32 *)&ip6->daddr, 40);
+	} else {
+		return XDP_PASS;
+	}
+	th = &tw->hdr;
+	opt = (__u8 *)(th + 1);
+	if ((void *)(opt + 20) > data_end || th->doff != 10 ||
+	    tcp_flags(th) != TCPF_SYN || opt[0] != TCPOPT_MSS ||
+	    opt[4] != TCPOPT_SACK_PERM || opt[6] != TCPOPT_TIMESTAMP ||
+	    opt[17] != TCPOPT_WINDOW)
+		return XDP_PASS;
+
+	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+
+	isn = bpf_ntohl(th->seq);
+	tsval = ((__u32)opt[8] << 24) | ((__u32)opt[9] << 16) | ((__u32)opt[10] << 8) | opt[11];
+	{
+		__be16 p = th->source;
+
+		th->source = th->dest;
+		th->dest = p;
+	}
+	th->seq = bpf_htonl(FLOOR_ISN);
+	th->ack_seq = bpf_htonl(isn + 1);
+	tw->words[3] = bpf_htonl((10u << 28) | ((__u32)(TCPF_SYN | TCPF_ACK) << 16) | FLOOR_WINDOW);
+	tw->words[4] = 0;
+	ow = (__be32 *)opt;
+	ow[0] = bpf_htonl((TCPOPT_MSS << 24) | (TCPOLEN_MSS << 16) | FLOOR_MSS);
+	ow[1] = bpf_htonl((TCPOPT_SACK_PERM << 24) | (TCPOLEN_SACK_PERM << 16) |
+			  (TCPOPT_TIMESTAMP << 8) | TCPOLEN_TIMESTAMP);
+	ow[2] = bpf_htonl(FLOOR_TSVAL);
+	ow[3] = bpf_htonl(tsval);
+	ow[4] = bpf_htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
+			  (TCPOLEN_WINDOW << 8) | FLOOR_WSCALE);
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		sum += ((__be32 *)th)[i];
+	th->check = csum_fold(sum);
+	return XDP_TX;
+}
