@@ -18,7 +18,7 @@ endif
 # Debian 12 packages the build and the tests need (make deps installs the
 # missing ones; it does nothing when all are there).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	    iproute2 procps libjson-c-dev jq nftables tcpdump
+	    iproute2 procps libjson-c-dev libmicrohttpd-dev jq nftables tcpdump curl
 
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -I$(BUILD) -Iinclude
 LDLIBS_USER := -lbpf -lelf -lz
@@ -33,7 +33,7 @@ BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_HDRS := $(wildcard tests/unit/*.h)
 
-.PHONY: all deps test unit e2e demo clean
+.PHONY: all deps test unit e2e demo clean install uninstall
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -101,4 +101,6 @@ clean:
 
 include user/user.mk
 include bench/bench.mk
+install: install-user
+uninstall: uninstall-user
 all: $(BUILD)/xdpsyn

@@ -48,6 +48,10 @@ say "xdpsyn status $SRV_IF"
 in_ns "$NS_SRV" "$XDPSYN" status "$SRV_IF"
 say "xdpsyn stats $SRV_IF"
 in_ns "$NS_SRV" "$XDPSYN" stats "$SRV_IF"
+say "xdpsyn top $SRV_IF   (who floods: high SYNs, nothing completed)"
+in_ns "$NS_SRV" "$XDPSYN" top "$SRV_IF" --limit 5
+say "xdpsyn flows $SRV_IF --sort rtt --limit 5   (the slowest handshakes)"
+in_ns "$NS_SRV" "$XDPSYN" flows "$SRV_IF" --sort rtt --limit 5
 
 S=$(in_ns "$NS_SRV" "$XDPSYN" stats "$SRV_IF" -j)
 read -r ok failed p99 < <(sed -E 's/ok=([0-9]+) failed=([0-9]+) .*p99_ms=([0-9.]+).*/\1 \2 \3/' "$CLIENT_OUT" | tail -n 1)

@@ -18,6 +18,8 @@
 #define MIN_KERNEL_MAJOR 6
 #define MIN_KERNEL_MINOR 9
 #define MSS_MIN 88
+#define FLOWS_MAX_DEFAULT 65536
+#define FLOWS_MAX_LIMIT (1 << 24)
 
 struct attach_args {
 	const char *ifname;
@@ -25,6 +27,7 @@ struct attach_args {
 	__u32 xdp_flags;
 	struct xdpsyn_ports ports;
 	long mss4, mss6, wscale, ttl, window; /* -1: default */
+	long flows_max, top_plen4, top_plen6;
 	int ecn;
 	const char *key_file;
 	bool set_sysctl;
@@ -63,9 +66,13 @@ static void attach_help(FILE *f)
 		"  --ecn, --no-ecn     agree to ECN when the client asks (default on)\n"
 		"  --key-file PATH     cookie key: 16 bytes or 32 hex characters, not\n"
 		"                      readable by group/others (default: random)\n"
+		"  --flows-max N       flow records kept (LRU), 1..%d (default %d)\n"
+		"  --top-plen4 N       top sources: IPv4 prefix length, 1..32 (default %d)\n"
+		"  --top-plen6 N       top sources: IPv6 prefix length, 1..128 (default %d)\n"
 		"  --set-sysctl        set net.ipv4.tcp_syncookies=1 if it is 0\n"
 		"  -v, --verbose       libbpf debug output\n"
-		"  -h, --help          this help\n");
+		"  -h, --help          this help\n", FLOWS_MAX_LIMIT, FLOWS_MAX_DEFAULT,
+		XDPSYN_TOP_PLEN4_DEFAULT, XDPSYN_TOP_PLEN6_DEFAULT);
 }
 
 static int parse_num_opt(const char *opt, const char *val, unsigned long min,
@@ -83,7 +90,8 @@ static int parse_num_opt(const char *opt, const char *val, unsigned long min,
 static int attach_parse(int argc, char **argv, struct attach_args *a)
 {
 	enum { O_MODE = 256, O_MSS4, O_MSS6, O_WSCALE, O_TTL, O_WINDOW, O_ECN,
-	       O_NOECN, O_KEYFILE, O_SYSCTL, O_PORTS };
+	       O_NOECN, O_KEYFILE, O_SYSCTL, O_PORTS, O_FLOWS_MAX, O_PLEN4,
+	       O_PLEN6 };
 	static const struct option opts[] = {
 		{ "ports", required_argument, NULL, O_PORTS },
 		{ "mode", required_argument, NULL, O_MODE },
@@ -96,6 +104,9 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		{ "no-ecn", no_argument, NULL, O_NOECN },
 		{ "key-file", required_argument, NULL, O_KEYFILE },
 		{ "set-sysctl", no_argument, NULL, O_SYSCTL },
+		{ "flows-max", required_argument, NULL, O_FLOWS_MAX },
+		{ "top-plen4", required_argument, NULL, O_PLEN4 },
+		{ "top-plen6", required_argument, NULL, O_PLEN6 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -106,6 +117,9 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 	a->xdp_flags = XDP_FLAGS_DRV_MODE;
 	a->mss4 = a->mss6 = a->wscale = a->ttl = a->window = -1;
 	a->ecn = 1;
+	a->flows_max = FLOWS_MAX_DEFAULT;
+	a->top_plen4 = XDPSYN_TOP_PLEN4_DEFAULT;
+	a->top_plen6 = XDPSYN_TOP_PLEN6_DEFAULT;
 	while (!ret && (c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case O_PORTS:
@@ -148,6 +162,16 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 			break;
 		case O_SYSCTL:
 			a->set_sysctl = true;
+			break;
+		case O_FLOWS_MAX:
+			ret = parse_num_opt("flows-max", optarg, 1, FLOWS_MAX_LIMIT,
+					    &a->flows_max);
+			break;
+		case O_PLEN4:
+			ret = parse_num_opt("top-plen4", optarg, 1, 32, &a->top_plen4);
+			break;
+		case O_PLEN6:
+			ret = parse_num_opt("top-plen6", optarg, 1, 128, &a->top_plen6);
 			break;
 		case 'v':
 			verbose = true;
@@ -223,6 +247,8 @@ static int config_fill(const struct attach_args *a, struct xdpsyn_config *cfg)
 	cfg->ecn = a->ecn;
 	cfg->key_cur = 0;
 	cfg->key_prev_until = 0;
+	cfg->top_plen4 = a->top_plen4;
+	cfg->top_plen6 = a->top_plen6;
 	return 0;
 }
 
@@ -322,14 +348,20 @@ static int maps_fill(struct xdpsyn *xdp, const struct attach_args *a,
 	return 0;
 }
 
-static int load_programs(struct attach_state *s, const char *ifname)
+static int load_programs(struct attach_state *s, const struct attach_args *a)
 {
+	const char *ifname = a->ifname;
 	struct bpf_map *m;
 	int err;
 
 	s->xdp = xdpsyn__open();
 	if (!s->xdp) {
 		errmsg(ifname, "opening the XDP object: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	err = bpf_map__set_max_entries(s->xdp->maps.xdpsyn_flows, a->flows_max);
+	if (err) {
+		errmsg(ifname, "sizing " PIN_FLOWS ": %s", strerror(-err));
 		return EXIT_RUNTIME;
 	}
 	err = xdpsyn__load(s->xdp);
@@ -344,7 +376,9 @@ static int load_programs(struct attach_state *s, const char *ifname)
 		return EXIT_RUNTIME;
 	}
 	/* One set of maps for both programs: the TC object takes the XDP
-	 * object's map of the same name. */
+	 * object's map of the same name (config, keys, ports, stats and the
+	 * tracker's flows, events, cms, top; reuse copies the size set above).
+	 * Only the TC program's errno map is its own. */
 	bpf_object__for_each_map(m, s->tc->obj) {
 		struct bpf_map *x;
 
@@ -508,6 +542,8 @@ static void attach_report(const struct attach_args *a,
 	       "ecn %s\n", ports ? ports : "?", cfg->mss[XDPSYN_V4],
 	       cfg->mss[XDPSYN_V6], cfg->wscale, cfg->ttl, cfg->window,
 	       cfg->ecn ? "on" : "off");
+	printf("  flows-max %ld  top-plen4 %u  top-plen6 %u\n", a->flows_max,
+	       cfg->top_plen4, cfg->top_plen6);
 	free(ports);
 }
 
@@ -568,7 +604,7 @@ int cmd_attach(int argc, char **argv)
 			"only if the peer veth has an XDP program too (xdpsyn "
 			"attach PEER with no ports passes everything)");
 
-	ret = load_programs(&s, a->ifname);
+	ret = load_programs(&s, a);
 	if (!ret)
 		ret = maps_fill(s.xdp, a, &cfg, &key);
 	explicit_bzero(&key, sizeof(key));

@@ -3,8 +3,10 @@
 #ifndef XDPSYN_CLI_H
 #define XDPSYN_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <net/if.h>
 #include <linux/types.h>
@@ -38,6 +40,8 @@ int usage_err(const char *cmd, const char *fmt, ...)
  * `xdpsyn stats IFACE -j | jq .counters.syn` works. Frees ROOT. */
 struct json_object;
 void json_print_list(struct json_object *root, bool single);
+/* The same with json-c's JSON_C_TO_STRING_* FLAGS (e.g. one line). */
+void json_print_list_ext(struct json_object *root, bool single, int flags);
 
 /* Commands. argv[0] is the command name. */
 int cmd_attach(int argc, char **argv);
@@ -46,6 +50,9 @@ int cmd_status(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_exporter(int argc, char **argv);
 
 /*
  * Pins. Everything xdpsyn creates for an interface lives in
@@ -59,6 +66,10 @@ int cmd_stats(int argc, char **argv);
 #define PIN_PORTS "xdpsyn_ports"
 #define PIN_STATS "xdpsyn_stats"
 #define PIN_HANDOFF_ERR "xdpsyn_handoff_err"
+#define PIN_FLOWS "xdpsyn_flows"
+#define PIN_EVENTS "xdpsyn_events"
+#define PIN_CMS "xdpsyn_cms"
+#define PIN_TOP "xdpsyn_top"
 #define PIN_META "xdpsyn_meta"
 #define PIN_LINK_XDP "link_xdp"
 #define PIN_PROG_TC "prog_tc"
@@ -88,6 +99,7 @@ struct xdpsyn_meta {
 struct pins {
 	char ifname[IF_NAMESIZE];
 	int config_fd, keys_fd, ports_fd, stats_fd, herr_fd, meta_fd;
+	int flows_fd, events_fd, cms_fd, top_fd;
 	int link_fd, tc_fd;
 	bool have_meta;
 	struct xdpsyn_meta meta;
@@ -104,6 +116,11 @@ int pin_dir_check(const char *ifname);
 #define PINS_PORTS 0x04
 #define PINS_STATS 0x08
 #define PINS_META 0x10
+#define PINS_FLOWS 0x20
+#define PINS_EVENTS 0x40
+#define PINS_CMS 0x80
+#define PINS_TOP 0x100
+#define PINS_TRACKER (PINS_FLOWS | PINS_EVENTS | PINS_CMS | PINS_TOP)
 int pins_open(struct pins *p, const char *ifname, unsigned need);
 void pins_close(struct pins *p);
 int meta_write(int fd, const struct xdpsyn_meta *m);
@@ -158,10 +175,78 @@ bool clsact_destroy_if_empty(int ifindex);
 /* Id of the program behind FD, 0 when unknown. */
 __u32 prog_id_of(int fd);
 
+/* Time and addresses (util.c). The BPF programs stamp records with
+ * CLOCK_TAI ns; realtime = TAI - tai_offset_ns(). */
+__u64 tai_now_ns(void);
+__u64 mono_now_ns(void);
+__u64 realtime_now_ns(void);
+__s64 tai_offset_ns(void);           /* whole seconds, in ns */
+/* "2026-06-01T12:00:00.123Z" (UTC) of a CLOCK_REALTIME ns value. */
+void fmt_rfc3339(char *buf, size_t len, __u64 realtime_ns);
+/* "12:00:00.123" (local time of day) of a CLOCK_REALTIME ns value. */
+void fmt_clock(char *buf, size_t len, __u64 realtime_ns);
+/* "10.0.0.1", "fd00::1" of a record's address (FAMILY: enum xdpsyn_family). */
+void fmt_addr(char *buf, size_t len, __u8 family, const __be32 addr[4]);
+/* "10.0.0.1:80", "[fd00::1]:80". */
+void fmt_endpoint(char *buf, size_t len, __u8 family, const __be32 addr[4],
+		  __be16 port);
+
+/* A ratio: "0.950", "1.6e-04" below 0.001, "-" when negative (none). */
+void fmt_ratio(char *buf, size_t len, double v);
+
+/* SIGINT and SIGTERM set stop_requested (no SA_RESTART: sleeps and polls
+ * return early); SIGPIPE is ignored. */
+extern volatile sig_atomic_t stop_requested;
+void stop_signals_install(void);
+/* Sleep NS nanoseconds, or until a stop signal. */
+void sleep_interruptible(__u64 ns);
+
 /* Counters (counters.c). */
 const char *counter_name(int idx); /* lowercased X-macro name */
 const char *counter_help(int idx);
 int counters_read(int stats_fd, __u64 out[XDPSYN_CNT_MAX]);
 int handoff_errs_read(int fd, __u64 out[XDPSYN_ERRNO_SLOTS]);
+/* Name of a handoff errno slot: "ENOMEM" for 12, "other" for the last
+ * slot (errno >= XDPSYN_ERRNO_SLOTS - 1), "?" when unknown. */
+const char *errno_name(int e);
+
+/* One reading of an interface's counters. */
+struct ifstats {
+	const char *name;
+	__u32 ifindex;           /* from the meta pin; 0 when unknown */
+	__u64 mono_ns;           /* CLOCK_MONOTONIC of the read */
+	__u64 real_ns;           /* CLOCK_REALTIME of the read */
+	bool have_errs;          /* errs read (TC errno map pinned) */
+	__u64 cnt[XDPSYN_CNT_MAX];
+	__u64 errs[XDPSYN_ERRNO_SLOTS];
+};
+/* Read NAME's counters from its pins. 0, or an exit code after a message. */
+int ifstats_read(struct ifstats *s, const char *name);
+
+/* The tracker's maps (records.c). */
+/* Every entry of a hash map: KEYS and VALS (malloc'd, key and value sizes
+ * from the map's info), *N entries. 0 or -errno. */
+int map_dump(int fd, void **keys, void **vals, size_t *n);
+/* The map's max_entries, 0 when unknown. */
+__u32 map_max_entries(int fd);
+/* Every flow record of xdpsyn_flows as events (key + record), malloc'd.
+ * 0 or -errno. */
+int flows_read(int fd, struct xdpsyn_flow_event **out, size_t *n);
+/* A top source with its SYN estimate from the sketch. */
+struct top_entry {
+	struct xdpsyn_prefix prefix;
+	struct xdpsyn_top_val val;
+	__u64 syns;              /* count-min estimate: sum over CPUs, min over rows */
+};
+/* Every entry of xdpsyn_top with its estimate, sorted by SYNs (then
+ * completions) descending. 0 or -errno. */
+int top_read(int top_fd, int cms_fd, struct top_entry **out, size_t *n);
+/* Count-min estimate of PREFIX in a summed sketch (ROWS x COLS, u64). */
+__u64 cms_estimate(const __u64 *sum, const struct xdpsyn_prefix *prefix);
+
+/* Prometheus text exposition, version 0.0.4 (metrics.c): every metric of
+ * the interfaces NAMES (NULL-terminated) into F. 0, or the first exit code
+ * of an interface that could not be read (the others are still written). */
+int metrics_write(FILE *f, char *const *names);
 
 #endif

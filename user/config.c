@@ -23,7 +23,11 @@ static void set_help(FILE *f)
 		"  wscale=N      window scale, 0..14\n"
 		"  ttl=N         TTL / hop limit, 1..255\n"
 		"  window=N      SYN-ACK window, 1..65535\n"
-		"  ecn=on|off    agree to ECN when the client asks\n");
+		"  ecn=on|off    agree to ECN when the client asks\n"
+		"  top-plen4=N   top sources: IPv4 prefix length, 1..32\n"
+		"  top-plen6=N   top sources: IPv6 prefix length, 1..128\n"
+		"                (SYNs counted before a change stay under the old\n"
+		"                prefixes)\n");
 }
 
 struct set_req {
@@ -31,6 +35,7 @@ struct set_req {
 	bool ports_set[XDPSYN_NFAMILIES];
 	struct xdpsyn_config cfg;        /* the values given */
 	bool mss_set[XDPSYN_NFAMILIES], wscale_set, ttl_set, window_set, ecn_set;
+	bool plen4_set, plen6_set;
 };
 
 static int set_parse_one(struct set_req *r, const char *arg)
@@ -85,6 +90,16 @@ static int set_parse_one(struct set_req *r, const char *arg)
 			return usage_err("set", "%s: expected on or off", arg);
 		r->cfg.ecn = !strcmp(val, "on");
 		r->ecn_set = true;
+	} else if (!strcmp(key, "top-plen4")) {
+		if (parse_ulong(val, 1, 32, &v))
+			return usage_err("set", "%s: expected 1..32", arg);
+		r->cfg.top_plen4 = v;
+		r->plen4_set = true;
+	} else if (!strcmp(key, "top-plen6")) {
+		if (parse_ulong(val, 1, 128, &v))
+			return usage_err("set", "%s: expected 1..128", arg);
+		r->cfg.top_plen6 = v;
+		r->plen6_set = true;
 	} else {
 		return usage_err("set", "unknown key \"%s\"", key);
 	}
@@ -94,7 +109,8 @@ static int set_parse_one(struct set_req *r, const char *arg)
 static bool cfg_changes(const struct set_req *r)
 {
 	return r->mss_set[XDPSYN_V4] || r->mss_set[XDPSYN_V6] || r->wscale_set ||
-	       r->ttl_set || r->window_set || r->ecn_set;
+	       r->ttl_set || r->window_set || r->ecn_set || r->plen4_set ||
+	       r->plen6_set;
 }
 
 static int set_apply(const struct set_req *r, const struct pins *p)
@@ -127,6 +143,10 @@ static int set_apply(const struct set_req *r, const struct pins *p)
 		cfg.window = r->cfg.window;
 	if (r->ecn_set)
 		cfg.ecn = r->cfg.ecn;
+	if (r->plen4_set)
+		cfg.top_plen4 = r->cfg.top_plen4;
+	if (r->plen6_set)
+		cfg.top_plen6 = r->cfg.top_plen6;
 	if (bpf_map_update_elem(p->config_fd, &zero, &cfg, BPF_ANY)) {
 		errmsg(p->ifname, "writing " PIN_CONFIG ": %s", strerror(errno));
 		return EXIT_RUNTIME;

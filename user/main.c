@@ -47,6 +47,12 @@ int usage_err(const char *cmd, const char *fmt, ...)
 
 void json_print_list(json_object *root, bool single)
 {
+	json_print_list_ext(root, single, JSON_C_TO_STRING_PRETTY |
+			    JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+void json_print_list_ext(json_object *root, bool single, int flags)
+{
 	json_object *list = NULL, *out = root;
 
 	if (single && json_object_object_get_ex(root, "interfaces", &list)) {
@@ -56,8 +62,7 @@ void json_print_list(json_object *root, bool single)
 			return; /* the error was reported */
 		}
 	}
-	printf("%s\n", json_object_to_json_string_ext(out,
-		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	printf("%s\n", json_object_to_json_string_ext(out, flags));
 	json_object_put(root);
 }
 
@@ -82,7 +87,10 @@ static const struct command {
 	{ "status", cmd_status, "show attached interfaces and settings" },
 	{ "set", cmd_set, "change live settings (ports, mss, ...)" },
 	{ "key", cmd_key, "cookie key management (key rotate)" },
-	{ "stats", cmd_stats, "show every counter" },
+	{ "stats", cmd_stats, "counters, rates, completed/syn (--watch)" },
+	{ "flows", cmd_flows, "completed handshakes: RTT, options (--follow)" },
+	{ "top", cmd_top, "top SYN sources by prefix, their completions" },
+	{ "exporter", cmd_exporter, "serve Prometheus metrics over HTTP" },
 };
 
 static void usage(FILE *f)
@@ -100,7 +108,7 @@ static void usage(FILE *f)
 		"\n"
 		"Global options:\n"
 		"  -v, --verbose  libbpf debug output\n"
-		"  -j, --json     JSON output (status, stats)\n"
+		"  -j, --json     JSON output (status, stats, flows, top)\n"
 		"  -h, --help     this help; `xdpsyn COMMAND --help` for a command\n"
 		"\n"
 		"Pins: " PIN_BASE "/IFACE/\n"
@@ -145,6 +153,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	libbpf_set_print(libbpf_print);
+	/* doubles (rates, ratios) as "0.95", not "0.94999999999999996" */
+	json_c_set_serialization_double_format("%.10g", JSON_C_OPTION_GLOBAL);
 
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name))

@@ -15,7 +15,7 @@
 
 const char *const pin_names[] = {
 	PIN_LINK_XDP, PIN_PROG_TC, PIN_CONFIG, PIN_KEYS, PIN_PORTS, PIN_STATS,
-	PIN_HANDOFF_ERR, PIN_META, NULL
+	PIN_HANDOFF_ERR, PIN_FLOWS, PIN_EVENTS, PIN_CMS, PIN_TOP, PIN_META, NULL
 };
 
 int pin_path(char *buf, size_t len, const char *ifname, const char *name)
@@ -72,6 +72,10 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 		{ PIN_STATS, offsetof(struct pins, stats_fd), PINS_STATS },
 		{ PIN_HANDOFF_ERR, offsetof(struct pins, herr_fd), 0 },
 		{ PIN_META, offsetof(struct pins, meta_fd), PINS_META },
+		{ PIN_FLOWS, offsetof(struct pins, flows_fd), PINS_FLOWS },
+		{ PIN_EVENTS, offsetof(struct pins, events_fd), PINS_EVENTS },
+		{ PIN_CMS, offsetof(struct pins, cms_fd), PINS_CMS },
+		{ PIN_TOP, offsetof(struct pins, top_fd), PINS_TOP },
 		{ PIN_LINK_XDP, offsetof(struct pins, link_fd), 0 },
 		{ PIN_PROG_TC, offsetof(struct pins, tc_fd), 0 },
 	};
@@ -86,9 +90,15 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 
 		*(int *)((char *)p + tab[i].off) = fd < 0 ? -1 : fd;
 		if (fd < 0 && (need & tab[i].bit)) {
-			errmsg(ifname, "pin %s: %s: the attachment is incomplete, "
-			       "xdpsyn detach %s removes it", tab[i].name,
-			       strerror(errno), ifname);
+			if (errno == ENOENT && (tab[i].bit & PINS_TRACKER))
+				errmsg(ifname, "pin %s: %s: attached by an older "
+				       "xdpsyn without the tracker? xdpsyn detach "
+				       "%s, then attach again", tab[i].name,
+				       strerror(errno), ifname);
+			else
+				errmsg(ifname, "pin %s: %s: the attachment is "
+				       "incomplete, xdpsyn detach %s removes it",
+				       tab[i].name, strerror(errno), ifname);
 			pins_close(p);
 			return EXIT_RUNTIME;
 		}
@@ -108,7 +118,8 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 void pins_close(struct pins *p)
 {
 	int *fds[] = { &p->config_fd, &p->keys_fd, &p->ports_fd, &p->stats_fd,
-		       &p->herr_fd, &p->meta_fd, &p->link_fd, &p->tc_fd };
+		       &p->herr_fd, &p->meta_fd, &p->flows_fd, &p->events_fd,
+		       &p->cms_fd, &p->top_fd, &p->link_fd, &p->tc_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

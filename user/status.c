@@ -26,6 +26,7 @@ struct status {
 	char *ports[XDPSYN_NFAMILIES];
 	__u64 cnt[XDPSYN_CNT_MAX];
 	__u32 xdp_prog_id, tc_prog_id, link_id;
+	__u32 flows_max;             /* 0: no flow map pinned */
 	int link_ifindex;            /* 0: link detached (interface gone) */
 	const char *state;
 };
@@ -68,6 +69,7 @@ static void status_read(struct status *s, const struct pins *p)
 		free(ports);
 	}
 	s->have_stats = p->stats_fd >= 0 && !counters_read(p->stats_fd, s->cnt);
+	s->flows_max = p->flows_fd >= 0 ? map_max_entries(p->flows_fd) : 0;
 
 	s->link_ifindex = -1;
 	len = sizeof(li);
@@ -141,7 +143,13 @@ static json_object *status_json(const struct status *s, __u64 now)
 		ADD("window", json_object_new_int(s->cfg.window));
 		ADD("ecn", json_object_new_boolean(s->cfg.ecn));
 		ADD("key_slot", json_object_new_int(s->cfg.key_cur));
+		ADD("top_plen4", json_object_new_int(s->cfg.top_plen4 ?
+			s->cfg.top_plen4 : XDPSYN_TOP_PLEN4_DEFAULT));
+		ADD("top_plen6", json_object_new_int(s->cfg.top_plen6 ?
+			s->cfg.top_plen6 : XDPSYN_TOP_PLEN6_DEFAULT));
 	}
+	if (s->flows_max)
+		ADD("flows_max", json_object_new_int64(s->flows_max));
 	if (s->have_stats) {
 		c = json_object_new_object();
 		for (size_t i = 0; i < NHEADLINE; i++)
@@ -179,6 +187,12 @@ static void status_print(const struct status *s, __u64 now)
 		       "ecn %s\n", s->cfg.mss[XDPSYN_V4], s->cfg.mss[XDPSYN_V6],
 		       s->cfg.wscale, s->cfg.ttl, s->cfg.window,
 		       s->cfg.ecn ? "on" : "off");
+		printf("    tracker  top-plen4 %u  top-plen6 %u",
+		       s->cfg.top_plen4 ? s->cfg.top_plen4 : XDPSYN_TOP_PLEN4_DEFAULT,
+		       s->cfg.top_plen6 ? s->cfg.top_plen6 : XDPSYN_TOP_PLEN6_DEFAULT);
+		if (s->flows_max)
+			printf("  flows-max %u", s->flows_max);
+		printf("\n");
 	}
 	if (s->have_meta) {
 		fmt_duration(age, sizeof(age), now - s->meta.key_rotated_at);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <arpa/inet.h>
 #include <linux/capability.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
@@ -234,6 +235,116 @@ __u32 cookie_counter_now(void)
 __u64 realtime_now(void)
 {
 	return time(NULL);
+}
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+__u64 tai_now_ns(void)
+{
+	return clock_ns(CLOCK_TAI);
+}
+
+__u64 mono_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+__u64 realtime_now_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+/* CLOCK_TAI is CLOCK_REALTIME plus the kernel's TAI offset, a whole number
+ * of seconds (0 unless something set it, e.g. chrony or ptp4l): round the
+ * difference of two reads to the second. */
+__s64 tai_offset_ns(void)
+{
+	__s64 d = (__s64)(clock_ns(CLOCK_TAI) - clock_ns(CLOCK_REALTIME));
+	__s64 s = (d + (d < 0 ? -500000000LL : 500000000LL)) / 1000000000LL;
+
+	return s * 1000000000LL;
+}
+
+void fmt_rfc3339(char *buf, size_t len, __u64 ns)
+{
+	time_t t = ns / 1000000000ULL;
+	struct tm tm;
+	char s[32];
+
+	if (!gmtime_r(&t, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(s, sizeof(s), "%llu", ns / 1000000000ULL);
+	snprintf(buf, len, "%s.%03lluZ", s, ns / 1000000ULL % 1000);
+}
+
+void fmt_clock(char *buf, size_t len, __u64 ns)
+{
+	time_t t = ns / 1000000000ULL;
+	struct tm tm;
+	char s[16];
+
+	if (!localtime_r(&t, &tm) || !strftime(s, sizeof(s), "%H:%M:%S", &tm))
+		snprintf(s, sizeof(s), "%llu", ns / 1000000000ULL);
+	snprintf(buf, len, "%s.%03llu", s, ns / 1000000ULL % 1000);
+}
+
+void fmt_addr(char *buf, size_t len, __u8 family, const __be32 addr[4])
+{
+	if (!inet_ntop(family == XDPSYN_V6 ? AF_INET6 : AF_INET, addr, buf, len))
+		snprintf(buf, len, "?");
+}
+
+void fmt_endpoint(char *buf, size_t len, __u8 family, const __be32 addr[4],
+		  __be16 port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	fmt_addr(a, sizeof(a), family, addr);
+	snprintf(buf, len, family == XDPSYN_V6 ? "[%s]:%u" : "%s:%u", a,
+		 ntohs(port));
+}
+
+void fmt_ratio(char *buf, size_t len, double v)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else if (v > 0 && v < 0.001) /* a flood's ratio: keep its digits */
+		snprintf(buf, len, "%.1e", v);
+	else
+		snprintf(buf, len, "%.3f", v);
+}
+
+volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+void stop_signals_install(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void sleep_interruptible(__u64 ns)
+{
+	struct timespec ts = {
+		.tv_sec = ns / 1000000000ULL, .tv_nsec = ns % 1000000000ULL,
+	};
+
+	while (!stop_requested && nanosleep(&ts, &ts) && errno == EINTR)
+		;
 }
 
 void fmt_duration(char *buf, size_t len, __u64 s)

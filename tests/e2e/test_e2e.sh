@@ -87,14 +87,16 @@ check "xdpsyn status $SRV_IF" $? "status failed"
 tcpdump_syns() {
 	local outf=$1; shift
 	local cap; cap=$(mktemp)
-	srv timeout 60 tcpdump -i "$SRV_IF" -nn -U -w "$cap" \
-		'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' 2>/dev/null &
+	# nsenter execs timeout, so $! is timeout itself; --immediate-mode so
+	# that nothing captured is still buffered when it stops
+	nsenter --net=/var/run/netns/"$NS_SRV" timeout 60 tcpdump -i "$SRV_IF" -nn -U \
+		--immediate-mode -w "$cap" 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' 2>/dev/null &
 	local tp=$!
 	sleep 1
 	"$@" >"$outf" 2>&1
 	local rc=$?
 	sleep 0.5
-	kill -INT $tp 2>/dev/null; wait $tp 2>/dev/null
+	kill -TERM $tp 2>/dev/null; wait $tp 2>/dev/null
 	SYNS_SEEN=$(tcpdump -r "$cap" -nn 2>/dev/null | wc -l)
 	rm -f "$cap"
 	return $rc

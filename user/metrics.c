@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* xdpsyn CLI: Prometheus text exposition (format version 0.0.4) of the
+ * attached interfaces, served by `xdpsyn exporter` and printed by
+ * `xdpsyn stats --prometheus`. Metric names are stable (xdpsyn.8):
+ *
+ *   xdpsyn_<counter>_total{ifname,ifindex}            counter, one family
+ *                                                     per XDPSYN_COUNTERS entry
+ *   xdpsyn_handoff_errors_total{ifname,ifindex,errno} counter
+ *   xdpsyn_flows{ifname,ifindex}                      gauge
+ *   xdpsyn_flows_max{ifname,ifindex}                  gauge
+ *   xdpsyn_handshake_rtt_seconds{ifname,ifindex,le}   histogram of the flow
+ *                                                     records at scrape time
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+/* Upper bounds of the RTT histogram: label text and microseconds. */
+static const struct {
+	const char *le;
+	__u32 us;
+} rtt_buckets[] = {
+	{ "0.00005", 50 }, { "0.0001", 100 }, { "0.00025", 250 },
+	{ "0.0005", 500 }, { "0.001", 1000 }, { "0.0025", 2500 },
+	{ "0.005", 5000 }, { "0.01", 10000 }, { "0.025", 25000 },
+	{ "0.05", 50000 }, { "0.1", 100000 }, { "0.25", 250000 },
+	{ "0.5", 500000 }, { "1", 1000000 },
+};
+#define NBUCKETS (sizeof(rtt_buckets) / sizeof(rtt_buckets[0]))
+
+struct ifmetrics {
+	struct ifstats st;
+	char labels[128];        /* ifname="...",ifindex="..." */
+	bool have_flows;
+	__u64 flows, flows_max;
+	__u64 rtt_le[NBUCKETS];  /* cumulative */
+	__u64 rtt_count, rtt_sum_us;
+};
+
+/* A label value with \, " and newline escaped. */
+static void label_escape(char *buf, size_t len, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"') {
+			buf[o++] = '\\';
+			buf[o++] = *s;
+		} else if (*s == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+		} else {
+			buf[o++] = *s;
+		}
+	}
+	buf[o] = 0;
+}
+
+static int ifmetrics_read(struct ifmetrics *m, const char *name)
+{
+	struct xdpsyn_flow_event *ev = NULL;
+	char esc[2 * IF_NAMESIZE + 1];
+	struct pins p;
+	size_t n;
+	int ret, err;
+
+	memset(m, 0, sizeof(*m));
+	ret = ifstats_read(&m->st, name);
+	if (ret)
+		return ret;
+	label_escape(esc, sizeof(esc), name);
+	snprintf(m->labels, sizeof(m->labels), "ifname=\"%s\",ifindex=\"%u\"",
+		 esc, m->st.ifindex);
+	if (pins_open(&p, name, 0))
+		return 0;
+	if (p.flows_fd < 0) { /* attached by an xdpsyn without the tracker */
+		pins_close(&p);
+		return 0;
+	}
+	m->flows_max = map_max_entries(p.flows_fd);
+	err = flows_read(p.flows_fd, &ev, &n);
+	pins_close(&p);
+	if (err) {
+		errmsg(name, "reading " PIN_FLOWS ": %s", strerror(-err));
+		return 0;
+	}
+	m->have_flows = true;
+	m->flows = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct xdpsyn_flow *f = &ev[i].flow;
+
+		if (!(f->flags & XDPSYN_FLOW_TS))
+			continue;
+		m->rtt_count++;
+		m->rtt_sum_us += f->rtt_us;
+		for (size_t b = 0; b < NBUCKETS; b++)
+			if (f->rtt_us <= rtt_buckets[b].us)
+				m->rtt_le[b]++;
+	}
+	free(ev);
+	return 0;
+}
+
+static void family(FILE *f, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+int metrics_write(FILE *f, char *const *names)
+{
+	struct ifmetrics *m;
+	size_t n = 0, ok = 0;
+	int ret = 0;
+
+	while (names[n])
+		n++;
+	m = calloc(n ? n : 1, sizeof(*m));
+	if (!m) {
+		errmsg("memory", "out of memory");
+		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int err = ifmetrics_read(&m[ok], names[i]);
+
+		if (err)
+			ret = ret ? ret : err;
+		else
+			ok++;
+	}
+
+	for (int c = 0; c < XDPSYN_CNT_MAX; c++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "xdpsyn_%s_total", counter_name(c));
+		family(f, name, "counter", counter_help(c));
+		for (size_t i = 0; i < ok; i++)
+			fprintf(f, "%s{%s} %llu\n", name, m[i].labels, m[i].st.cnt[c]);
+	}
+	family(f, "xdpsyn_handoff_errors_total", "counter",
+	       "TC: bpf_sk_assign_tcp_reqsk failures by errno name (\"other\": "
+	       "errno 63 or larger)");
+	for (size_t i = 0; i < ok; i++)
+		for (int e = 0; m[i].st.have_errs && e < XDPSYN_ERRNO_SLOTS; e++)
+			if (m[i].st.errs[e])
+				fprintf(f, "xdpsyn_handoff_errors_total{%s,errno=\"%s\"} "
+					"%llu\n", m[i].labels, errno_name(e),
+					m[i].st.errs[e]);
+	family(f, "xdpsyn_flows", "gauge",
+	       "Flow records (completed handshakes) in the flow table");
+	for (size_t i = 0; i < ok; i++)
+		if (m[i].have_flows)
+			fprintf(f, "xdpsyn_flows{%s} %llu\n", m[i].labels, m[i].flows);
+	family(f, "xdpsyn_flows_max", "gauge",
+	       "Size of the flow table (LRU: the oldest records are evicted)");
+	for (size_t i = 0; i < ok; i++)
+		if (m[i].have_flows)
+			fprintf(f, "xdpsyn_flows_max{%s} %llu\n", m[i].labels,
+				m[i].flows_max);
+	family(f, "xdpsyn_handshake_rtt_seconds", "histogram",
+	       "Handshake RTT (SYN-ACK to final ACK, from the TCP timestamp echo, "
+	       "16 us resolution) of the flow records with timestamps in the flow "
+	       "table, computed at scrape time: records evicted from the table "
+	       "leave the counts");
+	for (size_t i = 0; i < ok; i++) {
+		if (!m[i].have_flows)
+			continue;
+		for (size_t b = 0; b < NBUCKETS; b++)
+			fprintf(f, "xdpsyn_handshake_rtt_seconds_bucket{%s,le=\"%s\"} "
+				"%llu\n", m[i].labels, rtt_buckets[b].le,
+				m[i].rtt_le[b]);
+		fprintf(f, "xdpsyn_handshake_rtt_seconds_bucket{%s,le=\"+Inf\"} "
+			"%llu\n", m[i].labels, m[i].rtt_count);
+		fprintf(f, "xdpsyn_handshake_rtt_seconds_sum{%s} %llu.%06llu\n",
+			m[i].labels, m[i].rtt_sum_us / 1000000,
+			m[i].rtt_sum_us % 1000000);
+		fprintf(f, "xdpsyn_handshake_rtt_seconds_count{%s} %llu\n",
+			m[i].labels, m[i].rtt_count);
+	}
+	free(m);
+	return ret;
+}
