@@ -3,7 +3,7 @@
 
 CC       ?= gcc
 CLANG    ?= clang
-BPFTOOL  ?= bpftool
+BPFTOOL  ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 BUILD    := build
 
@@ -18,7 +18,7 @@ endif
 # Debian 12 packages the build and the tests need (make deps installs the
 # missing ones; it does nothing when all are there).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	    iproute2 procps libjson-c-dev libmicrohttpd-dev jq nftables tcpdump curl
+	    iproute2 procps libjson-c-dev libmicrohttpd-dev jq nftables tcpdump curl iputils-ping
 
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -I$(BUILD) -Iinclude
 LDLIBS_USER := -lbpf -lelf -lz
