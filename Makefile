@@ -89,7 +89,17 @@ $(BUILD)/tcpecho $(BUILD)/synflood: $(BUILD)/%: tests/tools/%.c | $(BUILD)/.deps
 demo: all
 	$(Q)bench/demo.sh
 
-test: all bench-tools
+# promtool, the Prometheus text-format parser the tracker test checks the
+# exporter with: taken from Debian's prometheus package without installing
+# it (that would also install and start a Prometheus server).
+$(BUILD)/promtool: | $(BUILD)/.deps
+	$(call msg,FETCH,$@ (from Debian's prometheus package))
+	$(Q)rm -rf $(BUILD)/prom && mkdir -p $(BUILD)/prom && cd $(BUILD)/prom && \
+		apt-get download -qq prometheus >/dev/null 2>&1 && \
+		dpkg-deb -x prometheus_*.deb root && cp root/usr/bin/promtool ../promtool && \
+		cd .. && rm -rf prom
+
+test: all bench-tools $(BUILD)/promtool
 	$(Q)tests/run.sh
 
 unit: all

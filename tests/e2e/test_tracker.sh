@@ -240,6 +240,12 @@ code=$(srv curl -sS -o "$M" -w '%{http_code} %{content_type}' "http://127.0.0.1:
 check "GET /metrics: 200, text/plain; version=0.0.4 ($code)" $? "$code"
 detail=$(prom_check "$M")
 check "every line of /metrics is a sample or HELP/TYPE in the text format" $? "$detail"
+if [ -x "$ROOT/build/promtool" ]; then
+	detail=$("$ROOT/build/promtool" check metrics <"$M" 2>&1)
+	check "promtool check metrics accepts /metrics" $? "$detail"
+else
+	bad "promtool check metrics accepts /metrics" "build/promtool missing (make builds it)"
+fi
 exporter_vs_stats() {
 	local s c v miss=
 	srv curl -sS -o "$M" "http://127.0.0.1:$HPORT/metrics" || return 1
