@@ -32,6 +32,8 @@ run_suite() {
 run_suite "unit (BPF_PROG_TEST_RUN)" build/test_unit
 run_suite "end-to-end (network namespaces)" tests/e2e/test_e2e.sh
 run_suite "tracker (network namespaces)" tests/e2e/test_tracker.sh
+run_suite "bad input (CLI)" tests/e2e/test_badinput.sh
+run_suite "lifecycle, faults, forgery" tests/e2e/test_lifecycle.sh
 run_suite "bench smoke (the benchmarks still run)" bench/run.sh smoke
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -180,7 +180,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 			attach_help(stdout);
 			return -1;
 		default:
-			return usage_err("attach", "bad option");
+			return bad_option("attach", argv);
 		}
 	}
 	if (ret)
@@ -570,6 +570,12 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (!ifname_valid(a->ifname) || !(a->ifindex = if_nametoindex(a->ifname))) {
 		errmsg(a->ifname, "no such interface");
+		ret = EXIT_USAGE;
+		goto out_free;
+	}
+	if (iface_is_loopback(a->ifname)) {
+		errmsg(a->ifname, "a loopback interface: SYN-ACKs sent back with "
+		       "XDP_TX make no sense there: attach to a real interface");
 		ret = EXIT_USAGE;
 		goto out_free;
 	}

@@ -34,6 +34,9 @@ void warnmsg(const char *obj, const char *fmt, ...)
  * returns EXIT_USAGE. */
 int usage_err(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* getopt_long returned '?' (getopt's own message is off: opterr = 0):
+ * one usage line naming the option; returns EXIT_USAGE. */
+int bad_option(const char *cmd, char **argv);
 
 /* JSON output of status and stats: ROOT is {"interfaces": [...]}. For one
  * named interface (SINGLE) the interface's object alone is printed, so
@@ -136,6 +139,8 @@ int bpffs_ensure(void);
 bool ifname_valid(const char *name);
 int iface_mtu(const char *ifname);                    /* -errno on error */
 int iface_driver(const char *ifname, char *buf, size_t len);
+/* IFF_LOOPBACK set on IFNAME (false when unreadable). */
+bool iface_is_loopback(const char *ifname);
 int netns_id(__u64 *dev, __u64 *ino);
 bool netns_is_current(const struct xdpsyn_meta *m);
 int sysctl_read(const char *name, char *buf, size_t len); /* "net.ipv4.x" */

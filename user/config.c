@@ -175,7 +175,7 @@ int cmd_set(int argc, char **argv)
 			set_help(stdout);
 			return EXIT_OK;
 		default:
-			return usage_err("set", "bad option");
+			return bad_option("set", argv);
 		}
 	}
 	if (argc - optind < 2)
@@ -310,7 +310,7 @@ int cmd_key(int argc, char **argv)
 			key_help(stdout);
 			return EXIT_OK;
 		default:
-			return usage_err("key", "bad option");
+			return bad_option("key", argv);
 		}
 	}
 	if (optind == argc)

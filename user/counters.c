@@ -476,7 +476,7 @@ int cmd_stats(int argc, char **argv)
 			stats_help(stdout);
 			return EXIT_OK;
 		default:
-			return usage_err("stats", "bad option");
+			return bad_option("stats", argv);
 		}
 	}
 	if (argc - optind > 1)

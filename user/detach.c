@@ -104,7 +104,7 @@ int cmd_detach(int argc, char **argv)
 			detach_help(stdout);
 			return EXIT_OK;
 		default:
-			return usage_err("detach", "bad option");
+			return bad_option("detach", argv);
 		}
 	}
 	if (optind + 1 != argc)

@@ -233,7 +233,7 @@ int cmd_exporter(int argc, char **argv)
 			exporter_help(stdout);
 			return EXIT_OK;
 		default:
-			return usage_err("exporter", "bad option");
+			return bad_option("exporter", argv);
 		}
 	}
 	if (optind != argc)

@@ -383,7 +383,7 @@ int cmd_flows(int argc, char **argv)
 			flows_help(stdout);
 			return EXIT_OK;
 		default:
-			return usage_err("flows", "bad option");
+			return bad_option("flows", argv);
 		}
 	}
 	if (argc - optind > 1)

@@ -45,6 +45,16 @@ int usage_err(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int bad_option(const char *cmd, char **argv)
+{
+	const char *opt = optind > 0 ? argv[optind - 1] : "?";
+
+	if (optopt > 0 && optopt < 128)
+		return usage_err(cmd, "-%c: unknown option or missing value",
+				 optopt);
+	return usage_err(cmd, "%s: unknown option or missing value", opt);
+}
+
 void json_print_list(json_object *root, bool single)
 {
 	json_print_list_ext(root, single, JSON_C_TO_STRING_PRETTY |
@@ -131,6 +141,8 @@ int main(int argc, char **argv)
 	};
 	int c;
 
+	/* One line per usage error: ours (bad_option), not getopt's too. */
+	opterr = 0;
 	/* '+': options after the command name belong to the command. */
 	while ((c = getopt_long(argc, argv, "+vjh", opts, NULL)) != -1) {
 		switch (c) {
@@ -144,12 +156,17 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, "xdpsyn: see xdpsyn --help\n");
+			if (optopt > 0 && optopt < 128)
+				fprintf(stderr, "xdpsyn: -%c: unknown option: see "
+					"xdpsyn --help\n", optopt);
+			else
+				fprintf(stderr, "xdpsyn: %s: unknown option: see "
+					"xdpsyn --help\n", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		fprintf(stderr, "xdpsyn: missing COMMAND: see xdpsyn --help\n");
 		return EXIT_USAGE;
 	}
 	libbpf_set_print(libbpf_print);

@@ -46,6 +46,12 @@ int pin_dir_check(const char *ifname)
 		errmsg(path, "%s: run as root", strerror(errno));
 		return EXIT_PREREQ;
 	}
+	/* Pins are shared by all network namespaces: no pins and no such
+	 * interface here is a bad name rather than a state conflict. */
+	if (!if_nametoindex(ifname)) {
+		errmsg(ifname, "no such interface (and not attached)");
+		return EXIT_USAGE;
+	}
 	errmsg(ifname, "not attached (xdpsyn status lists attached interfaces)");
 	return EXIT_CONFLICT;
 }
@@ -201,8 +207,41 @@ static bool is_bpffs(const char *path)
 	return !statfs(path, &s) && s.f_type == BPF_FS_MAGIC;
 }
 
+/* `ip netns exec` runs the command in a private mount namespace with a
+ * fresh /sys (and a fresh bpffs on /sys/fs/bpf): pins made there are not
+ * the host's and go away with the command, taking the XDP link with them.
+ * Attach only where the /sys/fs/bpf of PID 1 (or, when PID 1 cannot be
+ * inspected, of our parent, the shell that ran `ip netns exec`) is ours. */
+static int bpffs_same_as_init(void)
+{
+	struct stat here, ref;
+	char path[64];
+	pid_t pids[2] = { 1, getppid() };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/root" BPFFS_ROOT,
+			 (int)pids[i]);
+		if (!stat(path, &ref))
+			break;
+	}
+	if (i == 2)
+		return 0; /* cannot tell (no /proc, hidepid): go on */
+	if (!stat(BPFFS_ROOT, &here) && here.st_dev == ref.st_dev &&
+	    here.st_ino == ref.st_ino)
+		return 0;
+	errmsg(BPFFS_ROOT, "not the host's bpffs (ip netns exec?): the pins "
+	       "would vanish with this command: use nsenter --net=/var/run/"
+	       "netns/NAME xdpsyn ...");
+	return EXIT_PREREQ;
+}
+
 int bpffs_ensure(void)
 {
+	int ret = bpffs_same_as_init();
+
+	if (ret)
+		return ret;
 	if (is_bpffs(BPFFS_ROOT))
 		return 0;
 	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {

@@ -234,7 +234,7 @@ int cmd_status(int argc, char **argv)
 			status_help(stdout);
 			return EXIT_OK;
 		default:
-			return usage_err("status", "bad option");
+			return bad_option("status", argv);
 		}
 	}
 	if (argc - optind > 1)

@@ -186,7 +186,7 @@ int cmd_top(int argc, char **argv)
 			top_help(stdout);
 			return EXIT_OK;
 		default:
-			return usage_err("top", "bad option");
+			return bad_option("top", argv);
 		}
 	}
 	if (argc - optind > 1)

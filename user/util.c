@@ -423,6 +423,14 @@ int iface_driver(const char *ifname, char *buf, size_t len)
 	return 0;
 }
 
+bool iface_is_loopback(const char *ifname)
+{
+	struct ifreq ifr = {};
+
+	return !ifreq_ioctl(ifname, SIOCGIFFLAGS, &ifr) &&
+	       (ifr.ifr_flags & IFF_LOOPBACK);
+}
+
 int netns_id(__u64 *dev, __u64 *ino)
 {
 	struct stat st;

@@ -1,0 +1,1453 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Packet fuzzer for the XDP program: the real object, loaded through its
+ * skeleton, run with BPF_PROG_TEST_RUN on generated frames in a private
+ * network namespace with real listeners (as tests/unit/test_xdp.c does).
+ *
+ * A seed-fixed generator mutates valid SYNs, final ACKs carrying real
+ * cookies (taken from SYN-ACKs the program itself sent), data segments and
+ * fully random bytes. Every frame is checked against an oracle written here
+ * from README.md ("Packet path", "Cookie format"), independent of the BPF
+ * headers; the cookie is checked with the reference SipHash of
+ * tests/unit/frame.c.
+ *
+ * Checks (each one pass/fail, passed when it saw 0 violations):
+ *  1 a SYN-ACK (XDP_TX) only for a well-formed SYN to a protected port
+ *  2 only cookie-valid ACKs to the listener pass
+ *  3 every XDP_TX frame parses, its checksums verify, its cookie checks
+ *  4 counters add up (RX = frames, sum of verdict counters = frames)
+ *  5 no XDP_ABORTED (and no BPF_PROG_TEST_RUN error)
+ *  6 verdict and counter exactly as the oracle predicts
+ * plus sanity checks that the mix is not vacuous.
+ *
+ * Usage: test_fuzz [--frames N] [--seed S]
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xdpsyn.h"
+#include "xdpsyn.skel.h"
+#include "frame.h"
+
+#define V_ABORTED 0
+#define V_DROP 1
+#define V_PASS 2
+#define V_TX 3
+
+#define PORT_PROT 80        /* protected, listener */
+#define PORT_PROT_NOLSN 443 /* protected, no listener */
+#define PORT_OPEN 8080      /* not protected, listener */
+
+#define OUT_MAX 4096
+#define BATCH 256
+
+enum { INV_TX, INV_ACK, INV_OUT, INV_CNT, INV_ABORT, INV_EXACT, NINV };
+static const char *inv_name[NINV] = {
+	"1 SYN-ACK only for a well-formed SYN to a protected port",
+	"2 only cookie-valid ACKs to the listener pass",
+	"3 every XDP_TX frame parses, checksums and cookie verify",
+	"4 counters add up (RX = frames, sum of verdicts = frames)",
+	"5 no XDP_ABORTED / test-run error",
+	"6 verdict and counter exactly as the oracle predicts",
+};
+static uint64_t viol[NINV];
+#define SHOW_MAX 5
+
+static struct xdpsyn *skel;
+static int prog_fd, nproc;
+
+static const uint8_t srv4[4] = { 10, 201, 1, 1 };
+static const uint8_t cli4[4] = { 10, 201, 2, 7 };
+static uint8_t srv6[16], cli6[16];
+static const uint8_t srv_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t cli_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+static uint16_t est_port; /* cli4:est_port -> srv4:80 is ESTABLISHED */
+
+static const uint8_t key_cur[16] = { 0x5a, 0x01, 0x92, 0x33, 0x14, 0xc5, 0x66, 0x07,
+				     0x88, 0xf9, 0x2a, 0xbb, 0x4c, 0xdd, 0x0e, 0x9f };
+static const uint8_t key_prev[16] = { 0x10, 0xe1, 0x22, 0xc3, 0x34, 0xa5, 0x46, 0x87,
+				      0x58, 0x69, 0x6a, 0x4b, 0x7c, 0x2d, 0x8e, 0x0f };
+static uint32_t prev_until; /* previous key accepted for counters <= this */
+
+/* Config the oracle mirrors (README "Packet path" / "Cookie format"). */
+#define CFG_MSS4 1460
+#define CFG_MSS6 1440
+#define CFG_ECN 1
+static const int mss_tab4[4] = { 536, 1300, 1440, 1460 };
+static const int mss_tab6[4] = { 1220, 1420, 1440, 8940 };
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static uint16_t g16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t g32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static void p16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void p32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+static uint64_t tai_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_TAI, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rng_s;
+static uint64_t rnd(void)
+{
+	/* xorshift64* */
+	rng_s ^= rng_s >> 12;
+	rng_s ^= rng_s << 25;
+	rng_s ^= rng_s >> 27;
+	return rng_s * 0x2545F4914F6CDD1DULL;
+}
+static uint32_t rn(uint32_t n) { return n ? (uint32_t)(rnd() % n) : 0; }
+static int chance(uint32_t pct) { return rn(100) < pct; }
+
+static void run_cmd(const char *cmd)
+{
+	if (system(cmd) != 0) {
+		fprintf(stderr, "test_fuzz: setup command failed: %s\n", cmd);
+		printf("0 passed, 1 failed\n");
+		exit(1);
+	}
+}
+
+static void hexdump(const char *tag, const uint8_t *b, size_t len)
+{
+	printf("    %s (%zu bytes):", tag, len);
+	for (size_t i = 0; i < len; i++)
+		printf("%s%02x", i % 32 ? "" : "\n      ", b[i]);
+	printf("\n");
+}
+
+/* ---- the oracle ------------------------------------------------------- */
+
+struct topts {
+	int mss;   /* 0: none */
+	int ws;    /* -1: none, else clamped to 14 */
+	int sack, ts;
+	uint32_t tsval, tsecr;
+};
+
+/* TCP options per README: EOL ends, NOP skipped, MSS/WS/SACK_PERM/TS must
+ * have their exact length, unknown skipped by a length >= 2 that stays
+ * inside the header. Returns -1 when malformed. */
+static int opts_walk(const uint8_t *p, size_t n, struct topts *o)
+{
+	size_t i = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->ws = -1;
+	while (i < n) {
+		uint8_t k = p[i], l;
+
+		if (k == 0)
+			break;
+		if (k == 1) {
+			i++;
+			continue;
+		}
+		if (i + 2 > n)
+			return -1;
+		l = p[i + 1];
+		if (l < 2 || i + l > n)
+			return -1;
+		switch (k) {
+		case 2:
+			if (l != 4)
+				return -1;
+			o->mss = g16(p + i + 2);
+			break;
+		case 3:
+			if (l != 3)
+				return -1;
+			o->ws = p[i + 2] > 14 ? 14 : p[i + 2];
+			break;
+		case 4:
+			if (l != 2)
+				return -1;
+			o->sack = 1;
+			break;
+		case 8:
+			if (l != 10)
+				return -1;
+			o->ts = 1;
+			o->tsval = g32(p + i + 2);
+			o->tsecr = g32(p + i + 6);
+			break;
+		default:
+			break;
+		}
+		i += l;
+	}
+	return 0;
+}
+
+struct orc {
+	int cnt;          /* the verdict counter expected */
+	int verdict;
+	int syn;          /* SYN counter expected to move */
+	int ack_path;     /* reached the cookie check */
+	int ambiguous;    /* cookie validity changes between t0 and t1 */
+	int prev_key;     /* valid only with the previous key */
+	/* the SYN, for checking the SYN-ACK */
+	int v6, vlans;
+	uint8_t saddr[16], daddr[16], smac[6], dmac[6];
+	uint16_t sport, dport;
+	uint32_t seq;
+	uint8_t info;
+	int ts;
+	uint32_t tsval;
+};
+
+static int port_protected(uint16_t p) { return p == PORT_PROT || p == PORT_PROT_NOLSN; }
+
+/* 0 no socket, 1 listener, 2 established (the sockets main() opened). */
+static int sock_kind(int v6, const uint8_t *sa, const uint8_t *da, uint16_t sp, uint16_t dp)
+{
+	if (!v6) {
+		if (!memcmp(da, srv4, 4) && dp == PORT_PROT && !memcmp(sa, cli4, 4) && sp == est_port)
+			return 2;
+		if (!memcmp(da, srv4, 4) && (dp == PORT_PROT || dp == PORT_OPEN))
+			return 1;
+		return 0;
+	}
+	return !memcmp(da, srv6, 16) && dp == PORT_PROT ? 1 : 0;
+}
+
+static int ck_try(const uint8_t key[16], int v6, const uint8_t *sa, const uint8_t *da,
+		  uint16_t sp, uint16_t dp, uint32_t isn, uint32_t ctr, uint32_t cookie,
+		  int has_ts, uint32_t tsecr)
+{
+	uint64_t h = ref_cookie_hash(key, v6, sa, da, sp, dp, isn, ctr, (uint8_t)cookie);
+
+	return (uint32_t)(h & 0xffffff) == cookie >> 8 &&
+	       (!has_ts || ((h >> 24) & 0xff) == (tsecr & 0xff));
+}
+
+/* The current key, then (within its grace) the previous one. */
+static int ck_keys(int v6, const uint8_t *sa, const uint8_t *da, uint16_t sp, uint16_t dp,
+		   uint32_t isn, uint32_t ctr, uint32_t cookie, int has_ts, uint32_t tsecr,
+		   int *prev)
+{
+	if (ck_try(key_cur, v6, sa, da, sp, dp, isn, ctr, cookie, has_ts, tsecr))
+		return 1;
+	if (ctr > prev_until)
+		return 0;
+	if (ck_try(key_prev, v6, sa, da, sp, dp, isn, ctr, cookie, has_ts, tsecr)) {
+		*prev = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* README "Cookie format": cookie = ack - 1, client ISN = seq - 1; with TS,
+ * TSecr's clock names the period (current or previous only) and 8 more hash
+ * bits; without, the current and the previous period are tried. */
+static int cookie_ok(int v6, const uint8_t *sa, const uint8_t *da, uint16_t sp, uint16_t dp,
+		     uint32_t seq, uint32_t ack, const struct topts *to, uint64_t now, int *prev)
+{
+	uint32_t now_ctr = (uint32_t)(now >> 36);
+	uint32_t cookie = ack - 1, isn = seq - 1;
+
+	*prev = 0;
+	if (to->ts) {
+		uint64_t clk = now >> 14;
+		uint32_t age = ((uint32_t)clk - (to->tsecr >> 8)) & 0xffffff;
+		uint32_t ctr = (uint32_t)((clk - age) >> 22);
+
+		if (now_ctr - ctr > 1)
+			return 0;
+		return ck_keys(v6, sa, da, sp, dp, isn, ctr, cookie, 1, to->tsecr, prev);
+	}
+	if (ck_keys(v6, sa, da, sp, dp, isn, now_ctr, cookie, 0, 0, prev))
+		return 1;
+	return ck_keys(v6, sa, da, sp, dp, isn, now_ctr - 1, cookie, 0, 0, prev);
+}
+
+static uint8_t syn_info(int v6, const struct topts *to, uint8_t flags)
+{
+	int cap = v6 ? CFG_MSS6 : CFG_MSS4;
+	const int *t = v6 ? mss_tab6 : mss_tab4;
+	int mss = to->mss && to->mss < cap ? to->mss : cap;
+	int peer = to->mss ? mss : (v6 ? 1220 : 536);
+	int idx = 0;
+
+	if (peer > cap)
+		peer = cap;
+	for (int i = 1; i < 4; i++)
+		if (t[i] <= peer)
+			idx = i;
+	return (uint8_t)(idx << 6 | ((flags & 0xc0) == 0xc0 && CFG_ECN ? 0x20 : 0) |
+			 (to->sack ? 0x10 : 0) | (to->ws >= 0 ? to->ws : 0xf));
+}
+
+#define RES(c, v) do { o->cnt = (c); o->verdict = (v); return; } while (0)
+
+static void oracle(const uint8_t *b, size_t len, uint64_t t0, uint64_t t1, struct orc *o)
+{
+	size_t off = 12, l3, l4, doff;
+	uint16_t proto, dport, sport;
+	const uint8_t *sa, *da, *th;
+	struct topts to;
+	uint8_t flags;
+	int v6, tags = 0, kind;
+
+	memset(o, 0, sizeof(*o));
+	if (len < 14)
+		RES(XDPSYN_CNT_MALFORMED, V_DROP);
+	proto = g16(b + 12);
+	while ((proto == 0x8100 || proto == 0x88a8) && tags < 2) {
+		if (off + 6 > len)
+			RES(XDPSYN_CNT_MALFORMED, V_DROP);
+		proto = g16(b + off + 4);
+		off += 4;
+		tags++;
+	}
+	l3 = off + 2;
+	if (proto == 0x0800) {
+		size_t ihl;
+
+		if (l3 + 20 > len)
+			RES(XDPSYN_CNT_MALFORMED, V_DROP);
+		if ((b[l3] >> 4) != 4 || (b[l3] & 15) < 5)
+			RES(XDPSYN_CNT_MALFORMED, V_DROP);
+		ihl = (size_t)(b[l3] & 15) * 4;
+		if (l3 + ihl > len)
+			RES(XDPSYN_CNT_MALFORMED, V_DROP);
+		if (b[l3 + 9] != 6)
+			RES(XDPSYN_CNT_NOT_TCP, V_PASS);
+		if (g16(b + l3 + 6) & 0x1fff)
+			RES(XDPSYN_CNT_FRAGMENT, V_PASS);
+		if (g16(b + l3 + 2) < ihl + 20)
+			RES(XDPSYN_CNT_MALFORMED, V_DROP);
+		v6 = 0;
+		sa = b + l3 + 12;
+		da = b + l3 + 16;
+		l4 = l3 + ihl;
+	} else if (proto == 0x86dd) {
+		uint8_t nh;
+		size_t p;
+		int done = 0;
+
+		if (l3 + 40 > len)
+			RES(XDPSYN_CNT_MALFORMED, V_DROP);
+		if ((b[l3] >> 4) != 6)
+			RES(XDPSYN_CNT_MALFORMED, V_DROP);
+		v6 = 1;
+		sa = b + l3 + 8;
+		da = b + l3 + 24;
+		nh = b[l3 + 6];
+		p = l3 + 40;
+		/* up to 8 extension headers, then TCP */
+		for (int i = 0; i < 9 && !done; i++) {
+			switch (nh) {
+			case 6:
+				done = 1;
+				break;
+			case 0: case 43: case 60:
+				if (p + 2 > len)
+					RES(XDPSYN_CNT_MALFORMED, V_DROP);
+				nh = b[p];
+				p += ((size_t)b[p + 1] + 1) * 8;
+				break;
+			case 51:
+				if (p + 2 > len)
+					RES(XDPSYN_CNT_MALFORMED, V_DROP);
+				nh = b[p];
+				p += ((size_t)b[p + 1] + 2) * 4;
+				break;
+			case 44:
+				if (p + 4 > len)
+					RES(XDPSYN_CNT_MALFORMED, V_DROP);
+				if (g16(b + p + 2) & 0xfff8)
+					RES(XDPSYN_CNT_FRAGMENT, V_PASS);
+				nh = b[p];
+				p += 8;
+				break;
+			default:
+				RES(XDPSYN_CNT_NOT_TCP, V_PASS);
+			}
+		}
+		if (!done)
+			RES(XDPSYN_CNT_MALFORMED, V_DROP);
+		l4 = p;
+	} else {
+		RES(XDPSYN_CNT_NOT_IP, V_PASS);
+	}
+	if (l4 > 1024 || l4 + 20 > len)
+		RES(XDPSYN_CNT_MALFORMED, V_DROP);
+	th = b + l4;
+	sport = g16(th);
+	dport = g16(th + 2);
+	if (!port_protected(dport))
+		RES(XDPSYN_CNT_UNPROTECTED, V_PASS);
+	flags = th[13];
+	doff = (size_t)(th[12] >> 4) * 4;
+	if ((flags & F_SYN) && !(flags & F_ACK)) {
+		o->syn = 1;
+		if (flags & (F_FIN | F_RST))
+			RES(XDPSYN_CNT_SYN_BAD_FLAGS, V_DROP);
+		if (doff < 20 || l4 + doff > len || opts_walk(th + 20, doff - 20, &to))
+			RES(XDPSYN_CNT_MALFORMED, V_DROP);
+		o->v6 = v6;
+		o->vlans = tags;
+		memcpy(o->saddr, sa, v6 ? 16 : 4);
+		memcpy(o->daddr, da, v6 ? 16 : 4);
+		memcpy(o->dmac, b, 6);
+		memcpy(o->smac, b + 6, 6);
+		o->sport = sport;
+		o->dport = dport;
+		o->seq = g32(th + 4);
+		o->info = syn_info(v6, &to, flags);
+		o->ts = to.ts;
+		o->tsval = to.tsval;
+		RES(XDPSYN_CNT_SYNACK_TX, V_TX);
+	}
+	kind = sock_kind(v6, sa, da, sport, dport);
+	if (!kind)
+		RES(XDPSYN_CNT_NO_SOCKET, V_PASS);
+	if (kind == 2)
+		RES(XDPSYN_CNT_ESTABLISHED, V_PASS);
+	if ((flags & (F_ACK | F_SYN | F_RST)) != F_ACK)
+		RES(XDPSYN_CNT_LISTENER_OTHER, V_PASS);
+	o->ack_path = 1;
+	if (doff < 20 || l4 + doff > len || opts_walk(th + 20, doff - 20, &to))
+		RES(XDPSYN_CNT_MALFORMED, V_DROP);
+	{
+		int p0, p1;
+		int v0 = cookie_ok(v6, sa, da, sport, dport, g32(th + 4), g32(th + 8), &to, t0, &p0);
+		int v1 = cookie_ok(v6, sa, da, sport, dport, g32(th + 4), g32(th + 8), &to, t1, &p1);
+
+		if (v0 != v1 || p0 != p1)
+			o->ambiguous = 1;
+		o->prev_key = v0 && p0;
+		if (v0)
+			RES(XDPSYN_CNT_ACK_VALID, V_PASS);
+		RES(XDPSYN_CNT_ACK_INVALID, V_DROP);
+	}
+}
+
+/* ---- the program ---------------------------------------------------------- */
+
+static void stats_read(uint64_t out[XDPSYN_CNT_MAX])
+{
+	static struct xdpsyn_stats *v;
+	__u32 zero = 0;
+
+	if (!v)
+		v = calloc(nproc, sizeof(*v));
+	memset(out, 0, sizeof(uint64_t) * XDPSYN_CNT_MAX);
+	if (!v || bpf_map__lookup_elem(skel->maps.xdpsyn_stats, &zero, sizeof(zero), v,
+				       sizeof(*v) * nproc, 0)) {
+		perror("test_fuzz: stats read");
+		exit(1);
+	}
+	for (int c = 0; c < nproc; c++)
+		for (int i = 0; i < XDPSYN_CNT_MAX; i++)
+			out[i] += v[c].cnt[i];
+}
+
+static const char *cnt_names[] = {
+#define N(name, help) #name,
+	XDPSYN_COUNTERS(N)
+#undef N
+};
+
+static int is_verdict_counter(int i)
+{
+	return i != XDPSYN_CNT_RX && i != XDPSYN_CNT_SYN && i != XDPSYN_CNT_ACK_PREV_KEY;
+}
+
+static const char *vname(int v)
+{
+	static const char *n[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
+
+	return v >= 0 && v <= 4 ? n[v] : "?";
+}
+
+/* ---- the generator ------------------------------------------------------ */
+
+/* A handshake whose SYN-ACK the program sent: the ACK it expects. */
+struct hs {
+	int v6;
+	uint8_t cli[16], srv[16];
+	uint16_t cport, sport;
+	uint32_t isn, cookie, tsval;
+	int ts;
+};
+#define POOL 128
+static struct hs pool[POOL];
+static int pool_n;
+
+struct gen {
+	struct frame f;
+	size_t l3, l4, doff; /* as built, before mutations */
+	int v6;
+};
+
+static void rnd_bytes(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)rnd();
+}
+
+static void spec_addrs(struct spec *s)
+{
+	memcpy(s->smac, cli_mac, 6);
+	memcpy(s->dmac, srv_mac, 6);
+	if (s->v6) {
+		memcpy(s->saddr, cli6, 16);
+		memcpy(s->daddr, srv6, 16);
+		if (chance(20))
+			rnd_bytes(s->saddr, 16);
+		if (chance(8))
+			rnd_bytes(s->daddr, 16);
+	} else {
+		memcpy(s->saddr, cli4, 4);
+		memcpy(s->daddr, srv4, 4);
+		if (chance(20))
+			rnd_bytes(s->saddr, 4);
+		if (chance(8))
+			rnd_bytes(s->daddr, 4);
+	}
+}
+
+static uint16_t rnd_dport(void)
+{
+	uint32_t r = rn(100);
+
+	if (r < 60)
+		return PORT_PROT;
+	if (r < 75)
+		return PORT_PROT_NOLSN;
+	if (r < 88)
+		return PORT_OPEN;
+	return (uint16_t)rnd();
+}
+
+/* An IPv6 extension header chain of n headers ending in `last`. */
+static size_t ext_chain(uint8_t *b, size_t cap, int n, uint8_t last, uint8_t *first, int big)
+{
+	static const uint8_t kinds[] = { 0, 43, 60, 44, 51 };
+	size_t off = 0, prev = 0;
+	int have_prev = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint8_t k = kinds[rn(sizeof(kinds))];
+		size_t sz;
+
+		if (k == 44)
+			sz = 8;
+		else if (k == 51)
+			sz = (rn(5) + 2) * 4; /* hdrlen field 0..4 */
+		else
+			sz = (big ? rn(160) + 1 : rn(3) + 1) * 8;
+		if (off + sz > cap)
+			break;
+		if (have_prev)
+			b[prev] = k;
+		else
+			*first = k;
+		memset(b + off, 0, sz);
+		if (k == 44) {
+			/* mostly a first fragment, sometimes a later one */
+			uint16_t fo = chance(80) ? (uint16_t)rn(2) : (uint16_t)(rn(0x2000) << 3 | rn(2));
+			p16(b + off + 2, fo);
+			p32(b + off + 4, (uint32_t)rnd());
+		} else if (k == 51) {
+			b[off + 1] = (uint8_t)(sz / 4 - 2);
+			rnd_bytes(b + off + 4, sz - 4);
+		} else {
+			b[off + 1] = (uint8_t)(sz / 8 - 1);
+			if (k == 43)
+				rnd_bytes(b + off + 2, sz - 2);
+		}
+		prev = off;
+		have_prev = 1;
+		off += sz;
+	}
+	if (have_prev)
+		b[prev] = last;
+	else
+		*first = last;
+	return off;
+}
+
+/* Random but well-formed TCP options (may end with EOL and junk). */
+static size_t rnd_opts(uint8_t *o, size_t cap, int allow_ts)
+{
+	size_t n = 0;
+	int items = (int)rn(8);
+
+	for (int i = 0; i < items; i++) {
+		uint32_t r = rn(9);
+
+		if (r == 0 && n + 1 <= cap) {
+			o[n++] = 1;
+		} else if (r == 1 && n + 4 <= cap) {
+			o[n++] = 2; o[n++] = 4; p16(o + n, (uint16_t)rnd()); n += 2;
+		} else if (r == 2 && n + 3 <= cap) {
+			o[n++] = 3; o[n++] = 3; o[n++] = (uint8_t)rn(20);
+		} else if (r == 3 && n + 2 <= cap) {
+			o[n++] = 4; o[n++] = 2;
+		} else if (r == 4 && allow_ts && n + 10 <= cap) {
+			o[n++] = 8; o[n++] = 10; rnd_bytes(o + n, 8); n += 8;
+		} else if (r == 5) {
+			size_t l = 2 + rn(9);
+
+			if (n + l <= cap) {
+				o[n++] = (uint8_t)(5 + rn(250)); /* kinds 5..254 */
+				if (o[n - 1] == 8)
+					o[n - 1] = 30;
+				o[n++] = (uint8_t)l;
+				rnd_bytes(o + n, l - 2);
+				n += l - 2;
+			}
+		} else if (r == 6 && n < cap) {
+			o[n++] = 0; /* EOL: the rest is not read */
+			if (chance(50)) {
+				size_t j = rn((uint32_t)(cap - n + 1));
+
+				rnd_bytes(o + n, j);
+				n += j;
+			}
+			break;
+		}
+	}
+	return n;
+}
+
+static const uint8_t linux_syn_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 0,
+					    0, 0, 0, 0, 1, 3, 3, 7 };
+
+static void spec_common(struct spec *s, uint8_t *ext, size_t extcap)
+{
+	s->vlans = chance(75) ? 0 : (int)rn(3);
+	if (!s->v6 && chance(10))
+		s->ipopt_len = 4 * rn(11);
+	if (s->v6 && chance(15)) {
+		int n = (int)rn(11), big = chance(15);
+
+		s->ext_len = ext_chain(ext, extcap, n, 6, &s->ext_first, big);
+		s->ext = ext;
+	}
+	if (!s->v6 && chance(6)) {
+		uint32_t r = rn(3);
+
+		s->frag_off = r == 0 ? 0x2000 : r == 1 ? (uint16_t)(rn(0x2000) | (rn(2) << 13)) : 0x4000;
+	}
+	if (chance(3))
+		s->l4proto = chance(50) ? 17 : (uint8_t)rn(256);
+	if (chance(15))
+		s->payload = rn(200);
+}
+
+/* Extra VLAN tags in front (beyond the builder's two: not IP). */
+static void vlan_insert(struct frame *f)
+{
+	if (f->len + 4 > FRAME_MAX)
+		return;
+	memmove(f->b + 16, f->b + 12, f->len - 12);
+	p16(f->b + 12, chance(50) ? 0x8100 : 0x88a8);
+	p16(f->b + 14, (uint16_t)rn(4096));
+	f->len += 4;
+}
+
+static void finish(struct gen *g, const struct spec *s)
+{
+	size_t optlen = (s->optlen + 3) & ~(size_t)3;
+
+	frame_build(&g->f, s);
+	g->v6 = s->v6;
+	g->l3 = 14 + 4 * (size_t)s->vlans;
+	g->l4 = g->l3 + (s->v6 ? 40 + s->ext_len : 20 + s->ipopt_len);
+	g->doff = 20 + optlen;
+	if (chance(3)) {
+		int n = 1 + (int)rn(2);
+
+		for (int i = 0; i < n; i++)
+			vlan_insert(&g->f);
+		g->l3 += 4 * (size_t)n;
+		g->l4 += 4 * (size_t)n;
+	}
+}
+
+static void gen_syn(struct gen *g)
+{
+	struct spec s;
+	uint8_t opts[40], ext[1400];
+	uint32_t r = rn(100);
+
+	memset(&s, 0, sizeof(s));
+	s.v6 = chance(40);
+	spec_addrs(&s);
+	s.sport = (uint16_t)(chance(90) ? 1024 + rn(64000) : rnd());
+	s.dport = rnd_dport();
+	s.seq = (uint32_t)rnd();
+	s.flags = F_SYN;
+	if (chance(15))
+		s.flags |= F_ECE | F_CWR;
+	if (chance(8))
+		s.flags = (uint8_t)((rnd() & ~F_ACK) | F_SYN);
+	s.window = (uint16_t)rnd();
+	if (r < 40) {
+		memcpy(opts, linux_syn_opts, 20);
+		p32(opts + 8, (uint32_t)rnd());
+		opts[19] = (uint8_t)rn(16);
+		s.optlen = 20;
+	} else if (r < 50) {
+		s.optlen = 0;
+	} else if (r < 60) {
+		opts[0] = 2; opts[1] = 4; p16(opts + 2, (uint16_t)rnd());
+		s.optlen = 4;
+	} else {
+		s.optlen = rnd_opts(opts, 40, 1);
+	}
+	s.opts = opts;
+	spec_common(&s, ext, sizeof(ext));
+	finish(g, &s);
+}
+
+/* A final ACK of a handshake from the pool (or a forged/prev-key one). */
+static void gen_ack(struct gen *g)
+{
+	struct spec s;
+	uint8_t opts[40], ext[1400];
+	struct hs h;
+	int r = (int)rn(100);
+
+	memset(&s, 0, sizeof(s));
+	if (pool_n && r < 80) {
+		h = pool[rn((uint32_t)pool_n)];
+	} else {
+		/* a synthetic handshake: a cookie under the previous key made by
+		 * the reference, or a plain guess */
+		memset(&h, 0, sizeof(h));
+		h.v6 = chance(40);
+		memcpy(h.cli, h.v6 ? cli6 : cli4, h.v6 ? 16 : 4);
+		memcpy(h.srv, h.v6 ? srv6 : srv4, h.v6 ? 16 : 4);
+		h.cport = (uint16_t)(1024 + rn(64000));
+		h.sport = PORT_PROT;
+		h.isn = (uint32_t)rnd();
+		h.cookie = (uint32_t)rnd();
+		if (r < 92) {
+			uint8_t info = (uint8_t)rnd();
+			uint64_t now = tai_ns();
+			uint32_t ctr = (uint32_t)(now >> 36) - (uint32_t)rn(2);
+			uint64_t hh = ref_cookie_hash(key_prev, h.v6, h.cli, h.srv, h.cport,
+						      h.sport, h.isn, ctr, info);
+			uint64_t clk = ctr == (uint32_t)(now >> 36) ? now >> 14
+				       : ((uint64_t)ctr << 22) + rn(1u << 22);
+
+			h.cookie = (uint32_t)(hh & 0xffffff) << 8 | info;
+			h.ts = chance(50);
+			h.tsval = (uint32_t)(clk & 0xffffff) << 8 | (uint32_t)((hh >> 24) & 0xff);
+		}
+	}
+	s.v6 = h.v6;
+	memcpy(s.smac, cli_mac, 6);
+	memcpy(s.dmac, srv_mac, 6);
+	memcpy(s.saddr, h.cli, 16);
+	memcpy(s.daddr, h.srv, 16);
+	s.sport = h.cport;
+	s.dport = h.sport;
+	s.seq = h.isn + 1;
+	s.ack = h.cookie + 1;
+	s.flags = F_ACK;
+	r = (int)rn(100);
+	if (r < 10)
+		s.flags |= F_PSH;
+	else if (r < 13)
+		s.flags |= F_FIN;
+	else if (r < 15)
+		s.flags |= F_URG | F_ECE | F_CWR;
+	else if (r < 18)
+		s.flags = (uint8_t)rnd();
+	s.window = (uint16_t)rnd();
+	if (h.ts && chance(85)) {
+		opts[0] = 1; opts[1] = 1; opts[2] = 8; opts[3] = 10;
+		p32(opts + 4, (uint32_t)rnd());
+		p32(opts + 8, h.tsval);
+		s.optlen = 12;
+		if (chance(15)) {
+			/* the same TS behind other options */
+			uint8_t ts[10];
+
+			memcpy(ts, opts + 2, 10);
+			s.optlen = rnd_opts(opts, 30, 0);
+			memcpy(opts + s.optlen, ts, 10);
+			s.optlen += 10;
+		}
+	} else if (chance(20)) {
+		s.optlen = rnd_opts(opts, 40, 0);
+	}
+	s.opts = opts;
+	{
+		spec_common(&s, ext, sizeof(ext));
+		finish(g, &s);
+	}
+}
+
+/* Other segments: to the established connection, RSTs, SYN-ACKs, random
+ * flags, random ports. */
+static void gen_data(struct gen *g)
+{
+	struct spec s;
+	uint8_t opts[40], ext[1400];
+
+	memset(&s, 0, sizeof(s));
+	s.v6 = chance(30);
+	spec_addrs(&s);
+	s.sport = (uint16_t)(1024 + rn(64000));
+	s.dport = rnd_dport();
+	if (!s.v6 && chance(30)) {
+		memcpy(s.saddr, cli4, 4);
+		memcpy(s.daddr, srv4, 4);
+		s.sport = est_port;
+		s.dport = PORT_PROT;
+	}
+	s.seq = (uint32_t)rnd();
+	s.ack = (uint32_t)rnd();
+	switch (rn(6)) {
+	case 0: s.flags = F_RST; break;
+	case 1: s.flags = F_RST | F_ACK; break;
+	case 2: s.flags = F_SYN | F_ACK; break;
+	case 3: s.flags = F_ACK | F_PSH; break;
+	case 4: s.flags = F_FIN | F_ACK; break;
+	default: s.flags = (uint8_t)rnd(); break;
+	}
+	s.payload = rn(300);
+	s.optlen = chance(30) ? rnd_opts(opts, 40, 1) : 0;
+	s.opts = opts;
+	spec_common(&s, ext, sizeof(ext));
+	finish(g, &s);
+}
+
+static void gen_random(struct gen *g)
+{
+	size_t len = 14 + rn(300);
+
+	g->f.len = len;
+	rnd_bytes(g->f.b, len);
+	g->l3 = 14;
+	g->l4 = 34;
+	g->doff = 20;
+	g->v6 = 0;
+	if (chance(60)) {
+		/* random after a plausible Ethernet + IP version */
+		g->v6 = chance(50);
+		p16(g->f.b + 12, g->v6 ? 0x86dd : 0x0800);
+		g->f.b[14] = (uint8_t)(g->v6 ? 0x60 | (g->f.b[14] & 15) : 0x40 | (g->f.b[14] & 15));
+		if (chance(50)) {
+			if (g->v6)
+				g->f.b[20] = 6;
+			else
+				g->f.b[23] = 6;
+		}
+		if (g->v6)
+			g->l4 = 54;
+	}
+}
+
+/* Mutations of a built frame. */
+static void mutate(struct gen *g)
+{
+	struct frame *f = &g->f;
+	int n = 1 + (int)rn(3);
+
+	for (int i = 0; i < n; i++) {
+		size_t hdr_end = g->l4 + g->doff < f->len ? g->l4 + g->doff : f->len;
+
+		switch (rn(12)) {
+		case 0: /* bit flips in the headers */
+		case 1: {
+			int k = 1 + (int)rn(4);
+
+			for (int j = 0; j < k && hdr_end; j++) {
+				size_t at = rn((uint32_t)hdr_end);
+
+				f->b[at] ^= (uint8_t)(1 << rn(8));
+			}
+			break;
+		}
+		case 2: /* bit flip anywhere */
+			if (f->len)
+				f->b[rn((uint32_t)f->len)] ^= (uint8_t)(1 << rn(8));
+			break;
+		case 3: /* truncation */
+			if (f->len > 14)
+				f->len = 14 + rn((uint32_t)(f->len - 14));
+			break;
+		case 4: /* ihl (IPv4) / version */
+			if (g->l3 < f->len) {
+				if (!g->v6)
+					f->b[g->l3] = (uint8_t)((f->b[g->l3] & 0xf0) | rn(16));
+				else if (chance(30))
+					f->b[g->l3] = (uint8_t)((rn(16) << 4) | (f->b[g->l3] & 15));
+			}
+			break;
+		case 5: /* doff */
+			if (g->l4 + 12 < f->len)
+				f->b[g->l4 + 12] = (uint8_t)((rn(16) << 4) | (f->b[g->l4 + 12] & 15));
+			break;
+		case 6: /* random option bytes */
+			for (size_t at = g->l4 + 20; at < hdr_end; at++)
+				if (chance(30))
+					f->b[at] = chance(50) ? (uint8_t)rn(12) : (uint8_t)rnd();
+			break;
+		case 7: /* flags */
+			if (g->l4 + 13 < f->len)
+				f->b[g->l4 + 13] = (uint8_t)rnd();
+			break;
+		case 8: /* tot_len / payload_len / frag_off / nexthdr */
+			if (g->l3 + 8 < f->len) {
+				if (g->v6) {
+					if (chance(50))
+						p16(f->b + g->l3 + 4, (uint16_t)rnd());
+					else
+						f->b[g->l3 + 6] = chance(50) ? (uint8_t)rn(64) : (uint8_t)rnd();
+				} else if (chance(50)) {
+					p16(f->b + g->l3 + 2, (uint16_t)rn(120));
+				} else {
+					p16(f->b + g->l3 + 6, (uint16_t)rnd());
+				}
+			}
+			break;
+		case 9: /* ports */
+			if (g->l4 + 4 <= f->len)
+				p16(f->b + g->l4 + 2, rnd_dport());
+			break;
+		case 10: /* extension-header bytes / ethertype */
+			if (g->v6 && g->l4 > g->l3 + 40 && g->l4 <= f->len)
+				f->b[g->l3 + 40 + rn((uint32_t)(g->l4 - g->l3 - 40))] = (uint8_t)rnd();
+			else if (g->l3 >= 2 && chance(30))
+				p16(f->b + g->l3 - 2, chance(50) ? 0x8100 : (uint16_t)rnd());
+			break;
+		default: /* append garbage */
+			if (f->len < FRAME_MAX - 64) {
+				size_t k = 1 + rn(64);
+
+				rnd_bytes(f->b + f->len, k);
+				f->len += k;
+			}
+			break;
+		}
+	}
+}
+
+/* ---- running and checking ---------------------------------------------- */
+
+static struct {
+	uint8_t b[FRAME_MAX];
+	size_t len;
+	struct orc o;
+	int verdict;
+} batch[BATCH];
+static int batch_n;
+static uint64_t before[XDPSYN_CNT_MAX];
+static uint64_t frames, mix[5], ack_valid_seen, ambiguous;
+static uint64_t cnt_total[XDPSYN_CNT_MAX];
+static int shown[NINV];
+
+static void violation(int inv, const char *why, const uint8_t *b, size_t len,
+		      const struct orc *o, int verdict)
+{
+	viol[inv]++;
+	if (shown[inv]++ >= SHOW_MAX)
+		return;
+	printf("  VIOLATION %s: %s (oracle %s/%s, program %s)\n", inv_name[inv], why,
+	       cnt_names[o->cnt], vname(o->verdict), vname(verdict));
+	if (b)
+		hexdump("frame", b, len);
+}
+
+static void check_synack(const uint8_t *in, size_t inlen, const struct orc *o,
+			 const uint8_t *out, size_t outlen, uint64_t t0, uint64_t t1)
+{
+	struct parsed p;
+	int alen = o->v6 ? 16 : 4, found = 0;
+	const char *why = NULL;
+
+	frame_parse(out, outlen, &p);
+	if (!p.ok)
+		why = p.why;
+	else if (!p.ip_csum_ok)
+		why = "IPv4 header checksum wrong";
+	else if (!p.tcp_csum_ok)
+		why = "TCP checksum wrong";
+	else if (p.v6 != o->v6 || p.vlans != o->vlans)
+		why = "family or VLAN tags changed";
+	else if (memcmp(p.saddr, o->daddr, alen) || memcmp(p.daddr, o->saddr, alen))
+		why = "addresses not swapped";
+	else if (memcmp(p.smac, o->dmac, 6) || memcmp(p.dmac, o->smac, 6))
+		why = "MACs not swapped";
+	else if (p.sport != o->dport || p.dport != o->sport)
+		why = "ports not swapped";
+	else if (p.ack != o->seq + 1)
+		why = "ack is not the client ISN + 1";
+	else if ((p.flags & (F_SYN | F_ACK | F_RST | F_FIN)) != (F_SYN | F_ACK))
+		why = "flags not SYN|ACK";
+	else if ((p.seq & 0xff) != o->info)
+		why = "cookie info byte not what the SYN's options give";
+	if (!why) {
+		for (uint32_t c = (uint32_t)(t0 >> 36); c <= (uint32_t)(t1 >> 36) && !found; c++) {
+			uint64_t h = ref_cookie_hash(key_cur, o->v6, o->saddr, o->daddr, o->sport,
+						     o->dport, o->seq, c, o->info);
+
+			found = (uint32_t)(h & 0xffffff) == p.seq >> 8;
+		}
+		if (!found)
+			why = "cookie is not the reference SipHash cookie";
+	}
+	if (why) {
+		violation(INV_OUT, why, in, inlen, o, V_TX);
+		if (shown[INV_OUT] <= SHOW_MAX)
+			hexdump("SYN-ACK", out, outlen);
+		return;
+	}
+	/* a good SYN-ACK to a listener: its ACK goes to the pool */
+	if (sock_kind(o->v6, o->saddr, o->daddr, o->sport, o->dport) == 1) {
+		struct hs *h = &pool[pool_n < POOL ? pool_n++ : (int)rn(POOL)];
+		size_t i = 0;
+
+		memset(h, 0, sizeof(*h));
+		h->v6 = o->v6;
+		memcpy(h->cli, o->saddr, alen);
+		memcpy(h->srv, o->daddr, alen);
+		h->cport = o->sport;
+		h->sport = o->dport;
+		h->isn = o->seq;
+		h->cookie = p.seq;
+		while (i + 1 < p.optlen) {
+			if (p.opts[i] == 1) {
+				i++;
+				continue;
+			}
+			if (p.opts[i] == 8 && i + 10 <= p.optlen) {
+				h->ts = 1;
+				h->tsval = g32(p.opts + i + 2);
+			}
+			if (p.opts[i + 1] < 2)
+				break;
+			i += p.opts[i + 1];
+		}
+	}
+}
+
+static void stats_check_batch(void);
+
+static void run_one(const uint8_t *b, size_t len)
+{
+	static uint8_t out[OUT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = b, .data_size_in = (uint32_t)len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	struct orc o;
+	uint64_t t0, t1;
+	int err, v;
+
+	t0 = tai_ns();
+	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	t1 = tai_ns();
+	oracle(b, len, t0, t1, &o);
+	if (err) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "BPF_PROG_TEST_RUN failed: %s", strerror(errno));
+		violation(INV_ABORT, why, b, len, &o, -1);
+		return;
+	}
+	v = (int)opts.retval;
+	frames++;
+	mix[v >= 0 && v <= 4 ? v : 4]++;
+	if (o.ambiguous) {
+		ambiguous++;
+		o.cnt = v == V_PASS ? XDPSYN_CNT_ACK_VALID : XDPSYN_CNT_ACK_INVALID;
+		o.verdict = v;
+	}
+	if (v == V_ABORTED)
+		violation(INV_ABORT, "XDP_ABORTED", b, len, &o, v);
+	if ((v == V_TX) != (o.verdict == V_TX))
+		violation(INV_TX, v == V_TX ? "SYN-ACK sent for a frame the oracle does not answer"
+					     : "well-formed SYN to a protected port not answered",
+			  b, len, &o, v);
+	if (o.ack_path && (v == V_PASS) != (o.verdict == V_PASS))
+		violation(INV_ACK, v == V_PASS ? "ACK passed with an invalid cookie"
+					       : "ACK with a valid cookie not passed",
+			  b, len, &o, v);
+	if (v != o.verdict)
+		violation(INV_EXACT, "verdict differs", b, len, &o, v);
+	if (v == V_TX && o.verdict == V_TX)
+		check_synack(b, len, &o, out, opts.data_size_out, t0, t1);
+	if (o.verdict == V_PASS && o.cnt == XDPSYN_CNT_ACK_VALID)
+		ack_valid_seen++;
+
+	memcpy(batch[batch_n].b, b, len);
+	batch[batch_n].len = len;
+	batch[batch_n].o = o;
+	batch[batch_n].verdict = v;
+	if (++batch_n == BATCH)
+		stats_check_batch();
+}
+
+/* Counters over the batch: RX and the sum of verdict counters equal the
+ * frame count (4); every counter moved as the oracle predicts (6). On a
+ * mismatch the batch is run again frame by frame to name the frames. */
+static void stats_check_batch(void)
+{
+	uint64_t after[XDPSYN_CNT_MAX], want[XDPSYN_CNT_MAX] = { 0 }, sum = 0;
+	int n = batch_n, exact_ok = 1;
+	char why[160];
+
+	batch_n = 0;
+	if (!n)
+		return;
+	stats_read(after);
+	for (int i = 0; i < n; i++) {
+		const struct orc *o = &batch[i].o;
+
+		want[XDPSYN_CNT_RX]++;
+		want[o->cnt]++;
+		if (o->syn)
+			want[XDPSYN_CNT_SYN]++;
+		if (o->prev_key && o->cnt == XDPSYN_CNT_ACK_VALID && !o->ambiguous)
+			want[XDPSYN_CNT_ACK_PREV_KEY]++;
+	}
+	for (int i = 0; i < XDPSYN_CNT_MAX; i++) {
+		uint64_t d = after[i] - before[i];
+
+		cnt_total[i] += d;
+		if (is_verdict_counter(i))
+			sum += d;
+		if (d != want[i]) {
+			exact_ok = 0;
+			if (shown[INV_EXACT] < SHOW_MAX)
+				printf("  batch: counter %s moved by %llu, oracle says %llu\n", cnt_names[i],
+				       (unsigned long long)d, (unsigned long long)want[i]);
+		}
+	}
+	if (after[XDPSYN_CNT_RX] - before[XDPSYN_CNT_RX] != (uint64_t)n || sum != (uint64_t)n) {
+		snprintf(why, sizeof(why), "batch of %d frames: RX moved by %llu, verdict counters by %llu", n,
+			 (unsigned long long)(after[XDPSYN_CNT_RX] - before[XDPSYN_CNT_RX]),
+			 (unsigned long long)sum);
+		viol[INV_CNT]++;
+		if (shown[INV_CNT]++ < SHOW_MAX)
+			printf("  VIOLATION %s: %s\n", inv_name[INV_CNT], why);
+	}
+	if (!exact_ok) {
+		/* name the frames: one run each, its counter deltas */
+		for (int i = 0; i < n; i++) {
+			uint64_t b0[XDPSYN_CNT_MAX], b1[XDPSYN_CNT_MAX];
+			static uint8_t out[OUT_MAX];
+			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = batch[i].b,
+				    .data_size_in = (uint32_t)batch[i].len, .data_out = out,
+				    .data_size_out = sizeof(out), .repeat = 1);
+			const struct orc *o = &batch[i].o;
+
+			stats_read(b0);
+			bpf_prog_test_run_opts(prog_fd, &opts);
+			stats_read(b1);
+			for (int c = 0; c < XDPSYN_CNT_MAX; c++) {
+				uint64_t w = c == XDPSYN_CNT_RX || c == o->cnt ||
+					     (c == XDPSYN_CNT_SYN && o->syn) ||
+					     (c == XDPSYN_CNT_ACK_PREV_KEY && o->prev_key &&
+					      o->cnt == XDPSYN_CNT_ACK_VALID);
+
+				if (c == XDPSYN_CNT_ACK_PREV_KEY && o->ambiguous)
+					continue;
+				if (b1[c] - b0[c] != w) {
+					snprintf(why, sizeof(why), "counter %s moved by %llu, oracle says %llu",
+						 cnt_names[c], (unsigned long long)(b1[c] - b0[c]),
+						 (unsigned long long)w);
+					violation(INV_EXACT, why, batch[i].b, batch[i].len, o,
+						  batch[i].verdict);
+					break;
+				}
+			}
+		}
+		stats_read(after);
+	}
+	memcpy(before, after, sizeof(before));
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static int listen_on(int v6, const uint8_t *addr, int port)
+{
+	int one = 1, fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (v6) {
+		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+
+		memcpy(&a.sin6_addr, addr, 16);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, 16))
+			goto err;
+	} else {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+		memcpy(&a.sin_addr, addr, 4);
+		if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, 16))
+			goto err;
+	}
+	return fd;
+err:
+	fprintf(stderr, "test_fuzz: listen on port %d: %s\n", port, strerror(errno));
+	printf("0 passed, 1 failed\n");
+	exit(1);
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void map_put(struct bpf_map *m, __u32 key, const void *v, size_t vs)
+{
+	if (bpf_map__update_elem(m, &key, sizeof(key), v, vs, 0)) {
+		perror("test_fuzz: map update");
+		exit(1);
+	}
+}
+
+static void setup(void)
+{
+	struct xdpsyn_config cfg = { .mss = { CFG_MSS4, CFG_MSS6 }, .window = 64240,
+				     .wscale = 7, .ttl = 61, .ecn = CFG_ECN };
+	static struct xdpsyn_ports ports;
+	struct xdpsyn_key k;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT_PROT) };
+	struct sockaddr_in c = { .sin_family = AF_INET };
+	socklen_t cl = sizeof(c);
+	int l4, fd;
+
+	if (unshare(CLONE_NEWNET)) {
+		perror("test_fuzz: unshare(CLONE_NEWNET)");
+		printf("0 passed, 1 failed\n");
+		exit(1);
+	}
+	run_cmd("ip link set lo up");
+	run_cmd("ip addr add 10.201.1.1/32 dev lo");
+	run_cmd("ip addr add 10.201.2.7/32 dev lo");
+	run_cmd("ip -6 addr add fd00:201::1/128 dev lo nodad");
+	run_cmd("ip -6 addr add fd00:201::2:7/128 dev lo nodad");
+	inet_pton(AF_INET6, "fd00:201::1", srv6);
+	inet_pton(AF_INET6, "fd00:201::2:7", cli6);
+
+	libbpf_set_print(libbpf_quiet);
+	nproc = libbpf_num_possible_cpus();
+	skel = xdpsyn__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "test_fuzz: loading build/xdpsyn.bpf.o failed\n");
+		printf("0 passed, 1 failed\n");
+		exit(1);
+	}
+	prog_fd = bpf_program__fd(skel->progs.xdpsyn_xdp);
+
+	/* the previous key stays accepted for the whole run */
+	prev_until = (uint32_t)(tai_ns() >> 36) + 1000;
+	cfg.key_cur = 0;
+	cfg.key_prev_until = prev_until;
+	map_put(skel->maps.xdpsyn_config, 0, &cfg, sizeof(cfg));
+	memcpy(&k.k0, key_cur, 8);
+	memcpy(&k.k1, key_cur + 8, 8);
+	map_put(skel->maps.xdpsyn_keys, 0, &k, sizeof(k));
+	memcpy(&k.k0, key_prev, 8);
+	memcpy(&k.k1, key_prev + 8, 8);
+	map_put(skel->maps.xdpsyn_keys, 1, &k, sizeof(k));
+	ports.bits[PORT_PROT / 64] |= 1ull << (PORT_PROT % 64);
+	ports.bits[PORT_PROT_NOLSN / 64] |= 1ull << (PORT_PROT_NOLSN % 64);
+	map_put(skel->maps.xdpsyn_ports, XDPSYN_V4, &ports, sizeof(ports));
+	map_put(skel->maps.xdpsyn_ports, XDPSYN_V6, &ports, sizeof(ports));
+
+	l4 = listen_on(0, srv4, PORT_PROT);
+	listen_on(1, srv6, PORT_PROT);
+	listen_on(0, srv4, PORT_OPEN);
+	/* a real established connection cli4:est_port -> srv4:80 */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memcpy(&c.sin_addr, cli4, 4);
+	memcpy(&a.sin_addr, srv4, 4);
+	if (bind(fd, (void *)&c, sizeof(c)) || connect(fd, (void *)&a, sizeof(a)) ||
+	    accept(l4, NULL, NULL) < 0 || getsockname(fd, (void *)&c, &cl)) {
+		perror("test_fuzz: established connection");
+		printf("0 passed, 1 failed\n");
+		exit(1);
+	}
+	est_port = ntohs(c.sin_port);
+}
+
+/* ---- main ------------------------------------------------------------------- */
+
+static void gen_any(struct gen *g)
+{
+	uint32_t r = rn(100);
+
+	if (r < 38)
+		gen_syn(g);
+	else if (r < 68)
+		gen_ack(g);
+	else if (r < 88)
+		gen_data(g);
+	else {
+		gen_random(g);
+		return;
+	}
+	if (chance(40))
+		mutate(g);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t nframes = 100000, seed = 1, t_start, t_end;
+	int passed = 0, failed = 0;
+	static struct gen g;
+	double secs;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--frames") && i + 1 < argc)
+			nframes = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			seed = strtoull(argv[++i], NULL, 0);
+		else {
+			fprintf(stderr, "usage: test_fuzz [--frames N] [--seed S]\n");
+			return 2;
+		}
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_fuzz: must run as root (BPF, network namespace)\n");
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	{
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(0, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+	setup();
+	rng_s = seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
+	if (!rng_s)
+		rng_s = 1;
+	printf("test_fuzz: %llu frames, seed %llu\n", (unsigned long long)nframes,
+	       (unsigned long long)seed);
+	stats_read(before);
+	t_start = tai_ns();
+	while (frames < nframes) {
+		/* every 2^20 frames (and early on): some frames truncated at
+		 * every length from 14 (the test run's minimum) to full */
+		if ((frames & 0xfffff) == 2000 && frames + 4000 < nframes) {
+			for (int k = 0; k < 16; k++) {
+				size_t full;
+
+				memset(&g, 0, sizeof(g));
+				if (k < 8)
+					gen_syn(&g);
+				else
+					gen_ack(&g);
+				full = g.f.len;
+				for (size_t l = 14; l <= full; l++)
+					run_one(g.f.b, l);
+			}
+		}
+		/* every 2^16 frames the previous key's grace flips between
+		 * "the whole run" and "only the previous period" */
+		if ((frames & 0xffff) == 0x8000 || (frames & 0xffff) == 0) {
+			struct xdpsyn_config cfg;
+			__u32 zero = 0;
+
+			stats_check_batch();
+			bpf_map__lookup_elem(skel->maps.xdpsyn_config, &zero, sizeof(zero), &cfg,
+					     sizeof(cfg), 0);
+			prev_until = (uint32_t)(tai_ns() >> 36) + ((frames & 0xffff) ? (uint32_t)-1 : 1000);
+			cfg.key_prev_until = prev_until;
+			map_put(skel->maps.xdpsyn_config, 0, &cfg, sizeof(cfg));
+		}
+		gen_any(&g);
+		if (g.f.len < 14)
+			g.f.len = 14;
+		run_one(g.f.b, g.f.len);
+	}
+	stats_check_batch();
+	t_end = tai_ns();
+	secs = (double)(t_end - t_start) / 1e9;
+
+	printf("frames: %llu in %.2f s, %.0f frames/s\n", (unsigned long long)frames, secs,
+	       (double)frames / secs);
+	printf("verdict mix: TX %.2f%%, DROP %.2f%%, PASS %.2f%%, ABORTED %llu, ACK_VALID %.2f%% "
+	       "(%llu), cookie checks at a period boundary %llu\n",
+	       100.0 * mix[V_TX] / frames, 100.0 * mix[V_DROP] / frames,
+	       100.0 * mix[V_PASS] / frames, (unsigned long long)mix[V_ABORTED],
+	       100.0 * cnt_total[XDPSYN_CNT_ACK_VALID] / frames,
+	       (unsigned long long)cnt_total[XDPSYN_CNT_ACK_VALID], (unsigned long long)ambiguous);
+	printf("counters:");
+	for (int i = 0; i < XDPSYN_CNT_MAX; i++)
+		if (cnt_total[i])
+			printf(" %s=%llu", cnt_names[i], (unsigned long long)cnt_total[i]);
+	printf("\n");
+	for (int i = 0; i < NINV; i++) {
+		printf("%-4s invariant %s: %llu violations\n", viol[i] ? "FAIL" : "ok", inv_name[i],
+		       (unsigned long long)viol[i]);
+		if (viol[i])
+			failed++;
+		else
+			passed++;
+	}
+	/* the fuzzer is not vacuous: every class of verdict is reached */
+	{
+		struct { const char *name; uint64_t n; double min_pct; } s[] = {
+			{ "XDP_TX (SYN-ACK)", mix[V_TX], 5 },
+			{ "XDP_DROP", mix[V_DROP], 5 },
+			{ "XDP_PASS", mix[V_PASS], 5 },
+			{ "ACK_VALID (cookie-valid ACK passed)", cnt_total[XDPSYN_CNT_ACK_VALID], 2 },
+			{ "ACK_PREV_KEY (previous-key cookie)", cnt_total[XDPSYN_CNT_ACK_PREV_KEY], 0.1 },
+		};
+		int cover = 1;
+
+		for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+			double pct = frames ? 100.0 * s[i].n / frames : 0;
+			int ok = s[i].n > 0 && pct >= s[i].min_pct;
+
+			printf("%-4s sanity: %s %.2f%% of frames (want >= %.1f%%)\n", ok ? "ok" : "FAIL",
+			       s[i].name, pct, s[i].min_pct);
+			ok ? passed++ : failed++;
+		}
+		printf("     counters never moved:");
+		for (int i = 0; i < XDPSYN_CNT_MAX; i++) {
+			if (cnt_total[i] || i == XDPSYN_CNT_TX_ERROR || i == XDPSYN_CNT_CONFIG_MISSING ||
+			    i >= XDPSYN_CNT_HANDOFF_OK)
+				continue;
+			printf(" %s", cnt_names[i]);
+			cover = 0;
+		}
+		printf("%s\n", cover ? " (none of the XDP verdict counters)" : "");
+		printf("%-4s sanity: every XDP counter reached (but TX_ERROR, CONFIG_MISSING)\n",
+		       cover ? "ok" : "FAIL");
+		cover ? passed++ : failed++;
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
