@@ -131,6 +131,11 @@ int meta_write(int fd, const struct xdpsyn_meta *m);
  * NULL-terminated array to free with names_free. *err gets an exit code
  * when it cannot be read (0 and an empty list when PIN_BASE is absent). */
 char **attached_list(int *err);
+/* The interfaces a reading command (status, flows, top) works on: the one
+ * left in argv at optind_ (checked to be attached), or every attached one.
+ * A NULL-terminated list for names_free(), or NULL with *err set. */
+char **ifaces_select(const char *cmd, int argc, char **argv, int optind_,
+		     bool *named, int *err);
 void names_free(char **names);
 /* Mount bpffs on /sys/fs/bpf unless it is there. 0 or an exit code. */
 int bpffs_ensure(void);

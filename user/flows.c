@@ -349,7 +349,8 @@ int cmd_flows(int argc, char **argv)
 	};
 	struct flows_opts o = { .sort = SORT_TIME };
 	json_object *root = NULL, *jarr = NULL;
-	char **names = NULL, *one[2] = { NULL, NULL };
+	char **names = NULL;
+	bool named;
 	bool sort_set = false;
 	int c, ret = 0, err;
 
@@ -386,25 +387,17 @@ int cmd_flows(int argc, char **argv)
 			return bad_option("flows", argv);
 		}
 	}
-	if (argc - optind > 1)
-		return usage_err("flows", "one interface at most");
 	if (o.follow && (sort_set || o.limit))
 		return usage_err("flows", "--follow prints flows as they come: "
 				 "no --sort or --limit");
-	if (optind < argc) {
-		ret = pin_dir_check(argv[optind]);
-		if (ret)
-			return ret;
-		one[0] = argv[optind];
-	} else {
-		names = attached_list(&err);
-		if (!names)
-			return err;
+	names = ifaces_select("flows", argc, argv, optind, &named, &err);
+	if (!names)
+		return err;
+	if (!named)
 		o.iface_col = o.follow;
-	}
 	o.tai_off = tai_offset_ns();
 	if (o.follow) {
-		ret = flows_follow(&o, names ? names : one);
+		ret = flows_follow(&o, names);
 		names_free(names);
 		return ret;
 	}
@@ -413,15 +406,15 @@ int cmd_flows(int argc, char **argv)
 		jarr = json_object_new_array();
 		json_object_object_add(root, "interfaces", jarr);
 	}
-	for (char **n = names ? names : one; *n; n++) {
-		err = flows_one(&o, *n, jarr, n == (names ? names : one));
+	for (char **n = names; *n; n++) {
+		err = flows_one(&o, *n, jarr, n == (names));
 		if (err && !ret)
 			ret = err;
 	}
-	if (!json_out && names && !names[0])
+	if (!json_out && !named && !names[0])
 		printf("no interface attached\n");
 	if (root)
-		json_print_list(root, one[0] != NULL);
+		json_print_list(root, named);
 	names_free(names);
 	return ret;
 }

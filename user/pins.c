@@ -191,6 +191,32 @@ oom:
 	return NULL;
 }
 
+char **ifaces_select(const char *cmd, int argc, char **argv, int optind_,
+		     bool *named, int *err)
+{
+	char **names;
+
+	*named = false;
+	if (argc - optind_ > 1) {
+		*err = usage_err(cmd, "one interface at most");
+		return NULL;
+	}
+	if (optind_ == argc)
+		return attached_list(err);
+	*err = pin_dir_check(argv[optind_]);
+	if (*err)
+		return NULL;
+	names = calloc(2, sizeof(*names));
+	if (!names || !(names[0] = strdup(argv[optind_]))) {
+		free(names);
+		errmsg(cmd, "out of memory");
+		*err = EXIT_RUNTIME;
+		return NULL;
+	}
+	*named = true;
+	return names;
+}
+
 void names_free(char **names)
 {
 	if (!names)

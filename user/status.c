@@ -217,7 +217,8 @@ int cmd_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	char **names = NULL, *one[2] = { NULL, NULL };
+	char **names = NULL;
+	bool named;
 	json_object *root = NULL, *jarr = NULL;
 	__u64 now = realtime_now();
 	int c, ret = 0, err;
@@ -237,24 +238,15 @@ int cmd_status(int argc, char **argv)
 			return bad_option("status", argv);
 		}
 	}
-	if (argc - optind > 1)
-		return usage_err("status", "one interface at most");
-	if (optind < argc) {
-		ret = pin_dir_check(argv[optind]);
-		if (ret)
-			return ret;
-		one[0] = argv[optind];
-	} else {
-		names = attached_list(&err);
-		if (!names)
-			return err;
-	}
+	names = ifaces_select("status", argc, argv, optind, &named, &err);
+	if (!names)
+		return err;
 
 	if (json_out) {
 		root = json_object_new_object();
 		jarr = json_object_new_array();
 		json_object_object_add(root, "interfaces", jarr);
-	} else if (names && !names[0]) {
+	} else if (!named && !names[0]) {
 		printf("no interface attached\n");
 	} else {
 		printf("%-16s %-7s %-8s %-7s %-7s %-7s %s\n", "Interface", "Ifindex",
@@ -262,7 +254,7 @@ int cmd_status(int argc, char **argv)
 		printf("%.*s\n", 90, "-------------------------------------------"
 		       "-----------------------------------------------");
 	}
-	for (char **n = names ? names : one; *n; n++) {
+	for (char **n = names; *n; n++) {
 		struct status s = { .ifname = *n };
 		struct pins p;
 
@@ -280,7 +272,7 @@ int cmd_status(int argc, char **argv)
 		status_free(&s);
 	}
 	if (root)
-		json_print_list(root, one[0] != NULL);
+		json_print_list(root, named);
 	names_free(names);
 	return ret;
 }

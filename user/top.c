@@ -165,7 +165,8 @@ int cmd_top(int argc, char **argv)
 		{ 0 }
 	};
 	json_object *root = NULL, *jarr = NULL;
-	char **names = NULL, *one[2] = { NULL, NULL };
+	char **names = NULL;
+	bool named;
 	unsigned long limit = TOP_LIMIT_DEFAULT;
 	int c, ret = 0, err;
 
@@ -189,32 +190,23 @@ int cmd_top(int argc, char **argv)
 			return bad_option("top", argv);
 		}
 	}
-	if (argc - optind > 1)
-		return usage_err("top", "one interface at most");
-	if (optind < argc) {
-		ret = pin_dir_check(argv[optind]);
-		if (ret)
-			return ret;
-		one[0] = argv[optind];
-	} else {
-		names = attached_list(&err);
-		if (!names)
-			return err;
-	}
+	names = ifaces_select("top", argc, argv, optind, &named, &err);
+	if (!names)
+		return err;
 	if (json_out) {
 		root = json_object_new_object();
 		jarr = json_object_new_array();
 		json_object_object_add(root, "interfaces", jarr);
 	}
-	for (char **n = names ? names : one; *n; n++) {
-		err = top_one(*n, limit, jarr, n == (names ? names : one));
+	for (char **n = names; *n; n++) {
+		err = top_one(*n, limit, jarr, n == (names));
 		if (err && !ret)
 			ret = err;
 	}
-	if (!json_out && names && !names[0])
+	if (!json_out && !named && !names[0])
 		printf("no interface attached\n");
 	if (root)
-		json_print_list(root, one[0] != NULL);
+		json_print_list(root, named);
 	names_free(names);
 	return ret;
 }
