@@ -111,6 +111,7 @@ clean:
 
 include user/user.mk
 include bench/bench.mk
+include tests/fuzz/fuzz.mk
 install: install-user
 uninstall: uninstall-user
 all: $(BUILD)/xdpsyn

@@ -740,8 +740,8 @@ static void gen_ack(struct gen *g)
 	if (pool_n && r < 80) {
 		h = pool[rn((uint32_t)pool_n)];
 	} else {
-		/* a synthetic handshake: a cookie under the previous key made by
-		 * the reference, or a plain guess */
+		/* a synthetic handshake: a cookie made by the reference (mostly
+		 * under the previous key, some expired), or a plain guess */
 		memset(&h, 0, sizeof(h));
 		h.v6 = chance(40);
 		memcpy(h.cli, h.v6 ? cli6 : cli4, h.v6 ? 16 : 4);
@@ -753,9 +753,11 @@ static void gen_ack(struct gen *g)
 		if (r < 92) {
 			uint8_t info = (uint8_t)rnd();
 			uint64_t now = tai_ns();
-			uint32_t ctr = (uint32_t)(now >> 36) - (uint32_t)rn(2);
-			uint64_t hh = ref_cookie_hash(key_prev, h.v6, h.cli, h.srv, h.cport,
-						      h.sport, h.isn, ctr, info);
+			/* this, the previous or (expired) the one before */
+			uint32_t ctr = (uint32_t)(now >> 36) - (uint32_t)rn(3);
+			const uint8_t *key = chance(70) ? key_prev : key_cur;
+			uint64_t hh = ref_cookie_hash(key, h.v6, h.cli, h.srv, h.cport, h.sport,
+						      h.isn, ctr, info);
 			uint64_t clk = ctr == (uint32_t)(now >> 36) ? now >> 14
 				       : ((uint64_t)ctr << 22) + rn(1u << 22);
 

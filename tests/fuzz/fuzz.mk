@@ -13,3 +13,5 @@ $(BUILD)/test_fuzz: $(FUZZ_SRCS) tests/unit/frame.h $(BUILD)/xdpsyn.skel.h inclu
 
 fuzz: $(BUILD)/test_fuzz
 	$(Q)$(BUILD)/test_fuzz --frames $(FUZZ_FRAMES)
+
+all: $(BUILD)/test_fuzz
