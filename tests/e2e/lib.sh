@@ -27,6 +27,11 @@ in_ns() { local ns=$1; shift; nsenter --net=/var/run/netns/"$ns" "$@"; }
 
 lab_up() {
 	local h
+	# iproute2's object loader (used for xdp_pass below) creates
+	# /sys/fs/bpf/{tc/globals,ip,xdp}; remember whether they were there so
+	# lab_down removes them only if this lab made them (and they are empty)
+	LAB_BPFFS_TC_NEW=0
+	[ -e /sys/fs/bpf/tc ] || LAB_BPFFS_TC_NEW=1
 	for ns in "$NS_SW" "$NS_SRV" "$NS_CLI" "$NS_ATK"; do
 		ip netns add "$ns" || return 1
 		ip -n "$ns" link set lo up
@@ -78,5 +83,9 @@ lab_down() {
 	for ns in "$NS_SRV" "$NS_CLI" "$NS_ATK" "$NS_SW"; do
 		ip netns del "$ns" 2>/dev/null
 	done
+	if [ "${LAB_BPFFS_TC_NEW:-0}" = 1 ]; then
+		rmdir /sys/fs/bpf/tc/globals 2>/dev/null && rmdir /sys/fs/bpf/tc 2>/dev/null &&
+			rm -f /sys/fs/bpf/ip /sys/fs/bpf/xdp
+	fi
 	return 0
 }
