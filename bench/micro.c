@@ -51,6 +51,7 @@
 #include "floors.skel.h"
 #include "parts.skel.h"
 #include "frame.h"
+#include "harness.h"
 
 #define V_ABORTED 0
 #define V_DROP 1
@@ -80,20 +81,6 @@ static const uint8_t linux_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0x11, 0x2
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void run_cmd(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "bench_micro: setup command failed: %s\n", cmd);
-		exit(1);
-	}
-}
-
 static void check(int ok, const char *fmt, ...)
 {
 	va_list ap;
@@ -111,19 +98,7 @@ static void check(int ok, const char *fmt, ...)
 
 static void stats_read(uint64_t out[XDPSYN_CNT_MAX])
 {
-	struct xdpsyn_stats *v = calloc(nproc, sizeof(*v));
-	__u32 zero = 0;
-
-	memset(out, 0, sizeof(uint64_t) * XDPSYN_CNT_MAX);
-	if (!v || bpf_map__lookup_elem(xs->maps.xdpsyn_stats, &zero, sizeof(zero), v,
-				       sizeof(*v) * nproc, 0)) {
-		perror("bench_micro: stats read");
-		exit(1);
-	}
-	for (int c = 0; c < nproc; c++)
-		for (int i = 0; i < XDPSYN_CNT_MAX; i++)
-			out[i] += v[c].cnt[i];
-	free(v);
+	stats_sum(xs->maps.xdpsyn_stats, nproc, out);
 }
 
 static const char *cnt_names[] = {
@@ -359,55 +334,6 @@ static void udp_frame(struct frame *f)
 }
 
 /* ---- setup -------------------------------------------------------------------- */
-
-static int listen_on(int v6, const uint8_t *addr, int port)
-{
-	int one = 1, fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (v6) {
-		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-
-		memcpy(&a.sin6_addr, addr, 16);
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, 16))
-			goto err;
-	} else {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-		memcpy(&a.sin_addr, addr, 4);
-		if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, 16))
-			goto err;
-	}
-	return fd;
-err:
-	fprintf(stderr, "bench_micro: listen on port %d: %s\n", port, strerror(errno));
-	exit(1);
-}
-
-static int established_pair(uint16_t *cport, int lfd, int *afd)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT_PROT) };
-	struct sockaddr_in b = { .sin_family = AF_INET };
-	socklen_t bl = sizeof(b);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memcpy(&b.sin_addr, cli4, 4);
-	memcpy(&a.sin_addr, srv4, 4);
-	if (bind(fd, (void *)&b, sizeof(b)) || connect(fd, (void *)&a, sizeof(a)))
-		return -1;
-	*afd = accept(lfd, NULL, NULL);
-	getsockname(fd, (void *)&b, &bl);
-	*cport = ntohs(b.sin_port);
-	return fd;
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
 
 static void xdpsyn_configure(void)
 {
@@ -699,6 +625,8 @@ int main(int argc, char **argv)
 	int np = 0;
 	cpu_set_t set;
 
+	harness_prog = "bench_micro";
+
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'r': repeat = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -779,7 +707,7 @@ int main(int argc, char **argv)
 	l4 = listen_on(0, srv4, PORT_PROT);
 	l6 = listen_on(1, srv6, PORT_PROT);
 	lo4 = listen_on(0, srv4, PORT_OPEN);
-	est_fd = established_pair(&est_port, l4, &acc_fd);
+	est_fd = established_pair(cli4, srv4, PORT_PROT, l4, &est_port, &acc_fd);
 	if (est_fd < 0 || acc_fd < 0) {
 		perror("bench_micro: established connection");
 		printf("0 passed, 1 failed\n");

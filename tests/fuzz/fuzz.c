@@ -41,6 +41,7 @@
 #include "xdpsyn.h"
 #include "xdpsyn.skel.h"
 #include "frame.h"
+#include "harness.h"
 
 #define V_ABORTED 0
 #define V_DROP 1
@@ -102,14 +103,6 @@ static void p32(uint8_t *p, uint32_t v)
 	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
 
-static uint64_t tai_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_TAI, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t rng_s;
 static uint64_t rnd(void)
 {
@@ -121,15 +114,6 @@ static uint64_t rnd(void)
 }
 static uint32_t rn(uint32_t n) { return n ? (uint32_t)(rnd() % n) : 0; }
 static int chance(uint32_t pct) { return rn(100) < pct; }
-
-static void run_cmd(const char *cmd)
-{
-	if (system(cmd) != 0) {
-		fprintf(stderr, "test_fuzz: setup command failed: %s\n", cmd);
-		printf("0 passed, 1 failed\n");
-		exit(1);
-	}
-}
 
 static void hexdump(const char *tag, const uint8_t *b, size_t len)
 {
@@ -451,20 +435,7 @@ static void oracle(const uint8_t *b, size_t len, uint64_t t0, uint64_t t1, struc
 
 static void stats_read(uint64_t out[XDPSYN_CNT_MAX])
 {
-	static struct xdpsyn_stats *v;
-	__u32 zero = 0;
-
-	if (!v)
-		v = calloc(nproc, sizeof(*v));
-	memset(out, 0, sizeof(uint64_t) * XDPSYN_CNT_MAX);
-	if (!v || bpf_map__lookup_elem(skel->maps.xdpsyn_stats, &zero, sizeof(zero), v,
-				       sizeof(*v) * nproc, 0)) {
-		perror("test_fuzz: stats read");
-		exit(1);
-	}
-	for (int c = 0; c < nproc; c++)
-		for (int i = 0; i < XDPSYN_CNT_MAX; i++)
-			out[i] += v[c].cnt[i];
+	stats_sum(skel->maps.xdpsyn_stats, nproc, out);
 }
 
 static const char *cnt_names[] = {
@@ -1193,39 +1164,6 @@ static void stats_check_batch(void)
 
 /* ---- setup ---------------------------------------------------------------- */
 
-static int listen_on(int v6, const uint8_t *addr, int port)
-{
-	int one = 1, fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (v6) {
-		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-
-		memcpy(&a.sin6_addr, addr, 16);
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, 16))
-			goto err;
-	} else {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-		memcpy(&a.sin_addr, addr, 4);
-		if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, 16))
-			goto err;
-	}
-	return fd;
-err:
-	fprintf(stderr, "test_fuzz: listen on port %d: %s\n", port, strerror(errno));
-	printf("0 passed, 1 failed\n");
-	exit(1);
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 static void map_put(struct bpf_map *m, __u32 key, const void *v, size_t vs)
 {
 	if (bpf_map__update_elem(m, &key, sizeof(key), v, vs, 0)) {
@@ -1326,6 +1264,8 @@ int main(int argc, char **argv)
 	int passed = 0, failed = 0;
 	static struct gen g;
 	double secs;
+
+	harness_prog = "test_fuzz";
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--frames") && i + 1 < argc)

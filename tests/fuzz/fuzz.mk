@@ -2,7 +2,7 @@
 # Makefile. `make fuzz` runs 10^7 frames; the test suite runs the default
 # 10^5 (build/test_fuzz).
 
-FUZZ_SRCS := tests/fuzz/fuzz.c tests/unit/frame.c
+FUZZ_SRCS := tests/fuzz/fuzz.c tests/unit/frame.c tests/unit/harness.c
 FUZZ_FRAMES ?= 10000000
 
 .PHONY: fuzz

@@ -30,6 +30,7 @@
 #include "xdpsyn.h"
 #include "xdpsyn.skel.h"
 #include "frame.h"
+#include "harness.h"
 
 #define XDP_DROP_ 1
 #define XDP_PASS_ 2
@@ -64,28 +65,6 @@ static struct xdpsyn_config cfg_default = {
 };
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static void run_cmd(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "test_unit: setup command failed: %s\n", cmd);
-		exit(1);
-	}
-}
-
-static uint64_t tai_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_TAI, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static uint32_t counter_now(void)
 {
@@ -132,19 +111,7 @@ static void ports_put(int family, const int *ports, int n)
 /* Counters summed over CPUs. */
 static void stats_read(uint64_t out[XDPSYN_CNT_MAX])
 {
-	struct xdpsyn_stats *v = calloc(nproc, sizeof(*v));
-	__u32 zero = 0;
-
-	memset(out, 0, sizeof(uint64_t) * XDPSYN_CNT_MAX);
-	if (!v || bpf_map__lookup_elem(skel->maps.xdpsyn_stats, &zero, sizeof(zero), v,
-				       sizeof(*v) * nproc, 0)) {
-		perror("stats read");
-		exit(1);
-	}
-	for (int c = 0; c < nproc; c++)
-		for (int i = 0; i < XDPSYN_CNT_MAX; i++)
-			out[i] += v[c].cnt[i];
-	free(v);
+	stats_sum(skel->maps.xdpsyn_stats, nproc, out);
 }
 
 static const char *cnt_names[] = {
@@ -589,49 +556,6 @@ static uint64_t cms_estimate(int v6, const uint8_t *addr, int plen)
 
 /* ---- setup ------------------------------------------------------------- */
 
-static int listen_on(int v6, const uint8_t *addr, int port)
-{
-	int one = 1, fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (v6) {
-		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-
-		memcpy(&a.sin6_addr, addr, 16);
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, 16))
-			goto err;
-	} else {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-		memcpy(&a.sin_addr, addr, 4);
-		if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, 16))
-			goto err;
-	}
-	return fd;
-err:
-	fprintf(stderr, "test_unit: listen on port %d: %s\n", port, strerror(errno));
-	exit(1);
-}
-
-/* A real established connection cli4:? -> srv4:PORT_PROT, for its tuple. */
-static int established_pair(uint16_t *cport, int lfd, int *afd)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT_PROT) };
-	struct sockaddr_in b = { .sin_family = AF_INET };
-	socklen_t bl = sizeof(b);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memcpy(&b.sin_addr, cli4, 4);
-	memcpy(&a.sin_addr, srv4, 4);
-	if (bind(fd, (void *)&b, sizeof(b)) || connect(fd, (void *)&a, sizeof(a)))
-		return -1;
-	*afd = accept(lfd, NULL, NULL);
-	getsockname(fd, (void *)&b, &bl);
-	*cport = ntohs(b.sin_port);
-	return fd;
-}
-
 static void setup_netns(void)
 {
 	if (unshare(CLONE_NEWNET)) {
@@ -645,13 +569,6 @@ static void setup_netns(void)
 	run_cmd("ip -6 addr add fd00:201::2:7/128 dev lo nodad");
 	inet_pton(AF_INET6, "fd00:201::1", srv6);
 	inet_pton(AF_INET6, "fd00:201::2:7", cli6);
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 /* ---- the attach test: native and generic XDP on a veth ------------------ */
@@ -716,6 +633,7 @@ int main(int argc, char **argv)
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
+	harness_prog = "test_unit";
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	{
 		/* one CPU: the per-CPU sketch thresholds see every SYN */
@@ -744,7 +662,7 @@ int main(int argc, char **argv)
 	l4 = listen_on(0, srv4, PORT_PROT);
 	l6 = listen_on(1, srv6, PORT_PROT);
 	lo4 = listen_on(0, srv4, PORT_OPEN);
-	est_fd = established_pair(&est_port, l4, &acc_fd);
+	est_fd = established_pair(cli4, srv4, PORT_PROT, l4, &est_port, &acc_fd);
 	if (est_fd < 0 || acc_fd < 0) {
 		perror("test_unit: established connection");
 		return 1;
