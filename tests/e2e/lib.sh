@@ -19,7 +19,7 @@ SRV_IF=xs-$LAB_ID
 FLOOD_NET4=10.201.128.0/17
 FLOOD_NET6=fd00:201::8000:0/97
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-XDPSYN=$ROOT/build/xdpsyn
+XDPSYN=${XDPSYN:-$ROOT/build/xdpsyn}
 LAB_PIDS=()
 
 # Run in a namespace keeping the host's bpffs (ip netns exec would not).
