@@ -33,7 +33,7 @@ BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_HDRS := $(wildcard tests/unit/*.h)
 
-.PHONY: all deps test unit e2e demo clean install uninstall
+.PHONY: all deps test unit e2e demo clean install uninstall check
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -112,6 +112,7 @@ clean:
 include user/user.mk
 include bench/bench.mk
 include tests/fuzz/fuzz.mk
+include tests/check.mk
 install: install-user
 uninstall: uninstall-user
 all: $(BUILD)/xdpsyn

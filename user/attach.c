@@ -202,6 +202,7 @@ static long default_wscale(void)
 	int ws = 0;
 
 	if (!sysctl_read("net.ipv4.tcp_rmem", buf, sizeof(buf)) &&
+	    /* NOLINTNEXTLINE(cert-err34-c): kernel-formatted tcp_rmem, three in-range decimals */
 	    sscanf(buf, "%lu %lu %lu", &r0, &r1, &r2) == 3)
 		space = r2;
 	if (!sysctl_read_long("net.core.rmem_max", &core_max) &&

@@ -75,7 +75,8 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status,
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **con_cls)
+				  size_t *upload_data_size, /* NOLINT(readability-non-const-parameter): libmicrohttpd's MHD_AccessHandlerCallback signature */
+				  void **con_cls)
 {
 	char **names, *buf = NULL;
 	size_t len = 0;

@@ -114,8 +114,9 @@ int map_dump(int fd, void **keys, void **vals, size_t *n)
 	struct dump d = {};
 	int err;
 
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (err)
+		return err;
 	d.ksz = info.key_size;
 	d.vsz = info.value_size;
 	err = dump_batch(fd, &d);
@@ -175,7 +176,7 @@ __u64 cms_estimate(const __u64 *sum, const struct xdpsyn_prefix *prefix)
 static int cms_sum(int fd, __u64 **out)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	const size_t cells = XDPSYN_CMS_ROWS * XDPSYN_CMS_COLS;
+	const size_t cells = (size_t)XDPSYN_CMS_ROWS * XDPSYN_CMS_COLS;
 	struct xdpsyn_cms *percpu;
 	__u64 *sum;
 	__u32 zero = 0;
@@ -189,9 +190,9 @@ static int cms_sum(int fd, __u64 **out)
 		free(sum);
 		return -ENOMEM;
 	}
-	if (bpf_map_lookup_elem(fd, &zero, percpu)) {
-		int err = -errno;
+	int err = bpf_map_lookup_elem(fd, &zero, percpu);
 
+	if (err) {
 		free(percpu);
 		free(sum);
 		return err;
@@ -199,7 +200,7 @@ static int cms_sum(int fd, __u64 **out)
 	for (int c = 0; c < ncpus; c++)
 		for (int r = 0; r < XDPSYN_CMS_ROWS; r++)
 			for (int i = 0; i < XDPSYN_CMS_COLS; i++)
-				sum[r * XDPSYN_CMS_COLS + i] += percpu[c].c[r][i];
+				sum[(size_t)r * XDPSYN_CMS_COLS + i] += percpu[c].c[r][i];
 	free(percpu);
 	*out = sum;
 	return 0;

@@ -203,7 +203,7 @@ int key_from_file(const char *path, struct xdpsyn_key *k)
 		if (hi - lo != 32)
 			goto bad;
 		for (int i = 0; i < 16; i++) {
-			int a = hexval(buf[lo + 2 * i]), b = hexval(buf[lo + 2 * i + 1]);
+			int a = hexval(buf[lo + 2 * (size_t)i]), b = hexval(buf[lo + 2 * (size_t)i + 1]);
 
 			if (a < 0 || b < 0)
 				goto bad;
@@ -444,7 +444,7 @@ int netns_id(__u64 *dev, __u64 *ino)
 
 bool netns_is_current(const struct xdpsyn_meta *m)
 {
-	__u64 dev, ino;
+	__u64 dev = 0, ino = 0;
 
 	return !netns_id(&dev, &ino) && dev == m->netns_dev && ino == m->netns_ino;
 }
@@ -512,6 +512,7 @@ int kernel_version(int *major, int *minor, char *buf, size_t len)
 	if (uname(&u))
 		return -errno;
 	snprintf(buf, len, "%s", u.release);
+	/* NOLINTNEXTLINE(cert-err34-c): uname's release starts with small decimals; anything else fails the == 2 test */
 	if (sscanf(u.release, "%d.%d", major, minor) != 2)
 		return -EINVAL;
 	return 0;

@@ -195,11 +195,11 @@ static int client(int argc, char **argv)
 	optind = 2;
 	while ((opt = getopt(argc, argv, "n:b:t:s:q")) != -1) {
 		switch (opt) {
-		case 'n': n = atoi(optarg); break;
+		case 'n': n = atoi(optarg); break; // NOLINT(cert-err34-c): test tool, arguments come from the test scripts
 		case 'b': bytes = strtoul(optarg, NULL, 0); break;
-		case 't': timeout_ms = atoi(optarg); break;
+		case 't': timeout_ms = atoi(optarg); break; // NOLINT(cert-err34-c): test tool, arguments come from the test scripts
 		case 'q': quiet = 1; break;
-		case 's': hold = atoi(optarg); break;
+		case 's': hold = atoi(optarg); break; // NOLINT(cert-err34-c): test tool, arguments come from the test scripts
 		default: return 2;
 		}
 	}
@@ -243,7 +243,7 @@ static int client(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "serve"))
-		return serve(atoi(argv[2]), argc >= 4 ? argv[3] : NULL);
+		return serve(atoi(argv[2]), argc >= 4 ? argv[3] : NULL); // NOLINT(cert-err34-c): test tool, port from the test scripts
 	if (argc >= 4 && !strcmp(argv[1], "client"))
 		return client(argc - 2, argv + 2);
 	fprintf(stderr, "usage: tcpecho serve PORT [LOG] | tcpecho client ADDR PORT [-n N] [-b BYTES] [-t MS] [-s HOLD_S] [-q]\n");
