@@ -58,6 +58,20 @@ struct cookie_in {
 	__u8 family;
 };
 
+/* What a segment's cookie covers: its tuple, and the client ISN (host
+ * order: the SYN's seq, or a later segment's seq - 1). */
+static __always_inline void cookie_in_fill(struct cookie_in *c,
+					   const struct pkt *pkt,
+					   const struct tcphdr *th, __u32 isn)
+{
+	c->family = pkt->family;
+	__builtin_memcpy(c->saddr, pkt->saddr, sizeof(c->saddr));
+	__builtin_memcpy(c->daddr, pkt->daddr, sizeof(c->daddr));
+	c->sport = th->source;
+	c->dport = th->dest;
+	c->isn = isn;
+}
+
 static __always_inline __u64 addr_word(__be32 hi, __be32 lo)
 {
 	return ((__u64)bpf_ntohl(hi) << 32) | bpf_ntohl(lo);

@@ -366,4 +366,24 @@ static __always_inline int parse_tcp_opts_linux(struct tcphdr *th, __u32 doff,
 	return 0;
 }
 
+/* The socket-lookup tuple of a parsed TCP segment, as the sender sent it. */
+static __always_inline void tuple_fill(struct bpf_sock_tuple *t, __u32 *size,
+				       const struct pkt *pkt,
+				       const struct tcphdr *th)
+{
+	if (pkt->family == XDPSYN_V4) {
+		t->ipv4.saddr = pkt->saddr[0];
+		t->ipv4.daddr = pkt->daddr[0];
+		t->ipv4.sport = th->source;
+		t->ipv4.dport = th->dest;
+		*size = sizeof(t->ipv4);
+	} else {
+		__builtin_memcpy(t->ipv6.saddr, pkt->saddr, sizeof(t->ipv6.saddr));
+		__builtin_memcpy(t->ipv6.daddr, pkt->daddr, sizeof(t->ipv6.daddr));
+		t->ipv6.sport = th->source;
+		t->ipv6.dport = th->dest;
+		*size = sizeof(t->ipv6);
+	}
+}
+
 #endif

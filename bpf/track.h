@@ -67,6 +67,19 @@ static __always_inline void top_touch(const struct xdpsyn_prefix *p, __u64 now,
 	}
 }
 
+/* The flow record's key: interface and the client's tuple. */
+static __always_inline void flow_key_fill(struct xdpsyn_flow_key *k,
+					  __u32 ifindex, const struct pkt *pkt,
+					  const struct tcphdr *th)
+{
+	k->ifindex = ifindex;
+	k->family = pkt->family;
+	__builtin_memcpy(k->saddr, pkt->saddr, sizeof(k->saddr));
+	__builtin_memcpy(k->daddr, pkt->daddr, sizeof(k->daddr));
+	k->sport = th->source;
+	k->dport = th->dest;
+}
+
 /* A SYN from saddr: count it in the sketch; a prefix whose estimate on this
  * CPU reaches a power of two >= XDPSYN_HH_MIN is (re)listed as a top
  * source. */
@@ -109,12 +122,7 @@ static __always_inline void track_complete(struct xdp_md *ctx,
 	struct xdpsyn_prefix p;
 	__u8 ws = r->info & XDPSYN_INFO_WS_MASK;
 
-	k.ifindex = ctx->ingress_ifindex;
-	k.family = pkt->family;
-	__builtin_memcpy(k.saddr, pkt->saddr, sizeof(k.saddr));
-	__builtin_memcpy(k.daddr, pkt->daddr, sizeof(k.daddr));
-	k.sport = th->source;
-	k.dport = th->dest;
+	flow_key_fill(&k, ctx->ingress_ifindex, pkt, th);
 	f.time_ns = now;
 	f.rtt_us = r->rtt_us;
 	f.mss = mss_value(pkt->family, r->info >> XDPSYN_INFO_MSS_SHIFT);

@@ -13,25 +13,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-static __always_inline void tuple_fill(struct bpf_sock_tuple *t, __u32 *size,
-				       const struct pkt *pkt,
-				       const struct tcphdr *th)
-{
-	if (pkt->family == XDPSYN_V4) {
-		t->ipv4.saddr = pkt->saddr[0];
-		t->ipv4.daddr = pkt->daddr[0];
-		t->ipv4.sport = th->source;
-		t->ipv4.dport = th->dest;
-		*size = sizeof(t->ipv4);
-	} else {
-		__builtin_memcpy(t->ipv6.saddr, pkt->saddr, sizeof(t->ipv6.saddr));
-		__builtin_memcpy(t->ipv6.daddr, pkt->daddr, sizeof(t->ipv6.daddr));
-		t->ipv6.sport = th->source;
-		t->ipv6.dport = th->dest;
-		*size = sizeof(t->ipv6);
-	}
-}
-
 /* The SYN and ACK paths are global functions: the verifier checks each once
  * with unknown offsets instead of once per header layout of the caller. */
 __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
@@ -48,8 +29,12 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 	__u32 doff, cookie;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
-	if (!pkt || !cfg)
+	if (!pkt)
 		return XDP_PASS;
+	if (!cfg) {
+		count(st, XDPSYN_CNT_CONFIG_MISSING);
+		return XDP_PASS;
+	}
 	if (pkt->l4_off > MAX_L4_OFF)
 		return XDP_DROP;
 	th = data + pkt->l4_off;
@@ -98,8 +83,12 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 	__u64 now;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
-	if (!pkt || !cfg)
+	if (!pkt)
 		return XDP_PASS;
+	if (!cfg) {
+		count(st, XDPSYN_CNT_CONFIG_MISSING);
+		return XDP_PASS;
+	}
 	if (pkt->l4_off > MAX_L4_OFF)
 		return XDP_DROP;
 	th = data + pkt->l4_off;
@@ -116,12 +105,7 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
 	}
-	c.family = pkt->family;
-	__builtin_memcpy(c.saddr, pkt->saddr, sizeof(c.saddr));
-	__builtin_memcpy(c.daddr, pkt->daddr, sizeof(c.daddr));
-	c.sport = th->source;
-	c.dport = th->dest;
-	c.isn = bpf_ntohl(th->seq) - 1;
+	cookie_in_fill(&c, pkt, th, bpf_ntohl(th->seq) - 1);
 	now = bpf_ktime_get_tai_ns();
 	if (!cookie_check(&k, &c, bpf_ntohl(th->ack_seq) - 1, &o, now, &r)) {
 		count(st, XDPSYN_CNT_ACK_INVALID);
@@ -140,12 +124,11 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xdpsyn_stats *st = stats_get();
-	struct xdpsyn_config *cfg;
 	struct bpf_sock_tuple tuple = {};
 	struct bpf_sock *sk;
 	struct pkt pkt = {};
 	struct tcphdr *th;
-	__u32 zero = 0, tsize;
+	__u32 tsize;
 	__u8 flags;
 	int ret;
 
@@ -175,12 +158,6 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 		count(st, XDPSYN_CNT_UNPROTECTED);
 		return XDP_PASS;
 	}
-	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
-	if (!cfg) {
-		count(st, XDPSYN_CNT_CONFIG_MISSING);
-		return XDP_PASS;
-	}
-
 	flags = tcp_flags(th);
 	if (flags & TCPF_SYN && !(flags & TCPF_ACK)) {
 		count(st, XDPSYN_CNT_SYN);

@@ -11,6 +11,7 @@
 #include "cookie.h"
 #include "synack.h"
 #include "maps.h"
+#include "track.h"
 
 #define TC_ACT_OK 0
 
@@ -51,12 +52,7 @@ static __always_inline void flow_handed_off(struct __sk_buff *skb,
 	struct xdpsyn_flow_event *ev;
 	struct xdpsyn_flow *f;
 
-	k.ifindex = skb->ingress_ifindex;
-	k.family = pkt->family;
-	__builtin_memcpy(k.saddr, pkt->saddr, sizeof(k.saddr));
-	__builtin_memcpy(k.daddr, pkt->daddr, sizeof(k.daddr));
-	k.sport = th->source;
-	k.dport = th->dest;
+	flow_key_fill(&k, skb->ingress_ifindex, pkt, th);
 	f = bpf_map_lookup_elem(&xdpsyn_flows, &k);
 	if (!f)
 		return;
@@ -101,28 +97,11 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	     parse_tcp_opts(skb, pkt->l4_off, doff, &o)))
 		return TC_ACT_OK;
 
-	if (pkt->family == XDPSYN_V4) {
-		tuple.ipv4.saddr = pkt->saddr[0];
-		tuple.ipv4.daddr = pkt->daddr[0];
-		tuple.ipv4.sport = th->source;
-		tuple.ipv4.dport = th->dest;
-		tsize = sizeof(tuple.ipv4);
-	} else {
-		__builtin_memcpy(tuple.ipv6.saddr, pkt->saddr, sizeof(tuple.ipv6.saddr));
-		__builtin_memcpy(tuple.ipv6.daddr, pkt->daddr, sizeof(tuple.ipv6.daddr));
-		tuple.ipv6.sport = th->source;
-		tuple.ipv6.dport = th->dest;
-		tsize = sizeof(tuple.ipv6);
-	}
+	tuple_fill(&tuple, &tsize, pkt, th);
 
 	if (keys_get(cfg, &k))
 		return TC_ACT_OK;
-	c.family = pkt->family;
-	__builtin_memcpy(c.saddr, pkt->saddr, sizeof(c.saddr));
-	__builtin_memcpy(c.daddr, pkt->daddr, sizeof(c.daddr));
-	c.sport = th->source;
-	c.dport = th->dest;
-	c.isn = bpf_ntohl(th->seq) - 1;
+	cookie_in_fill(&c, pkt, th, bpf_ntohl(th->seq) - 1);
 
 	/* A full-socket lookup: the kfunc needs a struct sock. A tuple with a
 	 * request socket of the kernel's own (a SYN it answered itself) also
