@@ -11,6 +11,8 @@
 #include <bpf/bpf_endian.h>
 #include "xdpsyn.h"
 
+#define CLOCK_MONOTONIC 1 /* bpf_timer_init */
+
 #define ETH_ALEN 6
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD

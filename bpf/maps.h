@@ -65,6 +65,38 @@ struct {
 	__type(value, struct xdpsyn_top_val);
 } xdpsyn_top SEC(".maps");
 
+/* Handshakes being tracked (track policy): SYN seen, SYN-ACK sent, or
+ * reset / timed out. A completed one moves to xdpsyn_flows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xdpsyn_flow_key);
+	__type(value, struct xdpsyn_flow);
+} xdpsyn_hs SEC(".maps");
+
+/* Auto policy: SYN rate windows per CPU, and the policy state with its
+ * timer (include/xdpsyn.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpsyn_rate);
+} xdpsyn_rate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpsyn_policy_state);
+} xdpsyn_policy SEC(".maps");
+
+static __always_inline struct xdpsyn_policy_state *policy_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xdpsyn_policy, &zero);
+}
+
 static __always_inline void count(struct xdpsyn_stats *st, enum xdpsyn_counter c)
 {
 	if (st)

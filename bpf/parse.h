@@ -30,9 +30,17 @@ struct pkt {
 	__u32 l3_off;     /* IP header */
 	__u32 l4_off;     /* TCP header */
 	__u8 family;      /* enum xdpsyn_family */
-	__u8 pad[3];
+	/* Handed from one of the XDP program's global functions to the
+	 * next (each has its own stack): a valid cookie's info byte, whether
+	 * the previous key made it, whether the ACK had timestamps. */
+	__u8 ck_info;
+	__u8 ck_prev_key;
+	__u8 ck_ts;
 	__be32 saddr[4];  /* IPv4 uses [0] */
 	__be32 daddr[4];
+	__u32 ck_rtt_us;  /* RTT from the valid cookie's TSecr */
+	__u32 pad;
+	__u64 now;        /* CLOCK_TAI, once a path has read it */
 };
 
 static __always_inline int parse_l2(void *data, void *data_end, __u32 *off,

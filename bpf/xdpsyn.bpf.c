@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* xdpsyn XDP program: answer SYNs to protected ports with a cookie SYN-ACK
- * (XDP_TX), drop final ACKs whose cookie does not check, pass the rest.
+ * (XDP_TX), drop final ACKs whose cookie does not check, pass the rest;
+ * under the track policy pass SYNs to the kernel and record the handshake.
  * See ../README.md ("Packet path") for the verdict table. */
 #define XDPSYN_LOAD_BYTES bpf_xdp_load_bytes
 #include "defs.h"
@@ -10,8 +11,16 @@
 #include "synack.h"
 #include "maps.h"
 #include "track.h"
+#include "policy.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* xdpsyn_syn's answer when the SYN is to be tracked, not proxied. */
+#define SYN_TRACK 0x100
+/* xdpsyn_ack's answer when the cookie is not ours (xdpsyn_ack_other). */
+#define ACK_NOT_OURS 0x101
+/* xdpsyn_ack's answer when the cookie is valid (xdpsyn_ack_valid). */
+#define ACK_VALID 0x102
 
 /* The SYN and ACK paths are global functions: the verifier checks each once
  * with unknown offsets instead of once per header layout of the caller. */
@@ -27,6 +36,7 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 	struct tcp_opts o;
 	struct cookie_keys k;
 	__u32 doff, cookie;
+	__u64 now;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
 	if (!pkt)
@@ -47,6 +57,12 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 		count(st, XDPSYN_CNT_MALFORMED);
 		return XDP_DROP;
 	}
+	now = bpf_ktime_get_tai_ns();
+	if (cfg->policy != XDPSYN_POLICY_PROXY &&
+	    policy_for_syn(cfg, now) == XDPSYN_POLICY_TRACK) {
+		pkt->now = now;
+		return SYN_TRACK;
+	}
 	if (keys_get(cfg, &k)) {
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
@@ -56,13 +72,147 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 	in.dport = th->dest;
 	in.client_isn = bpf_ntohl(th->seq);
 	in.flags = tcp_flags(th);
-	if (synack_build(ctx, pkt, &in, &o, cfg, k.cur, bpf_ktime_get_tai_ns(),
-			 &cookie)) {
+	if (synack_build(ctx, pkt, &in, &o, cfg, k.cur, now, &cookie)) {
 		count(st, XDPSYN_CNT_TX_ERROR);
 		return XDP_DROP;
 	}
 	count(st, XDPSYN_CNT_SYNACK_TX);
 	return XDP_TX;
+}
+
+/* What the XDP program does with SYNs now (the auto policy's state). */
+static __always_inline __u32 policy_now(const struct xdpsyn_config *cfg)
+{
+	struct xdpsyn_policy_state *ps;
+
+	if (cfg->policy != XDPSYN_POLICY_AUTO)
+		return cfg->policy;
+	ps = policy_get();
+	return ps ? ps->state : XDPSYN_POLICY_PROXY;
+}
+
+/* An ACK to the listener carries a valid cookie of the kernel's own, and
+ * the kernel sent cookies recently enough to still accept it. */
+static __always_inline int kernel_cookie_ok(struct xdp_md *ctx,
+					    const struct pkt *pkt,
+					    struct tcphdr *th, __u64 now)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xdpsyn_policy_state *ps = policy_get();
+	__u32 l3 = pkt->l3_off;
+
+	if (!ps || !ps->kcookie_ns || now - ps->kcookie_ns > XDPSYN_KCOOKIE_LIFE_NS)
+		return 0;
+	if (l3 > MAX_L3_OFF)
+		return 0;
+	if (pkt->family == XDPSYN_V4) {
+		struct iphdr *iph = data + l3;
+
+		if ((void *)(iph + 1) > data_end)
+			return 0;
+		return bpf_tcp_raw_check_syncookie_ipv4(iph, th) == 0;
+	} else {
+		struct ipv6hdr *ip6h = data + l3;
+
+		if ((void *)(ip6h + 1) > data_end)
+			return 0;
+		return bpf_tcp_raw_check_syncookie_ipv6(ip6h, th) == 0;
+	}
+}
+
+/* A segment of a handshake the kernel answered (its request socket
+ * exists): the client's ACK or RST for a tracked record. */
+__noinline int xdpsyn_hs_seg(struct xdp_md *ctx, struct pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xdpsyn_stats *st = stats_get();
+	struct xdpsyn_config *cfg;
+	struct tcphdr *th;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
+	if (!pkt || pkt->l4_off > MAX_L4_OFF)
+		return 0;
+	th = data + pkt->l4_off;
+	if ((void *)(th + 1) > data_end)
+		return 0;
+	switch (hs_client_seg(ctx->ingress_ifindex, cfg, pkt, th)) {
+	case XDPSYN_HS_ESTABLISHED:
+		count(st, XDPSYN_CNT_TRACK_ESTABLISHED);
+		break;
+	case XDPSYN_HS_RESET:
+		count(st, XDPSYN_CNT_TRACK_RESET);
+		break;
+	}
+	return 0;
+}
+
+/* A SYN under the track policy (xdpsyn_syn decided, checked the header and
+ * stamped pkt->now): record it and pass it to the kernel. A function of its
+ * own, called by the entry after xdpsyn_syn returned, so the two stacks are
+ * never on top of each other. */
+__noinline int xdpsyn_track_syn(struct xdp_md *ctx, struct pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xdpsyn_stats *st = stats_get();
+	struct xdpsyn_config *cfg;
+	struct tcp_opts o;
+	struct tcphdr *th;
+	__u32 zero = 0, doff;
+
+	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
+	if (!pkt || !cfg || pkt->l4_off > MAX_L4_OFF)
+		return XDP_PASS;
+	th = data + pkt->l4_off;
+	if ((void *)(th + 1) > data_end)
+		return XDP_PASS;
+	doff = th->doff * 4;
+	if (doff < sizeof(*th) || (void *)th + doff > data_end ||
+	    (!parse_tcp_opts_linux(th, doff, data_end, &o) &&
+	     parse_tcp_opts(ctx, pkt->l4_off, doff, &o)))
+		return XDP_PASS; /* xdpsyn_syn parsed it: cannot happen */
+	if (hs_syn(ctx->ingress_ifindex, pkt, th, &o, pkt->now)) {
+		count(st, XDPSYN_CNT_TRACK_SYN);
+		track_syn(cfg, pkt->family, pkt->saddr);
+	} else {
+		count(st, XDPSYN_CNT_TRACK_SYN_RETRANS);
+	}
+	return XDP_PASS;
+}
+
+/* A handshake ACK to the listener without a valid cookie of ours (called
+ * by the entry after xdpsyn_ack, which stamped pkt->now): the kernel's own
+ * cookie (sent under the track policy, accepted for as long as the kernel
+ * accepts it), or under track whatever the kernel makes of it, passes;
+ * anything else is dropped. */
+__noinline int xdpsyn_ack_other(struct xdp_md *ctx, struct pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xdpsyn_stats *st = stats_get();
+	struct xdpsyn_config *cfg;
+	struct tcphdr *th;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
+	if (!pkt || !cfg || pkt->l4_off > MAX_L4_OFF)
+		return XDP_DROP;
+	th = data + pkt->l4_off;
+	if ((void *)(th + 1) > data_end)
+		return XDP_DROP;
+	if (kernel_cookie_ok(ctx, pkt, th, pkt->now) ||
+	    policy_now(cfg) == XDPSYN_POLICY_TRACK) {
+		count(st, XDPSYN_CNT_ACK_KERNEL);
+		if (hs_client_seg(ctx->ingress_ifindex, cfg, pkt, th) ==
+		    XDPSYN_HS_ESTABLISHED)
+			count(st, XDPSYN_CNT_TRACK_ESTABLISHED);
+		return XDP_PASS;
+	}
+	count(st, XDPSYN_CNT_ACK_INVALID);
+	return XDP_DROP;
 }
 
 /* A segment with ACK (no SYN, no RST) to a listener: the handshake's final
@@ -108,13 +258,37 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 	cookie_in_fill(&c, pkt, th, bpf_ntohl(th->seq) - 1);
 	now = bpf_ktime_get_tai_ns();
 	if (!cookie_check(&k, &c, bpf_ntohl(th->ack_seq) - 1, &o, now, &r)) {
-		count(st, XDPSYN_CNT_ACK_INVALID);
-		return XDP_DROP;
+		pkt->now = now;
+		return ACK_NOT_OURS;
 	}
 	count(st, XDPSYN_CNT_ACK_VALID);
 	if (r.prev_key)
 		count(st, XDPSYN_CNT_ACK_PREV_KEY);
-	track_complete(ctx, cfg, pkt, th, &r, &o, now);
+	pkt->ck_info = r.info;
+	pkt->ck_prev_key = r.prev_key;
+	pkt->ck_ts = o.ts_ok;
+	pkt->ck_rtt_us = r.rtt_us;
+	pkt->now = now;
+	return ACK_VALID;
+}
+
+/* A handshake ACK whose cookie validated (called by the entry after
+ * xdpsyn_ack): write the flow record, pass the ACK to TC's handoff. */
+__noinline int xdpsyn_ack_valid(struct xdp_md *ctx, struct pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xdpsyn_config *cfg;
+	struct tcphdr *th;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
+	if (!pkt || !cfg || pkt->l4_off > MAX_L4_OFF)
+		return XDP_PASS;
+	th = data + pkt->l4_off;
+	if ((void *)(th + 1) > data_end)
+		return XDP_PASS;
+	track_complete(ctx->ingress_ifindex, cfg, pkt, th);
 	return XDP_PASS;
 }
 
@@ -165,7 +339,10 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 			count(st, XDPSYN_CNT_SYN_BAD_FLAGS);
 			return XDP_DROP;
 		}
-		return xdpsyn_syn(ctx, &pkt);
+		ret = xdpsyn_syn(ctx, &pkt);
+		if (ret == SYN_TRACK)
+			return xdpsyn_track_syn(ctx, &pkt);
+		return ret;
 	}
 
 	tuple_fill(&tuple, &tsize, &pkt, th);
@@ -175,8 +352,12 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	if (sk->state != BPF_TCP_LISTEN) {
+		__u32 state = sk->state;
+
 		bpf_sk_release(sk);
 		count(st, XDPSYN_CNT_ESTABLISHED);
+		if (state == BPF_TCP_NEW_SYN_RECV)
+			xdpsyn_hs_seg(ctx, &pkt);
 		return XDP_PASS;
 	}
 	bpf_sk_release(sk);
@@ -184,5 +365,10 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 		count(st, XDPSYN_CNT_LISTENER_OTHER);
 		return XDP_PASS;
 	}
-	return xdpsyn_ack(ctx, &pkt);
+	ret = xdpsyn_ack(ctx, &pkt);
+	if (ret == ACK_VALID)
+		return xdpsyn_ack_valid(ctx, &pkt);
+	if (ret == ACK_NOT_OURS)
+		return xdpsyn_ack_other(ctx, &pkt);
+	return ret;
 }

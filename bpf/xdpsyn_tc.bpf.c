@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* xdpsyn TC ingress program: hand a handshake whose final ACK carries a
+/* xdpsyn TC programs.
+ *
+ * Ingress: hand a handshake whose final ACK carries a
  * valid cookie to its listener as a request socket (bpf_sk_assign_tcp_reqsk,
  * kernel >= 6.9), with the options the cookie recorded. XDP already dropped
  * invalid ACKs; the cookie is checked again here so the handoff never rests
  * on the XDP program alone; this program never drops (XDP decides).
- * Any other packet passes untouched. */
+ * Any other packet passes untouched.
+ *
+ * Egress: watch the kernel's own SYN-ACKs and RSTs from protected ports to
+ * advance the handshakes the track policy records, and notice when the
+ * kernel answers with its own SYN cookies (its SYN queue is full). Never
+ * changes or drops a packet. */
 #define XDPSYN_LOAD_BYTES bpf_skb_load_bytes
 #include "defs.h"
 #include "parse.h"
@@ -168,4 +175,111 @@ int xdpsyn_tc(struct __sk_buff *skb)
 	if (!port_protected(pkt.family, th->dest))
 		return TC_ACT_OK;
 	return xdpsyn_tc_ack(skb, &pkt);
+}
+
+/* Egress: a SYN-ACK or RST the kernel sends from a protected port. */
+__noinline int xdpsyn_tc_out(struct __sk_buff *skb, struct pkt *pkt)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct xdpsyn_stats *st = stats_get();
+	struct xdpsyn_flow_key k = {};
+	struct xdpsyn_flow *f;
+	struct tcp_opts o;
+	struct tcphdr *th;
+	__u32 doff;
+	__u64 now;
+	__u8 fl;
+	int kcookie;
+
+	if (!pkt || pkt->l4_off > MAX_L4_OFF)
+		return TC_ACT_OK;
+	th = data + pkt->l4_off;
+	if ((void *)(th + 1) > data_end)
+		return TC_ACT_OK;
+	fl = tcp_flags(th);
+
+	/* The record is keyed by the client's tuple as it arrives. */
+	k.ifindex = skb->ifindex;
+	k.family = pkt->family;
+	__builtin_memcpy(k.saddr, pkt->daddr, sizeof(k.saddr));
+	__builtin_memcpy(k.daddr, pkt->saddr, sizeof(k.daddr));
+	k.sport = th->dest;
+	k.dport = th->source;
+
+	now = bpf_ktime_get_tai_ns();
+	if (fl & TCPF_RST) {
+		f = bpf_map_lookup_elem(&xdpsyn_hs, &k);
+		if (f && (f->state == XDPSYN_HS_SYN || f->state == XDPSYN_HS_SYNACK)) {
+			f->state = XDPSYN_HS_RESET;
+			f->time_ns = now;
+			count(st, XDPSYN_CNT_TRACK_RESET);
+		}
+		return TC_ACT_OK;
+	}
+
+	/* A SYN-ACK the kernel sends for a request socket carries that
+	 * socket; one made as a SYN cookie carries none (tcp_make_synack). */
+	kcookie = !skb->sk;
+	if (kcookie) {
+		struct xdpsyn_policy_state *ps = policy_get();
+
+		if (ps)
+			ps->kcookie_ns = now;
+		count(st, XDPSYN_CNT_KERNEL_COOKIE);
+	}
+	f = bpf_map_lookup_elem(&xdpsyn_hs, &k);
+	if (!f)
+		return TC_ACT_OK;
+	if (f->state == XDPSYN_HS_SYNACK) {
+		if (f->synack_retrans < 255)
+			f->synack_retrans++;
+		f->last_ns = now;
+		f->time_ns = now;
+		count(st, XDPSYN_CNT_TRACK_SYNACK_RETRANS);
+		return TC_ACT_OK;
+	}
+	if (f->state != XDPSYN_HS_SYN)
+		return TC_ACT_OK;
+	doff = th->doff * 4;
+	if (doff < sizeof(*th) ||
+	    (!parse_tcp_opts_linux(th, doff, data_end, &o) &&
+	     parse_tcp_opts(skb, pkt->l4_off, doff, &o))) {
+		/* The kernel's own header: not expected; record no options. */
+		__builtin_memset(&o, 0, sizeof(o));
+		o.wscale = XDPSYN_WSCALE_NONE;
+	}
+	f->srv_ns = clamp_u32(now - f->last_ns);
+	f->last_ns = now;
+	f->time_ns = now;
+	f->srv_mss = o.mss;
+	f->rcv_wscale = o.wscale;
+	f->srv_flags = opts_flags(&o, fl & TCPF_ECE) |
+		       (kcookie ? XDPSYN_FLOW_KCOOKIE : 0);
+	f->state = XDPSYN_HS_SYNACK;
+	count(st, XDPSYN_CNT_TRACK_SYNACK);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int xdpsyn_tc_egress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct pkt pkt = {};
+	struct tcphdr *th;
+	__u8 flags;
+
+	if (parse_pkt(skb, data, data_end, &pkt) != PARSE_TCP)
+		return TC_ACT_OK;
+	th = data + pkt.l4_off;
+	if ((void *)(th + 1) > data_end)
+		return TC_ACT_OK;
+	flags = tcp_flags(th);
+	if ((flags & (TCPF_SYN | TCPF_ACK)) != (TCPF_SYN | TCPF_ACK) &&
+	    !(flags & TCPF_RST))
+		return TC_ACT_OK;
+	if (!port_protected(pkt.family, th->source))
+		return TC_ACT_OK;
+	return xdpsyn_tc_out(skb, &pkt);
 }

@@ -11,6 +11,7 @@
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
+#include <linux/bpf.h> /* struct bpf_timer */
 #endif
 
 /* Address families, used as map keys and in records. */
@@ -45,7 +46,17 @@ enum xdpsyn_family {
 	X(CONFIG_MISSING, "config or port map not readable: passed")           \
 	X(HANDOFF_OK, "TC: request socket handed to the listener")             \
 	X(HANDOFF_INVALID, "TC: no valid cookie (e.g. a handshake the kernel began): passed")      \
-	X(HANDOFF_ERR, "TC: bpf_sk_assign_tcp_reqsk failed: passed")
+	X(HANDOFF_ERR, "TC: bpf_sk_assign_tcp_reqsk failed: passed")          \
+	X(TRACK_SYN, "track: SYN of a new handshake passed to the kernel")     \
+	X(TRACK_SYN_RETRANS, "track: retransmitted SYN passed to the kernel")  \
+	X(TRACK_SYNACK, "TC egress: the kernel's SYN-ACK to a tracked SYN")    \
+	X(TRACK_SYNACK_RETRANS, "TC egress: the kernel retransmitted a SYN-ACK") \
+	X(TRACK_ESTABLISHED, "track: the client's ACK reached the kernel's request socket") \
+	X(TRACK_RESET, "track: handshake reset by the client or the kernel")   \
+	X(KERNEL_COOKIE, "TC egress: the kernel answered a SYN with its own cookie (SYN queue full)") \
+	X(ACK_KERNEL, "handshake ACK without our cookie, passed to the kernel (track policy, or the kernel's own cookie)") \
+	X(POLICY_TO_PROXY, "auto: switched to answering SYNs with cookies")    \
+	X(POLICY_TO_TRACK, "auto: switched back to tracking (rate calm)")
 
 #define XDPSYN_CNT_ENUM(name, help) XDPSYN_CNT_##name,
 enum xdpsyn_counter {
@@ -91,6 +102,104 @@ struct xdpsyn_config {
 	__u32 key_prev_until;        /* previous key accepted while the
 	                              * cookie counter is <= this value */
 	__u32 flags;                 /* reserved, 0 */
+	/* Policy (enum xdpsyn_policy) and the auto policy's thresholds. */
+	__u8 policy;
+	__u8 pad[3];
+	__u32 syn_rate;              /* auto: SYNs/s that switch to proxy */
+	__u32 calm_s;                /* auto: seconds below syn_rate / 2 to
+	                              * switch back to track */
+	__u32 hs_timeout_s;          /* track: an incomplete handshake older
+	                              * than this is shown as timed out */
+	__u64 rate_hi;               /* syn_rate as a window sum:
+	                              * xdpsyn_rate_threshold(syn_rate) */
+	__u64 rate_hi_cpu;           /* rate_hi / CPUs: a CPU whose own sum
+	                              * reaches this adds up all CPUs */
+	__u64 rate_lo;               /* rate_hi / 2 */
+	__u64 calm_ns;               /* calm_s in ns */
+};
+
+/*
+ * Policies. proxy: answer every SYN to a protected port with a cookie (XDP).
+ * track: pass SYNs and ACKs to the kernel and record each handshake's
+ * states (the TC egress program sees the kernel's SYN-ACKs). auto: track
+ * until the SYN rate reaches syn_rate or the kernel sends its own cookies,
+ * then proxy until the rate stays below syn_rate / 2 for calm_s.
+ * In every policy an ACK carrying a cookie we issued validates for the
+ * cookie's lifetime, and a handshake the kernel began completes.
+ */
+enum xdpsyn_policy {
+	XDPSYN_POLICY_PROXY = 0,
+	XDPSYN_POLICY_TRACK = 1,
+	XDPSYN_POLICY_AUTO = 2,
+};
+
+/* Why the policy state last changed (struct xdpsyn_policy_state.reason). */
+enum xdpsyn_switch_reason {
+	XDPSYN_SWITCH_SET = 0,       /* attach or `xdpsyn set policy=` */
+	XDPSYN_SWITCH_RATE = 1,      /* SYN rate reached syn_rate */
+	XDPSYN_SWITCH_KCOOKIE = 2,   /* the kernel sent its own SYN cookies */
+	XDPSYN_SWITCH_CALM = 3,      /* rate below syn_rate / 2 for calm_s */
+};
+
+/*
+ * SYN rate (auto policy), per CPU: SYNs counted in windows of
+ * 2^XDPSYN_RATE_WIN_SHIFT ns (268 ms). The rate over the last window is
+ * estimated as cur + prev * (time left of the current window) / window,
+ * kept scaled by the window length so no division is needed:
+ * sum = cur * W + prev * (W - offset), in SYN·ns; SYN/s = sum * 1e9 / W^2.
+ */
+#define XDPSYN_RATE_WIN_SHIFT 28
+#define XDPSYN_RATE_WIN_NS (1ULL << XDPSYN_RATE_WIN_SHIFT)
+/* The auto policy's timer re-checks the rate this often while in proxy. */
+#define XDPSYN_POLICY_TICK_NS (XDPSYN_RATE_WIN_NS / 2)
+/* A kernel cookie seen this recently switches auto to proxy; kernel
+ * cookies are checked in XDP for this long after the last one was sent
+ * (the kernel accepts them for up to two 64 s periods). */
+#define XDPSYN_KCOOKIE_TRIGGER_NS 1000000000ULL
+#define XDPSYN_KCOOKIE_LIFE_NS (130ULL * 1000000000ULL)
+#define XDPSYN_MAX_CPUS 1024
+
+struct xdpsyn_rate {
+	__u64 win;  /* window number: ns >> XDPSYN_RATE_WIN_SHIFT */
+	__u32 cur;  /* SYNs in window win */
+	__u32 prev; /* SYNs in window win - 1 */
+};
+
+/* One CPU's sliding-window sum at NOW (CLOCK_TAI ns), in SYN·ns. */
+static inline __u64 xdpsyn_rate_sum(const struct xdpsyn_rate *r, __u64 now)
+{
+	__u64 w = now >> XDPSYN_RATE_WIN_SHIFT;
+	__u64 left = XDPSYN_RATE_WIN_NS - (now & (XDPSYN_RATE_WIN_NS - 1));
+
+	if (r->win == w)
+		return ((__u64)r->cur << XDPSYN_RATE_WIN_SHIFT) + r->prev * left;
+	if (r->win + 1 == w)
+		return r->cur * left;
+	return 0;
+}
+
+/* SYNs per second as a window sum (the unit of xdpsyn_rate_sum). */
+static inline __u64 xdpsyn_rate_threshold(__u32 per_sec)
+{
+	/* W^2 / 1e9 = 2^56 / 1e9 = 72057594.04 */
+	return (__u64)per_sec * 72057594ULL;
+}
+
+/* The policy state (array map xdpsyn_policy, one slot). Written by the
+ * loader on attach and `set policy=`, and by the XDP program and its timer
+ * when the auto policy switches. */
+struct xdpsyn_policy_state {
+	struct bpf_timer timer;  /* auto: re-checks the rate while in proxy */
+	__u64 state;             /* XDPSYN_POLICY_PROXY or _TRACK: what the
+	                          * XDP program does with SYNs now (64 bits:
+	                          * switched with a 64-bit compare-exchange) */
+	__u32 reason;            /* enum xdpsyn_switch_reason of the last change */
+	__u32 pad;
+	__u64 since_ns;          /* CLOCK_TAI of the last change */
+	__u64 last_high_ns;      /* auto: the rate was last >= syn_rate / 2 */
+	__u64 kcookie_ns;        /* last SYN-ACK the kernel sent with its own
+	                          * cookie (0: never) */
+	__u64 switch_rate;       /* SYN/s estimate at the last switch */
 };
 
 /*
@@ -126,7 +235,8 @@ struct xdpsyn_config {
 #define XDPSYN_MSS_DEFAULT_V4 536
 #define XDPSYN_MSS_DEFAULT_V6 1220
 
-/* Flow record (written when a handshake completes). */
+/* Flow record key: the client's tuple as it arrives. Completed handshakes
+ * are in xdpsyn_flows, tracked ones in progress in xdpsyn_hs. */
 struct xdpsyn_flow_key {
 	__u32 ifindex;
 	__u8 family;
@@ -143,16 +253,48 @@ struct xdpsyn_flow_key {
 #define XDPSYN_FLOW_WS 0x08
 #define XDPSYN_FLOW_HANDOFF 0x10
 #define XDPSYN_FLOW_PREV_KEY 0x20
+#define XDPSYN_FLOW_KCOOKIE 0x40 /* track: the kernel answered with its cookie */
+
+/* A record's state. Cookie records (proxy) are written once, complete;
+ * tracked handshakes move from SYN to SYNACK to ESTABLISHED or RESET. An
+ * incomplete one older than the config's hs_timeout_s is shown as timed
+ * out (the kernel gives up silently; nothing marks it). */
+enum xdpsyn_hs_state {
+	XDPSYN_HS_COOKIE = 0,       /* completed with our cookie (proxy) */
+	XDPSYN_HS_SYN = 1,          /* SYN passed, no SYN-ACK from the kernel yet */
+	XDPSYN_HS_SYNACK = 2,       /* the kernel sent its SYN-ACK */
+	XDPSYN_HS_ESTABLISHED = 3,  /* the client's ACK reached the kernel */
+	XDPSYN_HS_RESET = 4,        /* RST from the client or the kernel */
+};
+/* Default hs_timeout_s: the kernel's SYN-ACK retries with
+ * tcp_synack_retries = 5 span 1+2+4+8+16+32 = 63 s. */
+#define XDPSYN_HS_TIMEOUT_DEFAULT 64
 
 struct xdpsyn_flow {
-	__u64 time_ns;  /* CLOCK_TAI when the final ACK validated */
-	__u32 rtt_us;   /* SYN-ACK to ACK from TSecr, 16 us resolution;
-			 * 0 without timestamps */
-	__u16 mss;      /* MSS decoded from the cookie */
+	__u64 time_ns;   /* CLOCK_TAI: cookie: when the final ACK validated;
+			  * track: the last event (SYN, SYN-ACK, ACK, RST) */
+	__u32 rtt_us;    /* cookie: SYN-ACK to ACK from TSecr, 16 us
+			  * resolution; 0 without timestamps */
+	__u16 mss;       /* cookie: MSS decoded from the cookie;
+			  * track: the client's MSS option (0: none) */
 	__u8 snd_wscale; /* client's window scale (0xf = none) */
-	__u8 rcv_wscale; /* ours */
-	__u8 flags;     /* XDPSYN_FLOW_* */
-	__u8 pad[7];
+	__u8 rcv_wscale; /* cookie: ours; track: the kernel's SYN-ACK's */
+	__u8 flags;      /* XDPSYN_FLOW_*; track: what the client offered */
+	__u8 state;      /* enum xdpsyn_hs_state */
+	__u8 syn_retrans;    /* track: SYNs after the first (same ISN) */
+	__u8 synack_retrans; /* track: SYN-ACKs after the first */
+	__u16 srv_mss;   /* track: MSS in the kernel's SYN-ACK */
+	__u8 srv_flags;  /* track: SACK/TS/ECN/WS in the kernel's SYN-ACK,
+			  * XDPSYN_FLOW_KCOOKIE */
+	__u8 pad;
+	__u64 syn_ns;    /* track: CLOCK_TAI of the first SYN */
+	__u64 last_ns;   /* track: the last SYN before the SYN-ACK, then the
+			  * last SYN-ACK (the halves are measured from it) */
+	__u32 srv_ns;    /* track: server half, last SYN -> first SYN-ACK, ns */
+	__u32 cli_ns;    /* track: client half, last SYN-ACK -> ACK, ns */
+	__u32 isn;       /* track: the client's ISN (a retransmitted SYN
+			  * repeats it; a new one starts a new record) */
+	__u32 pad2;
 };
 
 /* Event on the ring buffer xdpsyn_events for every completed handshake

@@ -73,9 +73,13 @@ int cmd_exporter(int argc, char **argv);
 #define PIN_EVENTS "xdpsyn_events"
 #define PIN_CMS "xdpsyn_cms"
 #define PIN_TOP "xdpsyn_top"
+#define PIN_HS "xdpsyn_hs"
+#define PIN_RATE "xdpsyn_rate"
+#define PIN_POLICY "xdpsyn_policy"
 #define PIN_META "xdpsyn_meta"
 #define PIN_LINK_XDP "link_xdp"
 #define PIN_PROG_TC "prog_tc"
+#define PIN_PROG_TC_EGRESS "prog_tc_egress"
 
 /* Every name xdpsyn may pin in an interface directory (detach removes
  * these and nothing else). */
@@ -103,7 +107,8 @@ struct pins {
 	char ifname[IF_NAMESIZE];
 	int config_fd, keys_fd, ports_fd, stats_fd, herr_fd, meta_fd;
 	int flows_fd, events_fd, cms_fd, top_fd;
-	int link_fd, tc_fd;
+	int hs_fd, rate_fd, policy_fd;
+	int link_fd, tc_fd, tc_egress_fd;
 	bool have_meta;
 	struct xdpsyn_meta meta;
 };
@@ -123,7 +128,11 @@ int pin_dir_check(const char *ifname);
 #define PINS_EVENTS 0x40
 #define PINS_CMS 0x80
 #define PINS_TOP 0x100
-#define PINS_TRACKER (PINS_FLOWS | PINS_EVENTS | PINS_CMS | PINS_TOP)
+#define PINS_HS 0x200
+#define PINS_RATE 0x400
+#define PINS_POLICY 0x800
+#define PINS_TRACKER (PINS_FLOWS | PINS_EVENTS | PINS_CMS | PINS_TOP | \
+		      PINS_HS | PINS_RATE | PINS_POLICY)
 int pins_open(struct pins *p, const char *ifname, unsigned need);
 void pins_close(struct pins *p);
 int meta_write(int fd, const struct xdpsyn_meta *m);

@@ -15,7 +15,8 @@
 
 const char *const pin_names[] = {
 	PIN_LINK_XDP, PIN_PROG_TC, PIN_CONFIG, PIN_KEYS, PIN_PORTS, PIN_STATS,
-	PIN_HANDOFF_ERR, PIN_FLOWS, PIN_EVENTS, PIN_CMS, PIN_TOP, PIN_META, NULL
+	PIN_HANDOFF_ERR, PIN_FLOWS, PIN_EVENTS, PIN_CMS, PIN_TOP, PIN_META,
+	PIN_HS, PIN_RATE, PIN_POLICY, PIN_PROG_TC_EGRESS, NULL
 };
 
 int pin_path(char *buf, size_t len, const char *ifname, const char *name)
@@ -84,6 +85,10 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 		{ PIN_TOP, offsetof(struct pins, top_fd), PINS_TOP },
 		{ PIN_LINK_XDP, offsetof(struct pins, link_fd), 0 },
 		{ PIN_PROG_TC, offsetof(struct pins, tc_fd), 0 },
+		{ PIN_HS, offsetof(struct pins, hs_fd), PINS_HS },
+		{ PIN_RATE, offsetof(struct pins, rate_fd), PINS_RATE },
+		{ PIN_POLICY, offsetof(struct pins, policy_fd), PINS_POLICY },
+		{ PIN_PROG_TC_EGRESS, offsetof(struct pins, tc_egress_fd), 0 },
 	};
 	__u32 zero = 0;
 
@@ -125,7 +130,8 @@ void pins_close(struct pins *p)
 {
 	int *fds[] = { &p->config_fd, &p->keys_fd, &p->ports_fd, &p->stats_fd,
 		       &p->herr_fd, &p->meta_fd, &p->flows_fd, &p->events_fd,
-		       &p->cms_fd, &p->top_fd, &p->link_fd, &p->tc_fd };
+		       &p->cms_fd, &p->top_fd, &p->link_fd, &p->tc_fd,
+		       &p->hs_fd, &p->rate_fd, &p->policy_fd, &p->tc_egress_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
