@@ -29,6 +29,7 @@
 
 #include "xdpsyn.h"
 #include "xdpsyn.skel.h"
+#include "xdpsyn_tc.skel.h"
 #include "frame.h"
 #include "harness.h"
 
@@ -41,7 +42,8 @@
 #define PORT_OPEN 8080    /* not protected, listener */
 
 static struct xdpsyn *skel;
-static int prog_fd;
+static struct xdpsyn_tc *tcskel;
+static int prog_fd, egress_fd;
 static int passed, failed;
 static int nproc;
 
@@ -554,6 +556,397 @@ static uint64_t cms_estimate(int v6, const uint8_t *addr, int plen)
 	return est;
 }
 
+
+/* ---- policies: track and auto ------------------------------------------- */
+
+/* The TC object, its maps shared with the XDP object's (as the loader
+ * does), for its egress program. */
+static int tc_load(void)
+{
+	struct bpf_map *m;
+
+	tcskel = xdpsyn_tc__open();
+	if (!tcskel)
+		return -1;
+	bpf_object__for_each_map(m, tcskel->obj) {
+		struct bpf_map *x = bpf_object__find_map_by_name(skel->obj, bpf_map__name(m));
+
+		if (x && bpf_map__reuse_fd(m, bpf_map__fd(x)))
+			return -1;
+	}
+	if (xdpsyn_tc__load(tcskel))
+		return -1;
+	egress_fd = bpf_program__fd(tcskel->progs.xdpsyn_tc_egress);
+	return 0;
+}
+
+/* Run the TC egress program on a frame the server sends. */
+static int run_egress(const struct frame *f, struct result *r)
+{
+	uint64_t before[XDPSYN_CNT_MAX], after[XDPSYN_CNT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b,
+		    .data_size_in = (uint32_t)f->len, .repeat = 1);
+	int err;
+
+	stats_read(before);
+	r->t0 = tai_ns();
+	err = bpf_prog_test_run_opts(egress_fd, &opts);
+	r->t1 = tai_ns();
+	stats_read(after);
+	if (err)
+		return -errno;
+	r->verdict = (int)opts.retval;
+	for (int i = 0; i < XDPSYN_CNT_MAX; i++)
+		r->delta[i] = after[i] - before[i];
+	return 0;
+}
+
+/* The record of a client tuple in map FD (any ifindex), or -1. */
+static int record_find(int fd, const struct spec *s, struct xdpsyn_flow *out)
+{
+	struct xdpsyn_flow_key k, next;
+	int alen = s->v6 ? 16 : 4;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (k.family == s->v6 && !memcmp(k.saddr, s->saddr, alen) &&
+		    !memcmp(k.daddr, s->daddr, alen) && ntohs(k.sport) == s->sport &&
+		    ntohs(k.dport) == s->dport)
+			return bpf_map_lookup_elem(fd, &k, out);
+	}
+	return -1;
+}
+
+static int hs_find(const struct spec *s, struct xdpsyn_flow *out)
+{
+	return record_find(bpf_map__fd(skel->maps.xdpsyn_hs), s, out);
+}
+
+static void policy_put(const struct xdpsyn_policy_state *ps)
+{
+	__u32 zero = 0;
+
+	if (bpf_map__update_elem(skel->maps.xdpsyn_policy, &zero, sizeof(zero), ps,
+				 sizeof(*ps), 0)) {
+		perror("policy update");
+		exit(1);
+	}
+}
+
+static void policy_get(struct xdpsyn_policy_state *ps)
+{
+	__u32 zero = 0;
+
+	if (bpf_map__lookup_elem(skel->maps.xdpsyn_policy, &zero, sizeof(zero), ps,
+				 sizeof(*ps), 0)) {
+		perror("policy read");
+		exit(1);
+	}
+}
+
+/* The auto policy's config for RATE SYN/s. */
+static void cfg_auto(struct xdpsyn_config *c, uint32_t rate, uint32_t calm_s)
+{
+	*c = cfg_default;
+	c->policy = XDPSYN_POLICY_AUTO;
+	c->syn_rate = rate;
+	c->rate_hi = xdpsyn_rate_threshold(rate);
+	c->rate_hi_cpu = c->rate_hi / (nproc > 0 ? nproc : 1);
+	c->rate_lo = c->rate_hi / 2;
+	c->calm_s = calm_s;
+	c->calm_ns = (uint64_t)calm_s * 1000000000ULL;
+}
+
+/* A real request socket (SYN_RECV) for client addr:sport -> srv4:PORT_PROT:
+ * the SYN goes in through a raw socket from an address that is not local;
+ * the kernel's SYN-ACK is routed to a veth where nobody answers ARP, so
+ * nothing answers or resets it (setup_netns made the route). */
+static int reqsk_make(const struct spec *syn)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	struct frame f;
+	int one = 1, fd, ret = 0;
+
+	frame_build(&f, syn);
+	memcpy(&dst.sin_addr, syn->daddr, 4);
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one));
+	if (sendto(fd, f.b + 14, f.len - 14, 0, (void *)&dst, sizeof(dst)) < 0)
+		ret = -1;
+	close(fd);
+	usleep(20000);
+	return ret;
+}
+
+/* Is there a socket in SYN_RECV for that client port? (ss, no netlink code
+ * here: the test's own check of what the kernel holds) */
+static int reqsk_present(uint16_t sport)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "ss -Htn state syn-recv '( sport = :%d and dport = :%u )' | grep -q .",
+		 PORT_PROT, sport);
+	return system(cmd) == 0;
+}
+
+static void policy_cases(void)
+{
+	struct xdpsyn_config c = cfg_default;
+	struct xdpsyn_policy_state ps;
+	struct xdpsyn_flow fl;
+	struct handshake hs;
+	struct result r;
+	struct spec s, sa;
+	struct frame f;
+	static const uint8_t ghost4[4] = { 10, 201, 2, 99 }; /* not local */
+	static const uint8_t ghost24[4] = { 10, 201, 2, 0 };
+	static const uint8_t sa_opts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
+					   0xde, 0xad, 0xbe, 0xef, 1, 3, 3, 7 };
+	uint64_t cms0, t_syn;
+
+	/* track: a SYN passes to the kernel and opens a record */
+	c.policy = XDPSYN_POLICY_TRACK;
+	cfg_put(&c);
+	spec_base(&s, 0);
+	memcpy(s.saddr, ghost4, 4);
+	s.sport = 47001;
+	s.seq = 0x50000001;
+	s.opts = optsets[2].bytes;
+	s.optlen = optsets[2].len;
+	s.flags |= F_ECE | F_CWR;
+	frame_build(&f, &s);
+	cms0 = cms_estimate(0, ghost24, 24);
+	expect2("track: SYN -> PASS to the kernel, counted track_syn", &f, XDP_PASS_,
+		XDPSYN_CNT_TRACK_SYN, XDPSYN_CNT_SYN);
+	check(hs_find(&s, &fl) == 0, "no record in xdpsyn_hs");
+	check(fl.state == XDPSYN_HS_SYN, "state %u, want SYN", fl.state);
+	check(fl.isn == s.seq, "isn %08x", fl.isn);
+	check(fl.mss == 1460 && fl.snd_wscale == 7, "client mss %u ws %u", fl.mss, fl.snd_wscale);
+	check(fl.flags == (XDPSYN_FLOW_SACK | XDPSYN_FLOW_TS | XDPSYN_FLOW_WS | XDPSYN_FLOW_ECN),
+	      "client options flags 0x%02x", fl.flags);
+	check(fl.syn_ns && fl.syn_ns == fl.last_ns && fl.syn_retrans == 0, "syn times");
+	check(cms_estimate(0, ghost24, 24) == cms0 + 1, "the SYN was not counted for top");
+	report("track: the record holds state SYN, the ISN and the client's options");
+	t_syn = fl.syn_ns;
+
+	expect2("track: the same SYN again -> PASS, counted as a retransmission", &f, XDP_PASS_,
+		XDPSYN_CNT_TRACK_SYN_RETRANS, XDPSYN_CNT_SYN);
+	check(hs_find(&s, &fl) == 0 && fl.syn_retrans == 1 && fl.syn_ns == t_syn &&
+	      fl.last_ns > t_syn, "retrans %u, syn_ns kept, last_ns moved", fl.syn_retrans);
+	check(cms_estimate(0, ghost24, 24) == cms0 + 1, "a retransmission was counted for top");
+	report("track: a retransmitted SYN counts once in top, syn_retrans 1");
+
+	/* the kernel's SYN-ACK, seen by TC egress */
+	memset(&sa, 0, sizeof(sa));
+	memcpy(sa.smac, srv_mac, 6);
+	memcpy(sa.dmac, cli_mac, 6);
+	memcpy(sa.saddr, srv4, 4);
+	memcpy(sa.daddr, ghost4, 4);
+	sa.sport = PORT_PROT;
+	sa.dport = s.sport;
+	sa.seq = 0x7000;
+	sa.ack = s.seq + 1;
+	sa.flags = F_SYN | F_ACK | F_ECE;
+	sa.window = 65160;
+	sa.opts = sa_opts;
+	sa.optlen = sizeof(sa_opts);
+	{
+		struct frame g;
+
+		frame_build(&g, &sa);
+		check(run_egress(&g, &r) == 0, "egress test run: %s", strerror(errno));
+		check(r.verdict == 0, "egress verdict %d, want TC_ACT_OK", r.verdict);
+		check(r.delta[XDPSYN_CNT_TRACK_SYNACK] == 1, "track_synack did not move");
+		check(hs_find(&s, &fl) == 0 && fl.state == XDPSYN_HS_SYNACK, "state %u", fl.state);
+		check(fl.srv_ns > 0 && fl.srv_ns < r.t1 - t_syn + 1, "server half %u ns", fl.srv_ns);
+		check(fl.srv_mss == 1460 && fl.rcv_wscale == 7, "server mss %u ws %u", fl.srv_mss,
+		      fl.rcv_wscale);
+		check((fl.srv_flags & ~XDPSYN_FLOW_KCOOKIE) ==
+		      (XDPSYN_FLOW_SACK | XDPSYN_FLOW_TS | XDPSYN_FLOW_WS | XDPSYN_FLOW_ECN),
+		      "server option flags 0x%02x", fl.srv_flags);
+		report("track: TC egress sees the SYN-ACK: state SYNACK, server half > 0, its options");
+		run_egress(&g, &r);
+		check(r.delta[XDPSYN_CNT_TRACK_SYNACK_RETRANS] == 1, "track_synack_retrans did not move");
+		check(hs_find(&s, &fl) == 0 && fl.synack_retrans == 1 && fl.state == XDPSYN_HS_SYNACK,
+		      "synack_retrans %u", fl.synack_retrans);
+		report("track: a second SYN-ACK counts as a SYN-ACK retransmission");
+	}
+
+	/* the client's ACK reaches a real request socket: established */
+	check(reqsk_make(&s) == 0, "raw SYN: %s", strerror(errno));
+	check(reqsk_present(s.sport), "the kernel holds no SYN_RECV socket for the raw SYN");
+	{
+		struct spec a = s;
+
+		a.flags = F_ACK;
+		a.seq = s.seq + 1;
+		a.ack = 0x7001;
+		a.opts = NULL;
+		a.optlen = 0;
+		frame_build(&f, &a);
+		if (run_frame(&f, &r))
+			check(0, "test run: %s", strerror(errno));
+		check(r.verdict == XDP_PASS_, "verdict %s", verdict_name(r.verdict));
+		check(r.delta[XDPSYN_CNT_ESTABLISHED] == 1 && r.delta[XDPSYN_CNT_TRACK_ESTABLISHED] == 1,
+		      "established %llu track_established %llu",
+		      (unsigned long long)r.delta[XDPSYN_CNT_ESTABLISHED],
+		      (unsigned long long)r.delta[XDPSYN_CNT_TRACK_ESTABLISHED]);
+		check(hs_find(&s, &fl) != 0, "the record is still in xdpsyn_hs");
+		check(flow_find(&s, &fl) == 0 && fl.state == XDPSYN_HS_ESTABLISHED,
+		      "no ESTABLISHED record in xdpsyn_flows");
+		check(fl.cli_ns > 0 && fl.srv_ns > 0, "halves %u/%u ns", fl.srv_ns, fl.cli_ns);
+		check(fl.syn_retrans == 1 && fl.synack_retrans == 1, "retransmission counts lost");
+		report("track: ACK to the kernel's request socket -> PASS, record moves to flows, both halves > 0");
+		if (run_frame(&f, &r))
+			check(0, "test run: %s", strerror(errno));
+		check(r.verdict == XDP_PASS_ && r.delta[XDPSYN_CNT_TRACK_ESTABLISHED] == 0,
+		      "a second ACK counted again");
+		report("track: a second ACK of the same handshake is not counted again");
+	}
+
+	/* RST from the client */
+	{
+		struct spec a;
+
+		s.sport = 47002;
+		s.seq = 0x50000002;
+		frame_build(&f, &s);
+		run_frame(&f, &r);
+		check(reqsk_make(&s) == 0 && reqsk_present(s.sport), "no request socket");
+		a = s;
+		a.flags = F_RST;
+		a.seq = s.seq + 1;
+		a.opts = NULL;
+		a.optlen = 0;
+		frame_build(&f, &a);
+		run_frame(&f, &r);
+		check(r.verdict == XDP_PASS_ && r.delta[XDPSYN_CNT_TRACK_RESET] == 1, "verdict %s reset %llu",
+		      verdict_name(r.verdict), (unsigned long long)r.delta[XDPSYN_CNT_TRACK_RESET]);
+		check(hs_find(&s, &fl) == 0 && fl.state == XDPSYN_HS_RESET, "state %u, want RESET", fl.state);
+		report("track: RST from the client -> PASS, record state RESET");
+	}
+
+	/* cookies issued under proxy still validate under track; nothing else
+	 * is dropped under track */
+	c.policy = XDPSYN_POLICY_PROXY;
+	cfg_put(&c);
+	spec_base(&s, 0);
+	s.sport = 47003;
+	s.seq = 0x50000003;
+	syn_case("proxy: SYN before a switch to track -> SYN-ACK", &s, &optsets[1], &hs);
+	c.policy = XDPSYN_POLICY_TRACK;
+	cfg_put(&c);
+	ack_frame(&f, &hs, hs.cookie + 1, hs.syn.sport, 0, 0);
+	expect("track: ACK with a cookie issued under proxy -> PASS, ack_valid", &f, XDP_PASS_,
+	       XDPSYN_CNT_ACK_VALID);
+	ack_frame(&f, &hs, hs.cookie + 2, hs.syn.sport, 0, 0);
+	expect("track: ACK with no cookie of ours -> PASS to the kernel, ack_kernel", &f, XDP_PASS_,
+	       XDPSYN_CNT_ACK_KERNEL);
+	c.policy = XDPSYN_POLICY_PROXY;
+	cfg_put(&c);
+	expect("proxy: the same ACK -> DROP, ack_invalid", &f, XDP_DROP_, XDPSYN_CNT_ACK_INVALID);
+
+	/* proxy: a handshake the kernel began (request socket) completes */
+	{
+		struct spec a;
+
+		spec_base(&s, 0);
+		memcpy(s.saddr, ghost4, 4);
+		s.sport = 47004;
+		s.seq = 0x50000004;
+		check(reqsk_make(&s) == 0 && reqsk_present(s.sport), "no request socket");
+		a = s;
+		a.flags = F_ACK;
+		a.seq = s.seq + 1;
+		a.ack = 12345;
+		frame_build(&f, &a);
+		expect("proxy: ACK to a request socket the kernel made before a switch -> PASS", &f,
+		       XDP_PASS_, XDPSYN_CNT_ESTABLISHED);
+	}
+
+	/* auto: the SYN rate flips track -> proxy, a timer flips it back */
+	cfg_auto(&c, 1000, 1);
+	cfg_put(&c);
+	memset(&ps, 0, sizeof(ps));
+	ps.state = XDPSYN_POLICY_TRACK;
+	ps.since_ns = tai_ns();
+	policy_put(&ps);
+	spec_base(&s, 0);
+	memcpy(s.saddr, ghost4, 4);
+	s.sport = 47005;
+	frame_build(&f, &s);
+	expect2("auto (track state): SYN -> PASS to the kernel", &f, XDP_PASS_, XDPSYN_CNT_TRACK_SYN,
+		XDPSYN_CNT_SYN);
+	{
+		/* 1000/s over a 268 ms window is 268 SYNs: send 400 at once */
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f.b, .data_size_in = (uint32_t)f.len,
+			    .repeat = 400);
+		uint64_t before[XDPSYN_CNT_MAX], after[XDPSYN_CNT_MAX], t0 = tai_ns();
+
+		stats_read(before);
+		bpf_prog_test_run_opts(prog_fd, &opts);
+		stats_read(after);
+		policy_get(&ps);
+		check(ps.state == XDPSYN_POLICY_PROXY, "state %llu after 400 SYNs, want proxy",
+		      (unsigned long long)ps.state);
+		check(ps.reason == XDPSYN_SWITCH_RATE, "reason %u, want rate", ps.reason);
+		check(ps.since_ns >= t0 && ps.since_ns <= tai_ns(), "since_ns not in the run");
+		check(ps.switch_rate >= 1000, "switch_rate %llu", (unsigned long long)ps.switch_rate);
+		check(after[XDPSYN_CNT_POLICY_TO_PROXY] - before[XDPSYN_CNT_POLICY_TO_PROXY] == 1,
+		      "policy_to_proxy moved by %llu",
+		      (unsigned long long)(after[XDPSYN_CNT_POLICY_TO_PROXY] - before[XDPSYN_CNT_POLICY_TO_PROXY]));
+		check(after[XDPSYN_CNT_SYNACK_TX] - before[XDPSYN_CNT_SYNACK_TX] > 0 &&
+		      after[XDPSYN_CNT_SYNACK_TX] - before[XDPSYN_CNT_SYNACK_TX] < 400,
+		      "some, not all, of the 400 SYNs answered with cookies");
+		report("auto: SYNs above syn-rate switch to proxy once, reason rate, timestamped");
+	}
+	run_frame(&f, &r);
+	check(r.verdict == XDP_TX_, "verdict %s, want XDP_TX", verdict_name(r.verdict));
+	report("auto (proxy state): the next SYN is answered with a cookie");
+	{
+		/* calm 1 s below 500/s: the timer switches back */
+		uint64_t t0 = tai_ns(), t_back = 0, before[XDPSYN_CNT_MAX], after[XDPSYN_CNT_MAX];
+
+		stats_read(before);
+		for (int i = 0; i < 60; i++) {
+			policy_get(&ps);
+			if (ps.state == XDPSYN_POLICY_TRACK) {
+				t_back = tai_ns();
+				break;
+			}
+			usleep(50000);
+		}
+		stats_read(after);
+		check(ps.state == XDPSYN_POLICY_TRACK, "still proxy 3 s after the SYNs stopped");
+		check(ps.reason == XDPSYN_SWITCH_CALM, "reason %u, want calm", ps.reason);
+		check(t_back - t0 >= 800000000ULL, "back after %.2f s, before calm (1 s)",
+		      (t_back - t0) / 1e9);
+		check(after[XDPSYN_CNT_POLICY_TO_TRACK] - before[XDPSYN_CNT_POLICY_TO_TRACK] == 1,
+		      "policy_to_track did not move by 1");
+		report("auto: with no SYNs the timer switches back to track after calm (1 s), once");
+	}
+	/* the kernel's own cookies also flip it */
+	policy_get(&ps);
+	ps.kcookie_ns = tai_ns();
+	policy_put(&ps);
+	s.sport = 47006;
+	frame_build(&f, &s);
+	run_frame(&f, &r);
+	policy_get(&ps);
+	check(r.verdict == XDP_TX_, "verdict %s, want XDP_TX", verdict_name(r.verdict));
+	check(ps.state == XDPSYN_POLICY_PROXY && ps.reason == XDPSYN_SWITCH_KCOOKIE,
+	      "state %llu reason %u", (unsigned long long)ps.state, ps.reason);
+	report("auto: a kernel cookie seen by TC egress switches to proxy at the next SYN");
+
+	cfg_put(&cfg_default);
+	memset(&ps, 0, sizeof(ps));
+	policy_put(&ps);
+}
+
 /* ---- setup ------------------------------------------------------------- */
 
 static void setup_netns(void)
@@ -567,6 +960,10 @@ static void setup_netns(void)
 	run_cmd("ip addr add 10.201.2.7/32 dev lo");
 	run_cmd("ip -6 addr add fd00:201::1/128 dev lo nodad");
 	run_cmd("ip -6 addr add fd00:201::2:7/128 dev lo nodad");
+	/* where SYN-ACKs to 10.201.2.99 (policy tests) go and vanish */
+	run_cmd("ip link add xsdum0 type veth peer name xsdum1");
+	run_cmd("ip link set xsdum0 up");
+	run_cmd("ip route add 10.201.2.99/32 dev xsdum0");
 	inet_pton(AF_INET6, "fd00:201::1", srv6);
 	inet_pton(AF_INET6, "fd00:201::2:7", cli6);
 }
@@ -647,13 +1044,20 @@ int main(int argc, char **argv)
 	setup_netns();
 	nproc = libbpf_num_possible_cpus();
 
-	skel = xdpsyn__open_and_load();
-	if (!skel) {
+	skel = xdpsyn__open();
+	if (skel)
+		skel->rodata->nr_cpus = nproc;
+	if (!skel || xdpsyn__load(skel)) {
 		fprintf(stderr, "test_unit: loading build/xdpsyn.bpf.o failed\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
 	prog_fd = bpf_program__fd(skel->progs.xdpsyn_xdp);
+	if (tc_load()) {
+		fprintf(stderr, "test_unit: loading build/xdpsyn_tc.bpf.o failed\n");
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
 	cfg_put(&cfg_default);
 	key_put(0, key_a);
 	ports_put(XDPSYN_V4, ports, 2);
@@ -1185,7 +1589,10 @@ int main(int argc, char **argv)
 		cfg_put(&cfg_default);
 	}
 
-	/* 6. attach to a veth, native then generic, and detach */
+	/* 6. policies: track, auto, switching */
+	policy_cases();
+
+	/* 7. attach to a veth, native then generic, and detach */
 	run_cmd("ip link add xsyn0 type veth peer name xsyn1");
 	run_cmd("ip link set xsyn0 up");
 	run_cmd("ip link set xsyn1 up");
@@ -1197,6 +1604,7 @@ int main(int argc, char **argv)
 	close(l4);
 	close(l6);
 	close(lo4);
+	xdpsyn_tc__destroy(tcskel);
 	xdpsyn__destroy(skel);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
