@@ -21,6 +21,12 @@
  * floor_synack) from slot 0 of floors_jmp. The same wrapper tail-calling
  * floor_empty measures what the restore and the tail call cost, which the
  * bench subtracts. floor_restore_only restores without a tail call.
+ * With bump_off set, the wrapper also writes a new source port and sequence
+ * number (a run counter) into the TCP header at bump_off after the restore:
+ * every run is then a new handshake (the track policy's SYN path).
+ *
+ *   floor_tc_empty    a TC program returning TC_ACT_OK: the floor of the TC
+ *                     egress paths
  */
 #include "defs.h"
 #include "csum.h"
@@ -40,6 +46,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by the bench before a run (the skeleton's mmapped .bss). */
 __u8 orig[FLOOR_FRAME_MAX];
 __u32 orig_len;
+__u32 bump_off; /* TCP header offset, 0: no bump */
+__u32 bump_ctr;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -57,7 +65,18 @@ static __always_inline int restore(struct xdp_md *ctx)
 		return -1;
 	if (cur != (int)len && bpf_xdp_adjust_tail(ctx, (int)len - cur))
 		return -1;
-	return bpf_xdp_store_bytes(ctx, 0, orig, len) ? -1 : 0;
+	if (bpf_xdp_store_bytes(ctx, 0, orig, len))
+		return -1;
+	if (bump_off) {
+		__u32 n = ++bump_ctr;
+		__be16 port = bpf_htons((__u16)(1024 + n % 60000));
+		__be32 seq = bpf_htonl(n);
+
+		if (bpf_xdp_store_bytes(ctx, bump_off, &port, sizeof(port)) ||
+		    bpf_xdp_store_bytes(ctx, bump_off + 4, &seq, sizeof(seq)))
+			return -1;
+	}
+	return 0;
 }
 
 SEC("xdp")
@@ -73,6 +92,12 @@ int floor_restore_tail(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	bpf_tail_call(ctx, &floors_jmp, 0);
 	return XDP_ABORTED; /* slot empty */
+}
+
+SEC("tc")
+int floor_tc_empty(struct __sk_buff *skb)
+{
+	return 0;
 }
 
 SEC("xdp")

@@ -50,6 +50,7 @@
 #include "xdpsyn.skel.h"
 #include "floors.skel.h"
 #include "parts.skel.h"
+#include "xdpsyn_tc.skel.h"
 #include "frame.h"
 #include "harness.h"
 
@@ -57,6 +58,7 @@
 #define V_DROP 1
 #define V_PASS 2
 #define V_TX 3
+#define V_TC_OK 0 /* TC_ACT_OK, for the TC egress paths */
 
 #define PORT_PROT 80
 #define PORT_OPEN 8080
@@ -65,6 +67,7 @@
 static struct xdpsyn *xs;
 static struct floors *fl;
 static struct parts *pt;
+static struct xdpsyn_tc *tcs;
 static int nproc;
 static int passed, failed;
 static unsigned repeat = 1000000, trials = 5;
@@ -112,6 +115,14 @@ static const char *vname(int v)
 	static const char *n[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
 
 	return v >= 0 && v <= 4 ? n[v] : "?";
+}
+
+/* A path's verdict name (TC: TC_ACT_OK). */
+static const char *pvname(int egress, int v)
+{
+	if (egress)
+		return v == V_TC_OK ? "TC_ACT_OK" : "TC_?";
+	return vname(v);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -333,6 +344,47 @@ static void udp_frame(struct frame *f)
 	f->b[l4 + 7] = 0;
 }
 
+/* A SYN of the track paths' own client port (the record the egress path
+ * then finds). */
+#define TRACK_CLI_PORT 65000
+static void track_syn_frame(struct frame *f)
+{
+	struct spec s;
+
+	spec_base(&s, 0);
+	s.sport = TRACK_CLI_PORT;
+	s.opts = linux_opts;
+	s.optlen = sizeof(linux_opts);
+	frame_build(f, &s);
+}
+
+/* What the server sends to TRACK_CLI_PORT: its SYN-ACK, or a data segment
+ * of 100 bytes. */
+static void server_frame(struct frame *f, int synack)
+{
+	struct spec s;
+
+	memset(&s, 0, sizeof(s));
+	memcpy(s.smac, srv_mac, 6);
+	memcpy(s.dmac, cli_mac, 6);
+	memcpy(s.saddr, srv4, 4);
+	memcpy(s.daddr, cli4, 4);
+	s.sport = PORT_PROT;
+	s.dport = TRACK_CLI_PORT;
+	s.seq = 0x55667788;
+	s.ack = 0x11223344 + 1;
+	s.window = 65160;
+	if (synack) {
+		s.flags = F_SYN | F_ACK;
+		s.opts = linux_opts;
+		s.optlen = sizeof(linux_opts);
+	} else {
+		s.flags = F_ACK | F_PSH;
+		s.payload = 100;
+	}
+	frame_build(f, &s);
+}
+
 /* ---- setup -------------------------------------------------------------------- */
 
 static void xdpsyn_configure(void)
@@ -354,14 +406,34 @@ static void xdpsyn_configure(void)
 	bpf_map__update_elem(xs->maps.xdpsyn_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
 }
 
+/* The policy for the next path: proxy, track, or auto with a rate no bench
+ * reaches (so it never switches by itself) in state AUTO_STATE. */
+static void policy_set(int policy, int auto_state)
+{
+	struct xdpsyn_config cfg;
+	struct xdpsyn_policy_state ps = { .state = (__u64)auto_state };
+	__u32 zero = 0;
+
+	bpf_map__lookup_elem(xs->maps.xdpsyn_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
+	cfg.policy = (__u8)policy;
+	cfg.syn_rate = 1000000000;
+	cfg.rate_hi = xdpsyn_rate_threshold(cfg.syn_rate);
+	cfg.rate_hi_cpu = cfg.rate_hi / (nproc > 0 ? (unsigned)nproc : 1);
+	cfg.rate_lo = cfg.rate_hi / 2;
+	cfg.calm_s = 10;
+	cfg.calm_ns = 10000000000ULL;
+	bpf_map__update_elem(xs->maps.xdpsyn_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
+	bpf_map__update_elem(xs->maps.xdpsyn_policy, &zero, sizeof(zero), &ps, sizeof(ps), 0);
+}
+
 /* ---- the paths ---------------------------------------------------------------- */
 
-enum floor_id { FL_EMPTY, FL_PARSE_PASS, FL_PARSE_DROP, FL_LOOKUP, FL_SYNACK, FL_MAX };
+enum floor_id { FL_EMPTY, FL_PARSE_PASS, FL_PARSE_DROP, FL_LOOKUP, FL_SYNACK, FL_TC_EMPTY, FL_MAX };
 static const char *floor_names[FL_MAX] = { "empty", "parse+PASS", "parse+DROP", "parse+lookup",
-					   "SYN-ACK floor" };
+					   "SYN-ACK floor", "TC empty" };
 static const char *floor_keys[FL_MAX] = { "empty", "parse_pass", "parse_drop", "lookup",
-					  "synack_floor" };
-static const int floor_verdict[FL_MAX] = { V_PASS, V_PASS, V_DROP, V_PASS, V_TX };
+					  "synack_floor", "tc_empty" };
+static const int floor_verdict[FL_MAX] = { V_PASS, V_PASS, V_DROP, V_PASS, V_TX, V_TC_OK };
 
 struct path {
 	const char *name;
@@ -371,6 +443,11 @@ struct path {
 	int want_counter;    /* moves once per run */
 	unsigned floors;     /* bitmask of enum floor_id */
 	int primary;         /* floor for the ratio */
+	int also;            /* a second counter that moves once per run, or -1 */
+	int policy;          /* enum xdpsyn_policy set for the run */
+	int auto_state;      /* auto: the policy state set for the run */
+	int egress;          /* run the TC egress program, not XDP */
+	int bump;            /* wrapper writes a new port and ISN per run */
 	/* results */
 	double ns, ns_raw, fns[FL_MAX];
 	int valid;
@@ -383,6 +460,7 @@ static int prog_floor_fd(int id)
 	case FL_PARSE_PASS: return bpf_program__fd(fl->progs.floor_parse_pass);
 	case FL_PARSE_DROP: return bpf_program__fd(fl->progs.floor_parse_drop);
 	case FL_LOOKUP: return bpf_program__fd(fl->progs.floor_lookup);
+	case FL_TC_EMPTY: return bpf_program__fd(fl->progs.floor_tc_empty);
 	default: return bpf_program__fd(fl->progs.floor_synack);
 	}
 }
@@ -415,8 +493,12 @@ static void run_path(struct path *p)
 {
 	struct meas m, wrap_empty;
 	uint64_t runs = (uint64_t)repeat * trials;
-	int xfd = bpf_program__fd(xs->progs.xdpsyn_xdp);
+	int xfd = p->egress ? bpf_program__fd(tcs->progs.xdpsyn_tc_egress) :
+			      bpf_program__fd(xs->progs.xdpsyn_xdp);
 	double empty_ns = 0;
+
+	policy_set(p->policy, p->auto_state);
+	fl->bss->bump_off = p->bump ? (p->f.b[12] == 0x86 ? 14 + 40 : 14 + 20) : 0;
 
 	/* floors first, so the empty baseline is known */
 	for (int id = 0; id < FL_MAX; id++) {
@@ -433,7 +515,8 @@ static void run_path(struct path *p)
 			empty_ns = m.ns;
 		check(m.ok && m.verdict == floor_verdict[id] && m.ns > 0,
 		      "%-30s floor %-13s verdict %s (want %s), %.0f ns", p->name, floor_names[id],
-		      vname(m.verdict), vname(floor_verdict[id]), p->fns[id]);
+		      pvname(id == FL_TC_EMPTY, m.verdict), pvname(id == FL_TC_EMPTY, floor_verdict[id]),
+		      p->fns[id]);
 		if (id == FL_SYNACK) {
 			const char *why = "";
 			int good = synack_ok(&m, &p->f, &why);
@@ -460,8 +543,9 @@ static void run_path(struct path *p)
 		p->ns = m.ns;
 	}
 	check(m.ok && m.verdict == p->want_verdict && p->ns > 0,
-	      "%-30s xdpsyn verdict %s (want %s), %.0f ns/packet%s", p->name, vname(m.verdict),
-	      vname(p->want_verdict), p->ns, p->syn ? " (wrapper subtracted)" : "");
+	      "%-30s xdpsyn verdict %s (want %s), %.0f ns/packet%s", p->name,
+	      pvname(p->egress, m.verdict), pvname(p->egress, p->want_verdict), p->ns,
+	      p->syn ? " (wrapper subtracted)" : "");
 	{
 		int good = 1;
 		char bad[256] = "";
@@ -469,9 +553,8 @@ static void run_path(struct path *p)
 		for (int i = 0; i < XDPSYN_CNT_MAX; i++) {
 			uint64_t want = 0;
 
-			if (i == XDPSYN_CNT_RX || i == p->want_counter)
-				want = runs;
-			if (p->want_counter == XDPSYN_CNT_SYNACK_TX && i == XDPSYN_CNT_SYN)
+			if ((i == XDPSYN_CNT_RX && !p->egress) || i == p->want_counter ||
+			    i == p->also)
 				want = runs;
 			if (m.delta[i] != want) {
 				good = 0;
@@ -480,10 +563,14 @@ static void run_path(struct path *p)
 			}
 		}
 		check(good, "%-30s every one of %llu runs took the path (%s +%llu)%s%s", p->name,
-		      (unsigned long long)runs, cnt_names[p->want_counter],
-		      (unsigned long long)m.delta[p->want_counter], good ? "" : ", also:", bad);
+		      (unsigned long long)runs,
+		      p->want_counter >= 0 ? cnt_names[p->want_counter] : "no counter",
+		      p->want_counter >= 0 ? (unsigned long long)m.delta[p->want_counter] : 0ULL,
+		      good ? "" : ", also:", bad);
 	}
-	if (p->syn) {
+	fl->bss->bump_off = 0;
+	policy_set(XDPSYN_POLICY_PROXY, 0);
+	if (p->want_verdict == V_TX) {
 		const char *why = "";
 		int good = synack_ok(&m, &p->f, &why);
 
@@ -621,7 +708,7 @@ int main(int argc, char **argv)
 	int cpu = -1, opt, l4, l6, lo4, est_fd, acc_fd;
 	uint16_t est_port;
 	FILE *md = NULL;
-	struct path paths[16];
+	struct path paths[24];
 	int np = 0;
 	cpu_set_t set;
 
@@ -674,7 +761,14 @@ int main(int argc, char **argv)
 	inet_pton(AF_INET6, "fd00:201::2:7", cli6);
 	nproc = libbpf_num_possible_cpus();
 
-	xs = xdpsyn__open_and_load();
+	xs = xdpsyn__open();
+	if (xs) {
+		xs->rodata->nr_cpus = (__u32)nproc;
+		if (xdpsyn__load(xs)) {
+			xdpsyn__destroy(xs);
+			xs = NULL;
+		}
+	}
 	fl = floors__open_and_load();
 	/* the parts share the real program's maps (config, keys, sketch, flows) */
 	pt = parts__open();
@@ -698,8 +792,25 @@ int main(int argc, char **argv)
 	}
 	if (!pt)
 		fprintf(stderr, "bench_micro: loading the parts object failed\n");
-	if (!xs || !fl || !pt) {
-		fprintf(stderr, "bench_micro: loading %s failed\n", !xs ? "xdpsyn" : !fl ? "floors" : "parts");
+	/* the TC object shares every map of the XDP object (as attach does) */
+	tcs = xs ? xdpsyn_tc__open() : NULL;
+	if (tcs) {
+		struct bpf_map *m;
+
+		bpf_object__for_each_map(m, tcs->obj) {
+			struct bpf_map *x = bpf_object__find_map_by_name(xs->obj, bpf_map__name(m));
+
+			if (x && bpf_map__reuse_fd(m, bpf_map__fd(x)))
+				fprintf(stderr, "bench_micro: reusing map %s failed\n", bpf_map__name(m));
+		}
+		if (xdpsyn_tc__load(tcs)) {
+			xdpsyn_tc__destroy(tcs);
+			tcs = NULL;
+		}
+	}
+	if (!xs || !fl || !pt || !tcs) {
+		fprintf(stderr, "bench_micro: loading %s failed\n",
+			!xs ? "xdpsyn" : !fl ? "floors" : !pt ? "parts" : "xdpsyn_tc");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
@@ -727,7 +838,9 @@ int main(int argc, char **argv)
 
 #define PATH(nm, sy, v, c, fls, pr) \
 	(paths[np] = (struct path){ .name = nm, .syn = sy, .want_verdict = v, .want_counter = c, \
-				    .floors = fls, .primary = pr }, &paths[np++])
+				    .floors = fls, .primary = pr, \
+				    .also = (c) == XDPSYN_CNT_SYNACK_TX ? XDPSYN_CNT_SYN : -1 }, \
+	 &paths[np++])
 #define B(x) (1u << (x))
 	syn_frame(&PATH("SYN v4 -> SYN-ACK", 1, V_TX, XDPSYN_CNT_SYNACK_TX,
 			B(FL_PARSE_PASS) | B(FL_SYNACK), FL_SYNACK)->f, 0, PORT_PROT);
@@ -749,6 +862,43 @@ int main(int argc, char **argv)
 			B(FL_PARSE_PASS), FL_PARSE_PASS)->f, 0, PORT_OPEN);
 	udp_frame(&PATH("UDP v4 (non-TCP)", 0, V_PASS, XDPSYN_CNT_NOT_TCP, B(FL_PARSE_PASS),
 			FL_PARSE_PASS)->f);
+	/* the track and auto policies (issue 8) */
+	{
+		struct path *p;
+
+		p = PATH("track: SYN v4, new handshake", 1, V_PASS, XDPSYN_CNT_TRACK_SYN,
+			 B(FL_PARSE_PASS), FL_PARSE_PASS);
+		p->also = XDPSYN_CNT_SYN;
+		p->policy = XDPSYN_POLICY_TRACK;
+		p->bump = 1;
+		syn_frame(&p->f, 0, PORT_PROT);
+		p = PATH("track: SYN v4, retransmitted", 0, V_PASS, XDPSYN_CNT_TRACK_SYN_RETRANS,
+			 B(FL_PARSE_PASS), FL_PARSE_PASS);
+		p->also = XDPSYN_CNT_SYN;
+		p->policy = XDPSYN_POLICY_TRACK;
+		track_syn_frame(&p->f);
+		p = PATH("auto, tracking: SYN v4, new", 1, V_PASS, XDPSYN_CNT_TRACK_SYN,
+			 B(FL_PARSE_PASS), FL_PARSE_PASS);
+		p->also = XDPSYN_CNT_SYN;
+		p->policy = XDPSYN_POLICY_AUTO;
+		p->auto_state = XDPSYN_POLICY_TRACK;
+		p->bump = 1;
+		syn_frame(&p->f, 0, PORT_PROT);
+		p = PATH("auto, proxying: SYN v4 -> SYN-ACK", 1, V_TX, XDPSYN_CNT_SYNACK_TX,
+			 B(FL_PARSE_PASS) | B(FL_SYNACK), FL_SYNACK);
+		p->policy = XDPSYN_POLICY_AUTO;
+		p->auto_state = XDPSYN_POLICY_PROXY;
+		syn_frame(&p->f, 0, PORT_PROT);
+		/* after "retransmitted" made the record: every run is a
+		 * SYN-ACK retransmission of a tracked handshake */
+		p = PATH("TC egress: SYN-ACK, tracked", 0, V_TC_OK, XDPSYN_CNT_TRACK_SYNACK_RETRANS,
+			 B(FL_TC_EMPTY), FL_TC_EMPTY);
+		p->egress = 1;
+		server_frame(&p->f, 1);
+		p = PATH("TC egress: data segment", 0, V_TC_OK, -1, B(FL_TC_EMPTY), FL_TC_EMPTY);
+		p->egress = 1;
+		server_frame(&p->f, 0);
+	}
 
 	for (int i = 0; i < np; i++) {
 		struct path *p = &paths[i];
@@ -791,7 +941,7 @@ int main(int argc, char **argv)
 							 "%s%s %.0f", others[0] ? ", " : "", floor_names[id],
 							 p->fns[id]);
 				fprintf(out, "| %s | %s | %.0f | %.2f | %s | %.0f | %.2f | %.0f | %s |\n",
-					p->name, vname(p->want_verdict), p->ns, 1000.0 / p->ns,
+					p->name, pvname(p->egress, p->want_verdict), p->ns, 1000.0 / p->ns,
 					floor_names[p->primary], p->fns[p->primary],
 					p->ns / p->fns[p->primary], p->ns - p->fns[p->primary], others);
 			}
@@ -819,7 +969,7 @@ int main(int argc, char **argv)
 
 			if (!p->valid)
 				continue;
-			fprintf(t, "%s\t%s\t%.0f", p->name, vname(p->want_verdict), p->ns);
+			fprintf(t, "%s\t%s\t%.0f", p->name, pvname(p->egress, p->want_verdict), p->ns);
 			for (int id = 0; id < FL_MAX; id++) {
 				if (id == FL_EMPTY || p->floors & (1u << id))
 					fprintf(t, "\t%.0f", p->fns[id]);

@@ -106,10 +106,8 @@ int part_track_ack(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct iphdr *iph = data + 14;
 	struct tcphdr *th = data + L4_OFF_V4;
-	struct cookie_result r = { .info = 0xd7, .rtt_us = 100 };
 	struct xdpsyn_config *cfg;
-	struct tcp_opts o = { .ts_ok = 1 };
-	struct pkt pkt = {};
+	struct pkt pkt = { .ck_info = 0xd7, .ck_rtt_us = 100, .ck_ts = 1 };
 	__u32 zero = 0;
 
 	if ((void *)(th + 1) > data_end)
@@ -122,6 +120,7 @@ int part_track_ack(struct xdp_md *ctx)
 	pkt.l4_off = L4_OFF_V4;
 	pkt.saddr[0] = iph->saddr;
 	pkt.daddr[0] = iph->daddr;
-	track_complete(ctx, cfg, &pkt, th, &r, &o, bpf_ktime_get_tai_ns());
+	pkt.now = bpf_ktime_get_tai_ns();
+	track_complete(ctx->ingress_ifindex, cfg, &pkt, th);
 	return XDP_PASS;
 }

@@ -70,6 +70,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct xdpsyn_flow_key);
 	__type(value, struct xdpsyn_flow);
 } xdpsyn_hs SEC(".maps");
