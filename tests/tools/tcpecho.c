@@ -5,9 +5,11 @@
  *   tcpecho serve PORT [LOG]           echo every connection (IPv4 + IPv6);
  *        with LOG, append one line per accepted connection with the options
  *        the kernel negotiated (TCP_INFO): "opts=ts,sack,wscale,ecn
- *        wscale=SND,RCV mss=N"
- *   tcpecho client ADDR PORT [-n N] [-b BYTES] [-t TIMEOUT_MS] [-s HOLD_S] [-q]
- *        N sequential connections; each sends BYTES, reads them back and
+ *        wscale=SND,RCV mss=N". The listen backlog is 4096, or
+ *        $TCPECHO_BACKLOG (a small one makes the kernel send SYN cookies).
+ *   tcpecho client ADDR PORT [-n N] [-b BYTES] [-t TIMEOUT_MS] [-s HOLD_S]
+ *                  [-i INTERVAL_MS] [-q]
+ *        N sequential connections, INTERVAL_MS apart (default 0); each sends BYTES, reads them back and
  *        compares; prints "ok=N failed=N p50_ms=F p99_ms=F max_ms=F"
  *        (connect times) and exits 0 only if every connection succeeded.
  *        -s keeps each connection open HOLD_S seconds after its echo (for
@@ -85,10 +87,12 @@ static int serve(int port, const char *log)
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port),
 				  .sin6_addr = IN6ADDR_ANY_INIT };
 	int one = 1, zero = 0, fd = socket(AF_INET6, SOCK_STREAM, 0);
+	const char *bl = getenv("TCPECHO_BACKLOG");
+	int backlog = bl ? atoi(bl) : 4096; // NOLINT(cert-err34-c): test tool, set by the test scripts
 
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, 4096)) {
+	if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, backlog > 0 ? backlog : 4096)) {
 		fprintf(stderr, "tcpecho: port %d: %s\n", port, strerror(errno));
 		return 1;
 	}
@@ -187,19 +191,20 @@ static int cmp_double(const void *a, const void *b)
 static int client(int argc, char **argv)
 {
 	const char *host = argv[0], *port = argv[1];
-	int n = 1, timeout_ms = 5000, quiet = 0, ok = 0, bad = 0, opt, hold = 0;
+	int n = 1, timeout_ms = 5000, quiet = 0, ok = 0, bad = 0, opt, hold = 0, interval_ms = 0;
 	size_t bytes = 1024;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST }, *ai;
 	double *times;
 
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:b:t:s:q")) != -1) {
+	while ((opt = getopt(argc, argv, "n:b:t:s:i:q")) != -1) {
 		switch (opt) {
 		case 'n': n = atoi(optarg); break; // NOLINT(cert-err34-c): test tool, arguments come from the test scripts
 		case 'b': bytes = strtoul(optarg, NULL, 0); break;
 		case 't': timeout_ms = atoi(optarg); break; // NOLINT(cert-err34-c): test tool, arguments come from the test scripts
 		case 'q': quiet = 1; break;
 		case 's': hold = atoi(optarg); break; // NOLINT(cert-err34-c): test tool, arguments come from the test scripts
+		case 'i': interval_ms = atoi(optarg); break; // NOLINT(cert-err34-c): test tool, arguments come from the test scripts
 		default: return 2;
 		}
 	}
@@ -210,7 +215,11 @@ static int client(int argc, char **argv)
 	times = calloc(n, sizeof(*times));
 	for (int i = 0; i < n; i++) {
 		double ms = 0;
-		int fd = connect_to(ai, timeout_ms, &ms);
+		int fd;
+
+		if (i && interval_ms > 0)
+			usleep((useconds_t)interval_ms * 1000);
+		fd = connect_to(ai, timeout_ms, &ms);
 
 		if (fd < 0) {
 			if (!quiet)
@@ -246,6 +255,6 @@ int main(int argc, char **argv)
 		return serve(atoi(argv[2]), argc >= 4 ? argv[3] : NULL); // NOLINT(cert-err34-c): test tool, port from the test scripts
 	if (argc >= 4 && !strcmp(argv[1], "client"))
 		return client(argc - 2, argv + 2);
-	fprintf(stderr, "usage: tcpecho serve PORT [LOG] | tcpecho client ADDR PORT [-n N] [-b BYTES] [-t MS] [-s HOLD_S] [-q]\n");
+	fprintf(stderr, "usage: tcpecho serve PORT [LOG] | tcpecho client ADDR PORT [-n N] [-b BYTES] [-t MS] [-s HOLD_S] [-i MS] [-q]\n");
 	return 2;
 }
