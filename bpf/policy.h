@@ -56,6 +56,16 @@ static __always_inline int policy_switch(struct xdpsyn_policy_state *ps,
 	ps->reason = reason;
 	ps->last_high_ns = now;
 	ps->switch_rate = sum / xdpsyn_rate_threshold(1);
+	{
+		/* only the exchange's winner gets here: no other writer */
+		struct xdpsyn_switch *h = &ps->history[ps->switches % XDPSYN_SWITCH_HIST];
+
+		h->time_ns = now;
+		h->rate = ps->switch_rate;
+		h->to = (__u32)to;
+		h->reason = reason;
+		ps->switches++;
+	}
 	count(stats_get(), to == XDPSYN_POLICY_PROXY ?
 		  XDPSYN_CNT_POLICY_TO_PROXY : XDPSYN_CNT_POLICY_TO_TRACK);
 	if (to == XDPSYN_POLICY_PROXY) {

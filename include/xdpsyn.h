@@ -185,6 +185,8 @@ static inline __u64 xdpsyn_rate_threshold(__u32 per_sec)
 	return (__u64)per_sec * 72057594ULL;
 }
 
+#define XDPSYN_SWITCH_HIST 8
+
 /* The policy state (array map xdpsyn_policy, one slot). Written by the
  * loader on attach and `set policy=`, and by the XDP program and its timer
  * when the auto policy switches. */
@@ -200,6 +202,15 @@ struct xdpsyn_policy_state {
 	__u64 kcookie_ns;        /* last SYN-ACK the kernel sent with its own
 	                          * cookie (0: never) */
 	__u64 switch_rate;       /* SYN/s estimate at the last switch */
+	/* The last XDPSYN_SWITCH_HIST switches made by the auto policy, the
+	 * latest at history[(switches - 1) % XDPSYN_SWITCH_HIST]. */
+	__u64 switches;
+	struct xdpsyn_switch {
+		__u64 time_ns;   /* CLOCK_TAI */
+		__u64 rate;      /* SYN/s estimate then */
+		__u32 to;        /* XDPSYN_POLICY_PROXY or _TRACK */
+		__u32 reason;    /* enum xdpsyn_switch_reason */
+	} history[XDPSYN_SWITCH_HIST];
 };
 
 /*

@@ -902,6 +902,12 @@ static void policy_cases(void)
 		check(after[XDPSYN_CNT_SYNACK_TX] - before[XDPSYN_CNT_SYNACK_TX] > 0 &&
 		      after[XDPSYN_CNT_SYNACK_TX] - before[XDPSYN_CNT_SYNACK_TX] < 400,
 		      "some, not all, of the 400 SYNs answered with cookies");
+		check(ps.switches == 1 && ps.history[0].time_ns == ps.since_ns &&
+		      ps.history[0].to == XDPSYN_POLICY_PROXY &&
+		      ps.history[0].reason == XDPSYN_SWITCH_RATE &&
+		      ps.history[0].rate == ps.switch_rate,
+		      "history: %llu switches, [0] to %u reason %u", (unsigned long long)ps.switches,
+		      ps.history[0].to, ps.history[0].reason);
 		report("auto: SYNs above syn-rate switch to proxy once, reason rate, timestamped");
 	}
 	run_frame(&f, &r);
@@ -927,6 +933,10 @@ static void policy_cases(void)
 		      (t_back - t0) / 1e9);
 		check(after[XDPSYN_CNT_POLICY_TO_TRACK] - before[XDPSYN_CNT_POLICY_TO_TRACK] == 1,
 		      "policy_to_track did not move by 1");
+		check(ps.switches == 2 && ps.history[1].to == XDPSYN_POLICY_TRACK &&
+		      ps.history[1].reason == XDPSYN_SWITCH_CALM && ps.history[1].time_ns == ps.since_ns,
+		      "history: %llu switches, [1] to %u reason %u", (unsigned long long)ps.switches,
+		      ps.history[1].to, ps.history[1].reason);
 		report("auto: with no SYNs the timer switches back to track after calm (1 s), once");
 	}
 	/* the kernel's own cookies also flip it */
