@@ -196,6 +196,7 @@ __noinline int xdpsyn_ack_other(struct xdp_md *ctx, struct pkt *pkt)
 	struct xdpsyn_config *cfg;
 	struct tcphdr *th;
 	__u32 zero = 0;
+	int kcookie;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
 	if (!pkt || !cfg || pkt->l4_off > MAX_L4_OFF)
@@ -203,11 +204,13 @@ __noinline int xdpsyn_ack_other(struct xdp_md *ctx, struct pkt *pkt)
 	th = data + pkt->l4_off;
 	if ((void *)(th + 1) > data_end)
 		return XDP_DROP;
-	if (kernel_cookie_ok(ctx, pkt, th, pkt->now) ||
-	    policy_now(cfg) == XDPSYN_POLICY_TRACK) {
+	kcookie = kernel_cookie_ok(ctx, pkt, th, pkt->now);
+	if (kcookie || policy_now(cfg) == XDPSYN_POLICY_TRACK) {
 		count(st, XDPSYN_CNT_ACK_KERNEL);
-		if (hs_client_seg(ctx->ingress_ifindex, cfg, pkt, th) ==
-		    XDPSYN_HS_ESTABLISHED)
+		/* only a valid kernel cookie completes a tracked handshake
+		 * here; anything else the kernel resets or drops */
+		if (kcookie && hs_client_seg(ctx->ingress_ifindex, cfg, pkt, th) ==
+			       XDPSYN_HS_ESTABLISHED)
 			count(st, XDPSYN_CNT_TRACK_ESTABLISHED);
 		return XDP_PASS;
 	}

@@ -31,6 +31,9 @@ struct attach_args {
 	int ecn;
 	const char *key_file;
 	bool set_sysctl;
+	int policy;              /* enum xdpsyn_policy */
+	long syn_rate;           /* 0: not given */
+	long calm_s, hs_timeout_s;
 };
 
 /* What attach has done so far, for the undo. */
@@ -41,8 +44,10 @@ struct attach_state {
 	int link_fd;
 	bool dir_created;
 	bool tc_attached;
+	bool tc_egress_attached;
 	bool clsact_created;
 	struct bpf_tc_opts tc_opts;
+	struct bpf_tc_opts tc_egress_opts;
 };
 
 static void attach_help(FILE *f)
@@ -69,10 +74,24 @@ static void attach_help(FILE *f)
 		"  --flows-max N       flow records kept (LRU), 1..%d (default %d)\n"
 		"  --top-plen4 N       top sources: IPv4 prefix length, 1..32 (default %d)\n"
 		"  --top-plen6 N       top sources: IPv6 prefix length, 1..128 (default %d)\n"
+		"  --policy POLICY     proxy (default): answer SYNs with cookies in XDP;\n"
+		"                      track: pass SYNs to the kernel and record each\n"
+		"                      handshake; auto: track until the SYN rate reaches\n"
+		"                      --syn-rate (or the kernel sends its own cookies),\n"
+		"                      then proxy until it stays below half that for\n"
+		"                      --calm seconds\n"
+		"  --syn-rate N        auto: SYNs/s that switch to proxy, 1..%d\n"
+		"                      (required with --policy auto)\n"
+		"  --calm SECS         auto: seconds below syn-rate/2 to switch back,\n"
+		"                      1..%d (default %d)\n"
+		"  --handshake-timeout SECS  track: an incomplete handshake older than\n"
+		"                      this shows as timed out, 1..%d (default %d)\n"
 		"  --set-sysctl        set net.ipv4.tcp_syncookies=1 if it is 0\n"
 		"  -v, --verbose       libbpf debug output\n"
 		"  -h, --help          this help\n", FLOWS_MAX_LIMIT, FLOWS_MAX_DEFAULT,
-		XDPSYN_TOP_PLEN4_DEFAULT, XDPSYN_TOP_PLEN6_DEFAULT);
+		XDPSYN_TOP_PLEN4_DEFAULT, XDPSYN_TOP_PLEN6_DEFAULT, SYN_RATE_MAX,
+		POLICY_SECS_MAX, CALM_DEFAULT, POLICY_SECS_MAX,
+		XDPSYN_HS_TIMEOUT_DEFAULT);
 }
 
 static int parse_num_opt(const char *opt, const char *val, unsigned long min,
@@ -91,7 +110,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 {
 	enum { O_MODE = 256, O_MSS4, O_MSS6, O_WSCALE, O_TTL, O_WINDOW, O_ECN,
 	       O_NOECN, O_KEYFILE, O_SYSCTL, O_PORTS, O_FLOWS_MAX, O_PLEN4,
-	       O_PLEN6 };
+	       O_PLEN6, O_POLICY, O_SYN_RATE, O_CALM, O_HS_TIMEOUT };
 	static const struct option opts[] = {
 		{ "ports", required_argument, NULL, O_PORTS },
 		{ "mode", required_argument, NULL, O_MODE },
@@ -107,6 +126,10 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		{ "flows-max", required_argument, NULL, O_FLOWS_MAX },
 		{ "top-plen4", required_argument, NULL, O_PLEN4 },
 		{ "top-plen6", required_argument, NULL, O_PLEN6 },
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "syn-rate", required_argument, NULL, O_SYN_RATE },
+		{ "calm", required_argument, NULL, O_CALM },
+		{ "handshake-timeout", required_argument, NULL, O_HS_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -120,6 +143,9 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 	a->flows_max = FLOWS_MAX_DEFAULT;
 	a->top_plen4 = XDPSYN_TOP_PLEN4_DEFAULT;
 	a->top_plen6 = XDPSYN_TOP_PLEN6_DEFAULT;
+	a->policy = XDPSYN_POLICY_PROXY;
+	a->calm_s = CALM_DEFAULT;
+	a->hs_timeout_s = XDPSYN_HS_TIMEOUT_DEFAULT;
 	while (!ret && (c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case O_PORTS:
@@ -173,6 +199,24 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		case O_PLEN6:
 			ret = parse_num_opt("top-plen6", optarg, 1, 128, &a->top_plen6);
 			break;
+		case O_POLICY:
+			a->policy = policy_parse(optarg);
+			if (a->policy < 0)
+				ret = usage_err("attach", "--policy %s: expected proxy, "
+						"track or auto", optarg);
+			break;
+		case O_SYN_RATE:
+			ret = parse_num_opt("syn-rate", optarg, 1, SYN_RATE_MAX,
+					    &a->syn_rate);
+			break;
+		case O_CALM:
+			ret = parse_num_opt("calm", optarg, 1, POLICY_SECS_MAX,
+					    &a->calm_s);
+			break;
+		case O_HS_TIMEOUT:
+			ret = parse_num_opt("handshake-timeout", optarg, 1,
+					    POLICY_SECS_MAX, &a->hs_timeout_s);
+			break;
 		case 'v':
 			verbose = true;
 			break;
@@ -188,6 +232,9 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 	if (optind + 1 != argc)
 		return usage_err("attach", optind == argc ? "missing IFACE" :
 				 "one interface at a time");
+	if (a->policy == XDPSYN_POLICY_AUTO && !a->syn_rate)
+		return usage_err("attach", "--policy auto needs --syn-rate N (the "
+				 "SYNs/s that switch to proxy)");
 	a->ifname = argv[optind];
 	return 0;
 }
@@ -250,6 +297,11 @@ static int config_fill(const struct attach_args *a, struct xdpsyn_config *cfg)
 	cfg->key_prev_until = 0;
 	cfg->top_plen4 = a->top_plen4;
 	cfg->top_plen6 = a->top_plen6;
+	cfg->policy = a->policy;
+	cfg->syn_rate = a->syn_rate;
+	cfg->calm_s = a->calm_s;
+	cfg->hs_timeout_s = a->hs_timeout_s;
+	config_policy_derive(cfg);
 	return 0;
 }
 
@@ -271,7 +323,7 @@ static int check_kernel(void)
 	return EXIT_PREREQ;
 }
 
-static int check_sysctls(bool set)
+static int check_sysctls(bool set, int policy)
 {
 	static const char *const wanted[] = {
 		"net.ipv4.tcp_sack", "net.ipv4.tcp_window_scaling",
@@ -300,6 +352,10 @@ static int check_sysctls(bool set)
 		}
 		fprintf(stderr, "xdpsyn: %s: set to 1\n", sc);
 	}
+	if (v == 2 && policy == XDPSYN_POLICY_AUTO)
+		warnmsg(sc, "is 2: the kernel answers every SYN with its own "
+			"cookie, so auto switches to proxy at the first SYN "
+			"(sysctl -w %s=1 to let it track)", sc);
 	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
 		if (!sysctl_read_long(wanted[i], &v) && !v)
 			warnmsg(wanted[i], "is 0: the SYN-ACK still agrees to it, "
@@ -342,6 +398,9 @@ static int maps_fill(struct xdpsyn *xdp, const struct attach_args *a,
 	if (!err)
 		err = bpf_map_update_elem(bpf_map__fd(xdp->maps.xdpsyn_config),
 					  &zero, cfg, BPF_ANY);
+	if (!err && policy_state_reset(bpf_map__fd(xdp->maps.xdpsyn_policy),
+				       cfg->policy))
+		err = -1;
 	if (err) {
 		errmsg(a->ifname, "filling the maps: %s", strerror(errno));
 		return EXIT_RUNTIME;
@@ -353,13 +412,20 @@ static int load_programs(struct attach_state *s, const struct attach_args *a)
 {
 	const char *ifname = a->ifname;
 	struct bpf_map *m;
-	int err;
+	int err, ncpus;
 
 	s->xdp = xdpsyn__open();
 	if (!s->xdp) {
 		errmsg(ifname, "opening the XDP object: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		errmsg(ifname, "cannot count the possible CPUs: %s",
+		       strerror(-ncpus));
+		return EXIT_RUNTIME;
+	}
+	s->xdp->rodata->nr_cpus = ncpus;
 	err = bpf_map__set_max_entries(s->xdp->maps.xdpsyn_flows, a->flows_max);
 	if (err) {
 		errmsg(ifname, "sizing " PIN_FLOWS ": %s", strerror(-err));
@@ -377,9 +443,10 @@ static int load_programs(struct attach_state *s, const struct attach_args *a)
 		return EXIT_RUNTIME;
 	}
 	/* One set of maps for both programs: the TC object takes the XDP
-	 * object's map of the same name (config, keys, ports, stats and the
-	 * tracker's flows, events, cms, top; reuse copies the size set above).
-	 * Only the TC program's errno map is its own. */
+	 * object's map of the same name, whatever it is (config, keys, ports,
+	 * stats, the tracker's flows, events, cms, top and the policies' hs,
+	 * rate, policy; reuse copies the size set above). Only the TC
+	 * program's errno map is its own. */
 	bpf_object__for_each_map(m, s->tc->obj) {
 		struct bpf_map *x;
 
@@ -440,11 +507,29 @@ static int pin_maps(struct attach_state *s, const char *ifname)
 	return pin_fd(ifname, PIN_META, s->meta_fd);
 }
 
-static int tc_attach(struct attach_state *s, const struct attach_args *a)
+static int meta_record(const struct attach_state *s,
+		       const struct attach_args *a, const struct xdpsyn_meta *m)
+{
+	if (!meta_write(s->meta_fd, m))
+		return 0;
+	errmsg(a->ifname, "writing " PIN_META ": %s", strerror(errno));
+	return EXIT_RUNTIME;
+}
+
+/* The clsact qdisc, the ingress filter (handoff), then the egress filter
+ * (the kernel's SYN-ACKs) at the handle and priority the kernel gave the
+ * ingress one (or where the kernel puts it when another filter holds
+ * those). META records each step as it is made, so a detach after a
+ * SIGKILL knows what to remove (and finds the filters by the programs'
+ * pins, made before). */
+static int tc_attach(struct attach_state *s, const struct attach_args *a,
+		     struct xdpsyn_meta *meta)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
 		    .attach_point = BPF_TC_INGRESS);
-	int err;
+	LIBBPF_OPTS(bpf_tc_hook, ehook, .ifindex = a->ifindex,
+		    .attach_point = BPF_TC_EGRESS);
+	int err, ret;
 
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
@@ -453,6 +538,12 @@ static int tc_attach(struct attach_state *s, const struct attach_args *a)
 		return EXIT_RUNTIME;
 	}
 	s->clsact_created = !err;
+	if (s->clsact_created) {
+		meta->flags |= XDPSYN_META_CLSACT_CREATED;
+		ret = meta_record(s, a, meta);
+		if (ret)
+			return ret;
+	}
 	s->tc_opts = (struct bpf_tc_opts){
 		.sz = sizeof(struct bpf_tc_opts),
 		.prog_fd = bpf_program__fd(s->tc->progs.xdpsyn_tc),
@@ -464,6 +555,33 @@ static int tc_attach(struct attach_state *s, const struct attach_args *a)
 		return EXIT_RUNTIME;
 	}
 	s->tc_attached = true;
+	meta->tc_handle = s->tc_opts.handle;
+	meta->tc_priority = s->tc_opts.priority;
+	ret = meta_record(s, a, meta);
+	if (ret)
+		return ret;
+	s->tc_egress_opts = (struct bpf_tc_opts){
+		.sz = sizeof(struct bpf_tc_opts),
+		.prog_fd = bpf_program__fd(s->tc->progs.xdpsyn_tc_egress),
+		.handle = s->tc_opts.handle,
+		.priority = s->tc_opts.priority,
+	};
+	err = bpf_tc_attach(&ehook, &s->tc_egress_opts);
+	if (err == -EEXIST) {
+		/* another filter holds that handle and priority on egress: let
+		 * the kernel choose (detach finds the filter by its program) */
+		s->tc_egress_opts.handle = 0;
+		s->tc_egress_opts.priority = 0;
+		err = bpf_tc_attach(&ehook, &s->tc_egress_opts);
+	}
+	if (err) {
+		errmsg(a->ifname, "attaching the TC egress filter (handle 0x%x "
+		       "prio %u): %s: see tc filter show dev %s egress",
+		       s->tc_opts.handle, s->tc_opts.priority, strerror(-err),
+		       a->ifname);
+		return EXIT_RUNTIME;
+	}
+	s->tc_egress_attached = true;
 	return 0;
 }
 
@@ -507,6 +625,14 @@ static void attach_undo(struct attach_state *s, const struct attach_args *a)
 
 		bpf_tc_detach(&hook, &o);
 	}
+	if (s->tc_egress_attached) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
+			    .attach_point = BPF_TC_EGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, o, .handle = s->tc_egress_opts.handle,
+			    .priority = s->tc_egress_opts.priority);
+
+		bpf_tc_detach(&hook, &o);
+	}
 	if (s->clsact_created)
 		clsact_destroy_if_empty(a->ifindex);
 	if (s->dir_created) {
@@ -534,17 +660,25 @@ static void attach_report(const struct attach_args *a,
 {
 	char *ports = ports_format(&a->ports);
 
-	printf("%s: attached in %s mode: XDP prog %u, TC prog %u "
-	       "(ingress handle 0x%x prio %u)\n", a->ifname,
-	       xdp_mode_name(a->xdp_flags),
+	printf("%s: attached in %s mode: XDP prog %u, TC progs %u (ingress "
+	       "handle 0x%x prio %u) and %u (egress handle 0x%x prio %u)\n",
+	       a->ifname, xdp_mode_name(a->xdp_flags),
 	       prog_id_of(bpf_program__fd(s->xdp->progs.xdpsyn_xdp)),
-	       s->tc_opts.prog_id, s->tc_opts.handle, s->tc_opts.priority);
+	       s->tc_opts.prog_id, s->tc_opts.handle, s->tc_opts.priority,
+	       s->tc_egress_opts.prog_id, s->tc_egress_opts.handle,
+	       s->tc_egress_opts.priority);
 	printf("  ports %s  mss4 %u  mss6 %u  wscale %u  ttl %u  window %u  "
 	       "ecn %s\n", ports ? ports : "?", cfg->mss[XDPSYN_V4],
 	       cfg->mss[XDPSYN_V6], cfg->wscale, cfg->ttl, cfg->window,
 	       cfg->ecn ? "on" : "off");
 	printf("  flows-max %ld  top-plen4 %u  top-plen6 %u\n", a->flows_max,
 	       cfg->top_plen4, cfg->top_plen6);
+	if (cfg->policy == XDPSYN_POLICY_AUTO)
+		printf("  policy auto (syn-rate %u/s, calm %us)  handshake-timeout "
+		       "%us\n", cfg->syn_rate, cfg->calm_s, cfg->hs_timeout_s);
+	else
+		printf("  policy %s  handshake-timeout %us\n",
+		       policy_name(cfg->policy), cfg->hs_timeout_s);
 	free(ports);
 }
 
@@ -586,7 +720,7 @@ int cmd_attach(int argc, char **argv)
 	if (!ret)
 		ret = check_kernel();
 	if (!ret)
-		ret = check_sysctls(a->set_sysctl);
+		ret = check_sysctls(a->set_sysctl, a->policy);
 	if (!ret)
 		ret = bpffs_ensure();
 	if (!ret)
@@ -625,6 +759,15 @@ int cmd_attach(int argc, char **argv)
 		ret = EXIT_RUNTIME;
 		goto out;
 	}
+	/* What detach needs, recorded before anything is attached (the TC
+	 * handle and the clsact flag are added as they are made). */
+	meta.ifindex = a->ifindex;
+	meta.xdp_flags = a->xdp_flags;
+	netns_id(&meta.netns_dev, &meta.netns_ino);
+	meta.attached_at = meta.key_rotated_at = realtime_now();
+	ret = meta_record(&s, a, &meta);
+	if (ret)
+		goto out;
 
 	if (mkdir(PIN_BASE, 0700) && errno != EEXIST) {
 		errmsg(PIN_BASE, "mkdir: %s", strerror(errno));
@@ -638,29 +781,20 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	}
 	s.dir_created = true;
+	/* The programs are pinned before they are attached, so a detach after
+	 * a SIGKILL at any point finds the filters running them. TC first:
+	 * alone it only hands off ACKs with valid cookies, which exist only
+	 * once XDP answers SYNs, and watches the kernel's SYN-ACKs. The XDP
+	 * link is pinned last: its pin means "attached". */
 	ret = pin_maps(&s, a->ifname);
-	/* TC first: alone it only hands off ACKs with valid cookies, which
-	 * exist only once XDP answers SYNs. The XDP link is pinned last: its
-	 * pin means "attached" (meta is complete by then). */
-	if (!ret)
-		ret = tc_attach(&s, a);
-	if (!ret) {
-		meta.ifindex = a->ifindex;
-		meta.xdp_flags = a->xdp_flags;
-		meta.tc_handle = s.tc_opts.handle;
-		meta.tc_priority = s.tc_opts.priority;
-		meta.flags = s.clsact_created ? XDPSYN_META_CLSACT_CREATED : 0;
-		netns_id(&meta.netns_dev, &meta.netns_ino);
-		meta.attached_at = meta.key_rotated_at = realtime_now();
-		if (meta_write(s.meta_fd, &meta)) {
-			errmsg(a->ifname, "writing " PIN_META ": %s",
-			       strerror(errno));
-			ret = EXIT_RUNTIME;
-		}
-	}
 	if (!ret)
 		ret = pin_fd(a->ifname, PIN_PROG_TC,
 			     bpf_program__fd(s.tc->progs.xdpsyn_tc));
+	if (!ret)
+		ret = pin_fd(a->ifname, PIN_PROG_TC_EGRESS,
+			     bpf_program__fd(s.tc->progs.xdpsyn_tc_egress));
+	if (!ret)
+		ret = tc_attach(&s, a, &meta);
 	if (!ret)
 		ret = xdp_attach(&s, a);
 	if (!ret)

@@ -187,10 +187,36 @@ void fmt_duration(char *buf, size_t len, __u64 secs);
 void fmt_time(char *buf, size_t len, __u64 secs);
 const char *xdp_mode_name(__u32 xdp_flags);
 
+/* Policies (util.c). "proxy", "track", "auto"; "?" when unknown. */
+const char *policy_name(__u32 policy);
+/* enum xdpsyn_policy of NAME, -1 when not a policy. */
+int policy_parse(const char *name);
+/* "set", "rate", "kernel_cookie", "calm"; "?" when unknown. */
+const char *switch_reason_name(__u32 reason);
+/* Fill CFG's derived fields (rate_hi, rate_hi_cpu, rate_lo, calm_ns) from
+ * syn_rate and calm_s. */
+void config_policy_derive(struct xdpsyn_config *cfg);
+/* Write the policy map FD for POLICY as attach and `set policy=` do: state
+ * PROXY for proxy, TRACK for track and auto; reason SET; since now. The
+ * kernel-cookie time and the switch history are kept. 0 or -errno. */
+int policy_state_reset(int fd, __u32 policy);
+/* The SYN rate now (SYN/s) from the per-CPU map xdpsyn_rate: every CPU's
+ * sliding-window sum, added up (the windows count under the auto policy
+ * only). 0 when unreadable. */
+__u64 syn_rate_read(int rate_fd);
+#define SYN_RATE_MAX 100000000
+#define CALM_DEFAULT 10
+#define POLICY_SECS_MAX 3600
+
 /* TC and programs (tc.c). */
 /* Remove the clsact qdisc of IFINDEX if neither of its blocks holds a
  * filter; true when removed. */
 bool clsact_destroy_if_empty(int ifindex);
+/* Remove every filter of the clsact ingress (or EGRESS) block of IFINDEX
+ * that runs program PROG_ID. The number removed, or -errno. */
+int tc_detach_prog(int ifindex, bool egress, __u32 prog_id);
+/* 1 when a filter of that block runs PROG_ID, 0 when none, -errno. */
+int tc_prog_attached(int ifindex, bool egress, __u32 prog_id);
 /* Id of the program behind FD, 0 when unknown. */
 __u32 prog_id_of(int fd);
 
@@ -248,8 +274,9 @@ int ifstats_read(struct ifstats *s, const char *name);
 int map_dump(int fd, void **keys, void **vals, size_t *n);
 /* The map's max_entries, 0 when unknown. */
 __u32 map_max_entries(int fd);
-/* Every flow record of xdpsyn_flows as events (key + record), malloc'd.
- * 0 or -errno. */
+/* Every record of xdpsyn_flows (or xdpsyn_hs: same types) as events (key
+ * + record), malloc'd. Shorter values (an attachment by an older xdpsyn)
+ * are zero-filled: state 0, a cookie record. 0 or -errno. */
 int flows_read(int fd, struct xdpsyn_flow_event **out, size_t *n);
 /* A top source with its SYN estimate from the sketch. */
 struct top_entry {

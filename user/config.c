@@ -27,7 +27,16 @@ static void set_help(FILE *f)
 		"  top-plen4=N   top sources: IPv4 prefix length, 1..32\n"
 		"  top-plen6=N   top sources: IPv6 prefix length, 1..128\n"
 		"                (SYNs counted before a change stay under the old\n"
-		"                prefixes)\n");
+		"                prefixes)\n"
+		"  policy=proxy|track|auto\n"
+		"                what XDP does with SYNs (see xdpsyn attach --help);\n"
+		"                a change starts the new policy now (auto: tracking)\n"
+		"  syn-rate=N    auto: SYNs/s that switch to proxy, 1..%d\n"
+		"  calm=SECS     auto: seconds below syn-rate/2 to switch back, 1..%d\n"
+		"  handshake-timeout=SECS\n"
+		"                track: an incomplete handshake older than this shows\n"
+		"                as timed out, 1..%d\n", SYN_RATE_MAX, POLICY_SECS_MAX,
+		POLICY_SECS_MAX);
 }
 
 struct set_req {
@@ -36,13 +45,14 @@ struct set_req {
 	struct xdpsyn_config cfg;        /* the values given */
 	bool mss_set[XDPSYN_NFAMILIES], wscale_set, ttl_set, window_set, ecn_set;
 	bool plen4_set, plen6_set;
+	bool policy_set, syn_rate_set, calm_set, hs_timeout_set;
 };
 
 static int set_parse_one(struct set_req *r, const char *arg)
 {
 	const char *eq = strchr(arg, '='), *val;
 	unsigned long v;
-	char key[16], err[128];
+	char key[24], err[128];
 	size_t klen;
 
 	if (!eq || eq == arg || (klen = eq - arg) >= sizeof(key))
@@ -100,24 +110,70 @@ static int set_parse_one(struct set_req *r, const char *arg)
 			return usage_err("set", "%s: expected 1..128", arg);
 		r->cfg.top_plen6 = v;
 		r->plen6_set = true;
+	} else if (!strcmp(key, "policy")) {
+		int pol = policy_parse(val);
+
+		if (pol < 0)
+			return usage_err("set", "%s: expected proxy, track or auto",
+					 arg);
+		r->cfg.policy = pol;
+		r->policy_set = true;
+	} else if (!strcmp(key, "syn-rate")) {
+		if (parse_ulong(val, 1, SYN_RATE_MAX, &v))
+			return usage_err("set", "%s: expected 1..%d SYNs/s", arg,
+					 SYN_RATE_MAX);
+		r->cfg.syn_rate = v;
+		r->syn_rate_set = true;
+	} else if (!strcmp(key, "calm")) {
+		if (parse_ulong(val, 1, POLICY_SECS_MAX, &v))
+			return usage_err("set", "%s: expected 1..%d seconds", arg,
+					 POLICY_SECS_MAX);
+		r->cfg.calm_s = v;
+		r->calm_set = true;
+	} else if (!strcmp(key, "handshake-timeout")) {
+		if (parse_ulong(val, 1, POLICY_SECS_MAX, &v))
+			return usage_err("set", "%s: expected 1..%d seconds", arg,
+					 POLICY_SECS_MAX);
+		r->cfg.hs_timeout_s = v;
+		r->hs_timeout_set = true;
 	} else {
 		return usage_err("set", "unknown key \"%s\"", key);
 	}
 	return 0;
 }
 
+static bool policy_changes(const struct set_req *r)
+{
+	return r->policy_set || r->syn_rate_set || r->calm_set ||
+	       r->hs_timeout_set;
+}
+
 static bool cfg_changes(const struct set_req *r)
 {
 	return r->mss_set[XDPSYN_V4] || r->mss_set[XDPSYN_V6] || r->wscale_set ||
 	       r->ttl_set || r->window_set || r->ecn_set || r->plen4_set ||
-	       r->plen6_set;
+	       r->plen6_set || policy_changes(r);
 }
 
 static int set_apply(const struct set_req *r, const struct pins *p)
 {
-	struct xdpsyn_config cfg;
-	__u32 zero = 0;
+	struct xdpsyn_config cfg = {};
+	__u32 zero = 0, old_policy = 0;
+	bool policy_new;
 
+	/* Read and check first: nothing is written when the result would be
+	 * refused. */
+	if (cfg_changes(r) && bpf_map_lookup_elem(p->config_fd, &zero, &cfg)) {
+		errmsg(p->ifname, "reading " PIN_CONFIG ": %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (policy_changes(r)) {
+		old_policy = cfg.policy;
+		if (r->policy_set && r->cfg.policy == XDPSYN_POLICY_AUTO &&
+		    !r->syn_rate_set && !cfg.syn_rate)
+			return usage_err("set", "policy=auto needs a SYN rate: add "
+					 "syn-rate=N (SYNs/s that switch to proxy)");
+	}
 	for (__u32 f = 0; f < XDPSYN_NFAMILIES; f++) {
 		if (!r->ports_set[f])
 			continue;
@@ -128,10 +184,6 @@ static int set_apply(const struct set_req *r, const struct pins *p)
 	}
 	if (!cfg_changes(r))
 		return 0;
-	if (bpf_map_lookup_elem(p->config_fd, &zero, &cfg)) {
-		errmsg(p->ifname, "reading " PIN_CONFIG ": %s", strerror(errno));
-		return EXIT_RUNTIME;
-	}
 	for (int f = 0; f < XDPSYN_NFAMILIES; f++)
 		if (r->mss_set[f])
 			cfg.mss[f] = r->cfg.mss[f];
@@ -147,11 +199,34 @@ static int set_apply(const struct set_req *r, const struct pins *p)
 		cfg.top_plen4 = r->cfg.top_plen4;
 	if (r->plen6_set)
 		cfg.top_plen6 = r->cfg.top_plen6;
+	if (r->policy_set)
+		cfg.policy = r->cfg.policy;
+	if (r->syn_rate_set)
+		cfg.syn_rate = r->cfg.syn_rate;
+	if (r->calm_set)
+		cfg.calm_s = r->cfg.calm_s;
+	if (r->hs_timeout_set)
+		cfg.hs_timeout_s = r->cfg.hs_timeout_s;
+	config_policy_derive(&cfg);
+	policy_new = r->policy_set && cfg.policy != old_policy;
+	/* A new policy starts from its state written in the policy map: before
+	 * the config for auto (which reads the state), after it otherwise (an
+	 * auto policy still in force would switch a tracking state right back
+	 * to proxy under a flood). */
+	if (policy_new && cfg.policy == XDPSYN_POLICY_AUTO &&
+	    policy_state_reset(p->policy_fd, cfg.policy))
+		goto err_policy;
 	if (bpf_map_update_elem(p->config_fd, &zero, &cfg, BPF_ANY)) {
 		errmsg(p->ifname, "writing " PIN_CONFIG ": %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
+	if (policy_new && cfg.policy != XDPSYN_POLICY_AUTO &&
+	    policy_state_reset(p->policy_fd, cfg.policy))
+		goto err_policy;
 	return 0;
+err_policy:
+	errmsg(p->ifname, "writing " PIN_POLICY ": %s", strerror(errno));
+	return EXIT_RUNTIME;
 }
 
 int cmd_set(int argc, char **argv)
@@ -195,7 +270,8 @@ int cmd_set(int argc, char **argv)
 	if (!ret)
 		ret = need_privileges();
 	if (!ret)
-		ret = pins_open(&p, ifname, PINS_CONFIG | PINS_PORTS);
+		ret = pins_open(&p, ifname, PINS_CONFIG | PINS_PORTS |
+				(policy_changes(r) ? PINS_POLICY : 0));
 	if (!ret) {
 		ret = set_apply(r, &p);
 		pins_close(&p);

@@ -37,15 +37,22 @@ const char *counter_help(int idx)
 	return idx >= 0 && idx < XDPSYN_CNT_MAX ? cnt_helps[idx] : NULL;
 }
 
-/* Sum of a per-CPU array slot of NWORDS u64 over the possible CPUs. */
+/* Sum of a per-CPU array slot of NWORDS u64 over the possible CPUs. The
+ * map's own value size sets the stride: a map pinned by an older xdpsyn
+ * has fewer counters (those it lacks read 0). */
 static int percpu_sum(int fd, __u32 key, __u64 *out, size_t nwords)
 {
 	int ncpus = libbpf_num_possible_cpus();
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	size_t stride = nwords;
 	__u64 *vals;
 
 	if (ncpus <= 0)
 		return -EINVAL;
-	vals = calloc((size_t)ncpus * nwords, sizeof(__u64));
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.value_size)
+		stride = (info.value_size + 7) / 8;
+	vals = calloc((size_t)ncpus * stride, sizeof(__u64));
 	if (!vals)
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(fd, &key, vals)) {
@@ -56,8 +63,8 @@ static int percpu_sum(int fd, __u32 key, __u64 *out, size_t nwords)
 	}
 	memset(out, 0, nwords * sizeof(__u64));
 	for (int c = 0; c < ncpus; c++)
-		for (size_t i = 0; i < nwords; i++)
-			out[i] += vals[(size_t)c * nwords + i];
+		for (size_t i = 0; i < nwords && i < stride; i++)
+			out[i] += vals[(size_t)c * stride + i];
 	free(vals);
 	return 0;
 }
@@ -206,9 +213,9 @@ static void stats_print(const struct ifstats *s, const struct rates *r,
 	else
 		printf("%s\n", s->name);
 	if (r)
-		printf("  %-16s %14s %12s\n", "counter", "total", "per second");
+		printf("  %-20s %14s %12s\n", "counter", "total", "per second");
 	for (int i = 0; i < XDPSYN_CNT_MAX; i++) {
-		printf("  %-16s %14llu", counter_name(i), s->cnt[i]);
+		printf("  %-20s %14llu", counter_name(i), s->cnt[i]);
 		if (r) {
 			if (r->ok)
 				snprintf(rate, sizeof(rate), "%.1f", r->r[i]);
@@ -221,7 +228,7 @@ static void stats_print(const struct ifstats *s, const struct rates *r,
 		printf("\n");
 	}
 	fmt_ratio(ratio, sizeof(ratio), completed_ratio(s->cnt));
-	printf("  %-16s %14s", "completed/syn", ratio);
+	printf("  %-20s %14s", "completed/syn", ratio);
 	if (r) {
 		fmt_ratio(ratio, sizeof(ratio), r->ok ? completed_ratio(r->d) : -1);
 		printf(" %12s", ratio);
@@ -235,7 +242,7 @@ static void stats_print(const struct ifstats *s, const struct rates *r,
 		if (!any)
 			printf("  handoff errors by errno:\n");
 		any = true;
-		printf("    %-14s %14llu", errno_name(e), s->errs[e]);
+		printf("    %-18s %14llu", errno_name(e), s->errs[e]);
 		if (r)
 			printf(" %12s", "");
 		if (help && e == XDPSYN_ERRNO_SLOTS - 1)
@@ -271,7 +278,7 @@ static void stats_help(FILE *f)
 		"\n"
 		"Counters:\n");
 	for (int i = 0; i < XDPSYN_CNT_MAX; i++)
-		fprintf(f, "  %-16s %s\n", counter_name(i), counter_help(i));
+		fprintf(f, "  %-20s %s\n", counter_name(i), counter_help(i));
 }
 
 /* The interfaces of one round: ONE (a NULL-terminated list of one name) or

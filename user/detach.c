@@ -15,8 +15,8 @@ static void detach_help(FILE *f)
 		"Usage: xdpsyn detach IFACE\n"
 		"\n"
 		"Remove what `xdpsyn attach IFACE` created: the XDP link, the TC\n"
-		"ingress filter (and the clsact qdisc if attach created it and no\n"
-		"other filter uses it), the pins and " PIN_BASE "/IFACE/.\n"
+		"ingress and egress filters (and the clsact qdisc if attach created\n"
+		"it and no other filter uses it), the pins and " PIN_BASE "/IFACE/.\n"
 		"Works when IFACE has disappeared (then only the pins are left).\n"
 		"\n"
 		"Options:\n"
@@ -36,43 +36,46 @@ static int link_ifindex(int link_fd)
 	return info.xdp.ifindex;
 }
 
-/* Remove our TC filter: the one at the recorded handle/prio, if it runs
- * our pinned program; then the clsact qdisc if attach created it and it is
- * left empty. A filter that is not ours is left alone, with a note.
- * Returns 0, or -1 after a message when the filter could not be removed. */
+/* Remove our TC filters: on ingress and on egress, every filter that runs
+ * the program pinned for that hook (an attachment by an older xdpsyn has no
+ * egress pin, and no egress filter). Then the clsact qdisc if attach
+ * created it and it is left empty. A filter at our handle and priority
+ * that runs another program is left alone, with a note. Returns 0, or -1
+ * after a message when a filter could not be removed. */
 static int tc_detach_ours(const struct pins *p)
 {
+	static const char *const hook_names[] = { "ingress", "egress" };
 	const struct xdpsyn_meta *m = &p->meta;
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = m->ifindex,
-		    .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = m->tc_handle,
-		    .priority = m->tc_priority);
-	LIBBPF_OPTS(bpf_tc_opts, d, .handle = m->tc_handle,
-		    .priority = m->tc_priority);
-	__u32 ours = prog_id_of(p->tc_fd);
+	int fds[2] = { p->tc_fd, p->tc_egress_fd };
 	char name[IF_NAMESIZE];
-	int err;
 
 	if (!if_indextoname(m->ifindex, name))
 		return 0; /* the interface, and its filters, are gone */
-	err = bpf_tc_query(&hook, &q);
-	if (err == -ENOENT || err == -EINVAL)
-		return 0; /* filter or clsact already gone */
-	if (!err && (!ours || q.prog_id != ours)) {
-		warnmsg(p->ifname, "TC filter handle 0x%x prio %u runs program %u, "
-			"not ours: left alone", m->tc_handle, m->tc_priority,
-			q.prog_id);
-		return 0;
+	for (int e = 0; e < 2; e++) {
+		__u32 ours = prog_id_of(fds[e]);
+		int n;
+
+		if (!ours)
+			continue;
+		n = tc_detach_prog(m->ifindex, e, ours);
+		if (n < 0) {
+			errmsg(p->ifname, "removing the TC %s filter of program "
+			       "%u: %s: retry xdpsyn detach %s, or see tc filter "
+			       "show dev %s %s", hook_names[e], ours, strerror(-n),
+			       p->ifname, name, hook_names[e]);
+			return -1;
+		}
 	}
-	if (!err)
-		err = bpf_tc_detach(&hook, &d);
-	if (err) {
-		errmsg(p->ifname, "removing TC filter handle 0x%x prio %u: %s: "
-		       "retry xdpsyn detach %s, or tc filter del dev %s ingress "
-		       "handle 0x%x prio %u bpf", m->tc_handle, m->tc_priority,
-		       strerror(-err), p->ifname, name, m->tc_handle,
-		       m->tc_priority);
-		return -1;
+	if (m->tc_handle && m->tc_priority) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = m->ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, q, .handle = m->tc_handle,
+			    .priority = m->tc_priority);
+
+		if (!bpf_tc_query(&hook, &q))
+			warnmsg(p->ifname, "TC filter handle 0x%x prio %u runs "
+				"program %u, not ours: left alone", m->tc_handle,
+				m->tc_priority, q.prog_id);
 	}
 	if ((m->flags & XDPSYN_META_CLSACT_CREATED) &&
 	    !clsact_destroy_if_empty(m->ifindex))
@@ -141,7 +144,7 @@ int cmd_detach(int argc, char **argv)
 	}
 	if (!p.have_meta)
 		warnmsg(ifname, "no " PIN_META " record: only the pins are "
-			"removed (check tc filter show dev %s ingress)", ifname);
+			"removed (check tc filter show dev %s ingress, and egress)", ifname);
 	pins_close(&p);
 
 	for (const char *const *n = pin_names; *n; n++) {

@@ -95,7 +95,7 @@ static const struct command {
 	{ "attach", cmd_attach, "load and attach to an interface" },
 	{ "detach", cmd_detach, "detach from an interface, remove its pins" },
 	{ "status", cmd_status, "show attached interfaces and settings" },
-	{ "set", cmd_set, "change live settings (ports, mss, ...)" },
+	{ "set", cmd_set, "change live settings (ports, mss, policy, ...)" },
 	{ "key", cmd_key, "cookie key management (key rotate)" },
 	{ "stats", cmd_stats, "counters, rates, completed/syn (--watch)" },
 	{ "flows", cmd_flows, "completed handshakes: RTT, options (--follow)" },
@@ -109,7 +109,8 @@ static void usage(FILE *f)
 		"Usage: xdpsyn [-v] [-j] COMMAND [ARGS]\n"
 		"\n"
 		"XDP SYN proxy: answers SYNs to protected ports with cookie SYN-ACKs,\n"
-		"hands valid handshakes to the listener.\n"
+		"hands valid handshakes to the listener; or tracks the kernel's own\n"
+		"handshakes, switching to cookies under a flood (attach --policy).\n"
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

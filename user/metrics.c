@@ -10,11 +10,16 @@
  *   xdpsyn_flows_max{ifname,ifindex}                  gauge
  *   xdpsyn_handshake_rtt_seconds{ifname,ifindex,le}   histogram of the flow
  *                                                     records at scrape time
+ *   xdpsyn_policy_proxy_active{ifname,ifindex}        gauge, 1 or 0
+ *   xdpsyn_policy_info{ifname,ifindex,policy}         gauge, always 1
+ *   xdpsyn_policy_since_seconds{ifname,ifindex}       gauge, unix time
+ *   xdpsyn_syn_rate{ifname,ifindex}                   gauge, SYN/s
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include "cli.h"
 
 /* Upper bounds of the RTT histogram: label text and microseconds. */
@@ -37,7 +42,34 @@ struct ifmetrics {
 	__u64 flows, flows_max;
 	__u64 rtt_le[NBUCKETS];  /* cumulative */
 	__u64 rtt_count, rtt_sum_us;
+	bool have_config;        /* the policy settings read */
+	__u32 policy;            /* enum xdpsyn_policy */
+	bool proxy_active;       /* XDP answers SYNs with cookies now */
+	bool have_policy;        /* policy pin read (else an older xdpsyn) */
+	__u64 since_real_ns;     /* CLOCK_REALTIME of the last policy change */
+	__u64 syn_rate;          /* SYN/s now */
 };
+
+/* The policy: configured, in force now, since when; the SYN rate. */
+static void policy_read(struct ifmetrics *m, const struct pins *p)
+{
+	struct xdpsyn_config cfg = {};
+	struct xdpsyn_policy_state ps;
+	__u32 zero = 0;
+
+	if (p->config_fd < 0 || bpf_map_lookup_elem(p->config_fd, &zero, &cfg))
+		return;
+	m->have_config = true;
+	m->policy = cfg.policy;
+	m->proxy_active = cfg.policy == XDPSYN_POLICY_PROXY;
+	if (p->policy_fd < 0 || bpf_map_lookup_elem(p->policy_fd, &zero, &ps))
+		return; /* attached by an older xdpsyn: proxy */
+	m->have_policy = true;
+	if (cfg.policy == XDPSYN_POLICY_AUTO)
+		m->proxy_active = ps.state == XDPSYN_POLICY_PROXY;
+	m->since_real_ns = ps.since_ns - tai_offset_ns();
+	m->syn_rate = syn_rate_read(p->rate_fd);
+}
 
 /* A label value with \, " and newline escaped. */
 static void label_escape(char *buf, size_t len, const char *s)
@@ -75,6 +107,7 @@ static int ifmetrics_read(struct ifmetrics *m, const char *name)
 		 esc, m->st.ifindex);
 	if (pins_open(&p, name, 0))
 		return 0;
+	policy_read(m, &p);
 	if (p.flows_fd < 0) { /* attached by an xdpsyn without the tracker */
 		pins_close(&p);
 		return 0;
@@ -179,6 +212,35 @@ int metrics_write(FILE *f, char *const *names)
 		fprintf(f, "xdpsyn_handshake_rtt_seconds_count{%s} %llu\n",
 			m[i].labels, m[i].rtt_count);
 	}
+	family(f, "xdpsyn_policy_proxy_active", "gauge",
+	       "1 when XDP answers SYNs to protected ports with cookies now (the "
+	       "proxy policy, or auto while proxying), 0 while tracking");
+	for (size_t i = 0; i < ok; i++)
+		if (m[i].have_config)
+			fprintf(f, "xdpsyn_policy_proxy_active{%s} %d\n", m[i].labels,
+				m[i].proxy_active);
+	family(f, "xdpsyn_policy_info", "gauge",
+	       "The policy set (label policy: proxy, track or auto); always 1");
+	for (size_t i = 0; i < ok; i++)
+		if (m[i].have_config)
+			fprintf(f, "xdpsyn_policy_info{%s,policy=\"%s\"} 1\n",
+				m[i].labels, policy_name(m[i].policy));
+	family(f, "xdpsyn_policy_since_seconds", "gauge",
+	       "Unix time of the last policy change (attach, set, or a switch of "
+	       "the auto policy)");
+	for (size_t i = 0; i < ok; i++)
+		if (m[i].have_policy)
+			fprintf(f, "xdpsyn_policy_since_seconds{%s} %llu.%03llu\n",
+				m[i].labels, m[i].since_real_ns / 1000000000ULL,
+				m[i].since_real_ns / 1000000ULL % 1000);
+	family(f, "xdpsyn_syn_rate", "gauge",
+	       "SYNs per second to protected ports now, as the auto policy "
+	       "estimates it (sliding window of 268 ms, summed over CPUs; 0 under "
+	       "the other policies, which do not count)");
+	for (size_t i = 0; i < ok; i++)
+		if (m[i].have_policy)
+			fprintf(f, "xdpsyn_syn_rate{%s} %llu\n", m[i].labels,
+				m[i].syn_rate);
 	free(m);
 	return ret;
 }

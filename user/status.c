@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -25,7 +26,11 @@ struct status {
 	struct xdpsyn_config cfg;
 	char *ports[XDPSYN_NFAMILIES];
 	__u64 cnt[XDPSYN_CNT_MAX];
-	__u32 xdp_prog_id, tc_prog_id, link_id;
+	__u32 xdp_prog_id, tc_prog_id, tc_egress_prog_id, link_id;
+	bool have_policy;            /* policy pin read (else: an older xdpsyn) */
+	struct xdpsyn_policy_state ps;
+	__u64 syn_rate_now;          /* SYN/s, from the per-CPU rate windows */
+	__s64 tai_off;               /* CLOCK_TAI - CLOCK_REALTIME, ns */
 	__u32 flows_max;             /* 0: no flow map pinned */
 	int link_ifindex;            /* 0: link detached (interface gone) */
 	const char *state;
@@ -81,6 +86,12 @@ static void status_read(struct status *s, const struct pins *p)
 	len = sizeof(pi);
 	if (p->tc_fd >= 0 && !bpf_obj_get_info_by_fd(p->tc_fd, &pi, &len))
 		s->tc_prog_id = pi.id;
+	s->tc_egress_prog_id = prog_id_of(p->tc_egress_fd);
+	s->have_policy = p->policy_fd >= 0 &&
+			 !bpf_map_lookup_elem(p->policy_fd, &zero, &s->ps);
+	if (s->have_policy)
+		s->syn_rate_now = syn_rate_read(p->rate_fd);
+	s->tai_off = tai_offset_ns();
 
 	if (s->link_ifindex < 0 || !s->have_meta || !s->have_config)
 		s->state = "incomplete";
@@ -101,12 +112,94 @@ static void status_read(struct status *s, const struct pins *p)
 		if (bpf_tc_query(&hook, &q) || q.prog_id != s->tc_prog_id)
 			s->state = "tc filter missing";
 	}
+	/* The egress filter is where attach could put it: found by its
+	 * program. */
+	if (!strcmp(s->state, "attached") && p->tc_egress_fd >= 0 &&
+	    tc_prog_attached(s->meta.ifindex, true, s->tc_egress_prog_id) != 1)
+		s->state = "tc egress filter missing";
 }
 
 static void status_free(struct status *s)
 {
 	for (int f = 0; f < XDPSYN_NFAMILIES; f++)
 		free(s->ports[f]);
+}
+
+/* What XDP does with SYNs now: the policy, or under auto its state. */
+static __u32 policy_state(const struct status *s)
+{
+	if (s->cfg.policy != XDPSYN_POLICY_AUTO || !s->have_policy)
+		return s->cfg.policy == XDPSYN_POLICY_TRACK ? XDPSYN_POLICY_TRACK :
+							      XDPSYN_POLICY_PROXY;
+	return s->ps.state == XDPSYN_POLICY_PROXY ? XDPSYN_POLICY_PROXY :
+						    XDPSYN_POLICY_TRACK;
+}
+
+static __u64 tai_to_real(const struct status *s, __u64 tai_ns)
+{
+	return tai_ns - s->tai_off;
+}
+
+static json_object *json_time(const struct status *s, __u64 tai_ns)
+{
+	char t[40];
+
+	fmt_rfc3339(t, sizeof(t), tai_to_real(s, tai_ns));
+	return json_object_new_string(t);
+}
+
+static json_object *policy_json(const struct status *s)
+{
+	json_object *o = json_object_new_object(), *h;
+	char num[40];
+
+#define ADD(k, v) json_object_object_add(o, k, v)
+	ADD("policy", json_object_new_string(policy_name(s->cfg.policy)));
+	ADD("state", json_object_new_string(policy_name(policy_state(s))));
+	if (s->have_policy) {
+		__u64 real = tai_to_real(s, s->ps.since_ns);
+
+		ADD("since", json_time(s, s->ps.since_ns));
+		snprintf(num, sizeof(num), "%llu.%03llu", real / 1000000000ULL,
+			 real / 1000000ULL % 1000);
+		ADD("since_unix", json_object_new_double_s(real / 1e9, num));
+		ADD("reason", json_object_new_string(
+			switch_reason_name(s->ps.reason)));
+	} else {
+		ADD("older_xdpsyn", json_object_new_boolean(true));
+	}
+	ADD("syn_rate", json_object_new_int64(s->cfg.syn_rate));
+	ADD("calm_s", json_object_new_int64(s->cfg.calm_s));
+	ADD("handshake_timeout_s", json_object_new_int64(s->cfg.hs_timeout_s));
+	if (!s->have_policy)
+		goto out;
+	ADD("syn_rate_now", json_object_new_uint64(s->syn_rate_now));
+	ADD("switches_to_proxy", json_object_new_uint64(
+		s->have_stats ? s->cnt[XDPSYN_CNT_POLICY_TO_PROXY] : 0));
+	ADD("switches_to_track", json_object_new_uint64(
+		s->have_stats ? s->cnt[XDPSYN_CNT_POLICY_TO_TRACK] : 0));
+	ADD("kernel_cookie_last", s->ps.kcookie_ns ?
+	    json_time(s, s->ps.kcookie_ns) : NULL);
+	/* the auto policy's last switches, oldest first */
+	h = json_object_new_array();
+	for (__u64 i = s->ps.switches > XDPSYN_SWITCH_HIST ?
+		       s->ps.switches - XDPSYN_SWITCH_HIST : 0;
+	     i < s->ps.switches; i++) {
+		const struct xdpsyn_switch *w = &s->ps.history[i % XDPSYN_SWITCH_HIST];
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "time", json_time(s, w->time_ns));
+		json_object_object_add(e, "to", json_object_new_string(
+			policy_name(w->to)));
+		json_object_object_add(e, "reason", json_object_new_string(
+			switch_reason_name(w->reason)));
+		json_object_object_add(e, "syn_rate", json_object_new_uint64(w->rate));
+		json_object_array_add(h, e);
+	}
+	ADD("history", h);
+out:
+#undef ADD
+	return o;
 }
 
 static json_object *status_json(const struct status *s, __u64 now)
@@ -150,6 +243,10 @@ static json_object *status_json(const struct status *s, __u64 now)
 	}
 	if (s->flows_max)
 		ADD("flows_max", json_object_new_int64(s->flows_max));
+	if (s->tc_egress_prog_id)
+		ADD("tc_egress_prog_id", json_object_new_int64(s->tc_egress_prog_id));
+	if (s->have_config)
+		ADD("policy", policy_json(s));
 	if (s->have_stats) {
 		c = json_object_new_object();
 		for (size_t i = 0; i < NHEADLINE; i++)
@@ -159,6 +256,79 @@ static json_object *status_json(const struct status *s, __u64 now)
 	}
 #undef ADD
 	return o;
+}
+
+/* A CLOCK_TAI time as the local time of day, with the date when it is not
+ * within the last day. */
+static void fmt_when(char *buf, size_t len, const struct status *s,
+		     __u64 tai_ns)
+{
+	__u64 real = tai_to_real(s, tai_ns), now = realtime_now_ns();
+	time_t t = real / 1000000000ULL;
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) ||
+	    !strftime(buf, len, real + 86400000000000ULL > now ? "%H:%M:%S" :
+		      "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, len, "%llu", real / 1000000000ULL);
+}
+
+/* "3s" since a CLOCK_TAI time. */
+static void fmt_ago(char *buf, size_t len, __u64 tai_ns)
+{
+	__u64 now = tai_now_ns();
+
+	fmt_duration(buf, len, now > tai_ns ? (now - tai_ns) / 1000000000ULL : 0);
+}
+
+static void policy_print(const struct status *s)
+{
+	const struct xdpsyn_config *c = &s->cfg;
+	char when[32], ago[32], why[96];
+
+	if (!s->have_policy) {
+		printf("    policy   proxy (attached by an older xdpsyn)\n");
+		return;
+	}
+	fmt_when(when, sizeof(when), s, s->ps.since_ns);
+	fmt_ago(ago, sizeof(ago), s->ps.since_ns);
+	switch (c->policy == XDPSYN_POLICY_AUTO ? s->ps.reason : XDPSYN_SWITCH_SET) {
+	case XDPSYN_SWITCH_RATE:
+		snprintf(why, sizeof(why), "SYN rate %llu/s reached %u/s",
+			 s->ps.switch_rate, c->syn_rate);
+		break;
+	case XDPSYN_SWITCH_KCOOKIE:
+		snprintf(why, sizeof(why), "the kernel sent its own SYN cookies");
+		break;
+	case XDPSYN_SWITCH_CALM:
+		snprintf(why, sizeof(why), "calm");
+		break;
+	default:
+		snprintf(why, sizeof(why), "set");
+		break;
+	}
+	if (c->policy != XDPSYN_POLICY_AUTO)
+		printf("    policy   %s since %s (%s; %s)\n", policy_name(c->policy),
+		       when, ago, why);
+	else if (policy_state(s) == XDPSYN_POLICY_PROXY)
+		printf("    policy   auto: proxy since %s (%s; %s), back to track "
+		       "after %us below %u/s\n", when, ago, why, c->calm_s,
+		       c->syn_rate / 2);
+	else
+		printf("    policy   auto: track since %s (%s; %s), proxy at %u/s\n",
+		       when, ago, why, c->syn_rate);
+	printf("             switches to proxy %llu, to track %llu",
+	       s->have_stats ? s->cnt[XDPSYN_CNT_POLICY_TO_PROXY] : 0ULL,
+	       s->have_stats ? s->cnt[XDPSYN_CNT_POLICY_TO_TRACK] : 0ULL);
+	if (c->policy == XDPSYN_POLICY_AUTO)
+		printf("  SYN rate now %llu/s", s->syn_rate_now);
+	if (s->ps.kcookie_ns) {
+		fmt_when(when, sizeof(when), s, s->ps.kcookie_ns);
+		fmt_ago(ago, sizeof(ago), s->ps.kcookie_ns);
+		printf("  kernel cookies last %s (%s ago)\n", when, ago);
+	} else {
+		printf("  kernel cookies never\n");
+	}
 }
 
 static void status_print(const struct status *s, __u64 now)
@@ -192,12 +362,16 @@ static void status_print(const struct status *s, __u64 now)
 		       s->cfg.top_plen6 ? s->cfg.top_plen6 : XDPSYN_TOP_PLEN6_DEFAULT);
 		if (s->flows_max)
 			printf("  flows-max %u", s->flows_max);
+		if (s->have_policy)
+			printf("  handshake-timeout %us", s->cfg.hs_timeout_s);
 		printf("\n");
+		policy_print(s);
 	}
 	if (s->have_meta) {
 		fmt_duration(age, sizeof(age), now - s->meta.key_rotated_at);
-		printf("    tc       ingress handle 0x%x prio %u  key age %s "
-		       "(slot %u)\n", s->meta.tc_handle, s->meta.tc_priority, age,
+		printf("    tc       ingress handle 0x%x prio %u%s  key age %s "
+		       "(slot %u)\n", s->meta.tc_handle, s->meta.tc_priority,
+		       s->tc_egress_prog_id ? ", egress" : "", age,
 		       s->cfg.key_cur);
 	}
 	if (s->have_stats) {

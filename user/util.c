@@ -21,6 +21,8 @@
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/sockios.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "cli.h"
 
 int parse_ulong(const char *s, unsigned long min, unsigned long max,
@@ -538,4 +540,84 @@ int need_privileges(void)
 	errmsg("privileges", "need CAP_BPF (or CAP_SYS_ADMIN) and CAP_NET_ADMIN: "
 	       "run as root");
 	return EXIT_PREREQ;
+}
+
+static const char *const policy_names[] = {
+	[XDPSYN_POLICY_PROXY] = "proxy",
+	[XDPSYN_POLICY_TRACK] = "track",
+	[XDPSYN_POLICY_AUTO] = "auto",
+};
+
+const char *policy_name(__u32 policy)
+{
+	return policy < sizeof(policy_names) / sizeof(policy_names[0]) ?
+	       policy_names[policy] : "?";
+}
+
+int policy_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++)
+		if (!strcmp(name, policy_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *switch_reason_name(__u32 reason)
+{
+	static const char *const names[] = {
+		[XDPSYN_SWITCH_SET] = "set",
+		[XDPSYN_SWITCH_RATE] = "rate",
+		[XDPSYN_SWITCH_KCOOKIE] = "kernel_cookie",
+		[XDPSYN_SWITCH_CALM] = "calm",
+	};
+
+	return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
+}
+
+void config_policy_derive(struct xdpsyn_config *cfg)
+{
+	int ncpus = libbpf_num_possible_cpus();
+
+	cfg->rate_hi = xdpsyn_rate_threshold(cfg->syn_rate);
+	cfg->rate_hi_cpu = cfg->rate_hi / (ncpus > 0 ? (__u64)ncpus : 1);
+	cfg->rate_lo = cfg->rate_hi / 2;
+	cfg->calm_ns = (__u64)cfg->calm_s * 1000000000ULL;
+}
+
+int policy_state_reset(int fd, __u32 policy)
+{
+	struct xdpsyn_policy_state ps;
+	__u32 zero = 0;
+	__u64 now = tai_now_ns();
+
+	if (bpf_map_lookup_elem(fd, &zero, &ps))
+		memset(&ps, 0, sizeof(ps));
+	/* the kernel keeps its timer: the value written there is ignored */
+	memset(&ps.timer, 0, sizeof(ps.timer));
+	ps.state = policy == XDPSYN_POLICY_PROXY ? XDPSYN_POLICY_PROXY :
+						   XDPSYN_POLICY_TRACK;
+	ps.reason = XDPSYN_SWITCH_SET;
+	ps.since_ns = now;
+	ps.last_high_ns = now;
+	ps.switch_rate = 0;
+	return bpf_map_update_elem(fd, &zero, &ps, BPF_ANY) ? -errno : 0;
+}
+
+__u64 syn_rate_read(int fd)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct xdpsyn_rate *r;
+	__u64 now = tai_now_ns(), sum = 0;
+	__u32 zero = 0;
+
+	if (fd < 0 || ncpus <= 0)
+		return 0;
+	r = calloc(ncpus, sizeof(*r));
+	if (!r)
+		return 0;
+	if (!bpf_map_lookup_elem(fd, &zero, r))
+		for (int c = 0; c < ncpus; c++)
+			sum += xdpsyn_rate_sum(&r[c], now);
+	free(r);
+	return sum / xdpsyn_rate_threshold(1);
 }

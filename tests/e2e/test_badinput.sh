@@ -58,6 +58,7 @@ snapshot() {
 	for i in "$SRV_IF" "$FREE_IF" lo; do
 		echo "$i:"; srv tc qdisc show dev "$i"
 		srv tc filter show dev "$i" ingress
+		srv tc filter show dev "$i" egress
 	done
 	echo "-- status"
 	x -j status "$SRV_IF" | jq -S 'del(.counters, .key_age_s, .key_age, .uptime_s) | walk(if type == "object" then with_entries(select(.key | test("age|uptime|_at$|since|rate") | not)) else . end)' 2>&1
@@ -117,6 +118,19 @@ expect 2 "attach: --flows-max 2^24+1" -- attach "$F" --flows-max 16777217
 expect 2 "attach: --top-plen4 33"     -- attach "$F" --top-plen4 33
 expect 2 "attach: --top-plen4 0"      -- attach "$F" --top-plen4 0
 expect 2 "attach: --top-plen6 129"    -- attach "$F" --top-plen6 129
+expect 2 "attach: --policy bogus"     -- attach "$F" --policy bogus
+expect 2 "attach: --policy ''"        -- attach "$F" --policy ''
+expect 2 "attach: --policy auto without --syn-rate" -- attach "$F" --policy auto
+expect 2 "attach: --syn-rate 0"       -- attach "$F" --policy auto --syn-rate 0
+expect 2 "attach: --syn-rate 100000001" -- attach "$F" --policy auto --syn-rate 100000001
+expect 2 "attach: --syn-rate -5"      -- attach "$F" --policy auto --syn-rate -5
+expect 2 "attach: --syn-rate 1k"      -- attach "$F" --policy auto --syn-rate 1k
+expect 2 "attach: --calm abc"         -- attach "$F" --policy auto --syn-rate 1000 --calm abc
+expect 2 "attach: --calm 0"           -- attach "$F" --calm 0
+expect 2 "attach: --calm 3601"        -- attach "$F" --calm 3601
+expect 2 "attach: --handshake-timeout 0" -- attach "$F" --handshake-timeout 0
+expect 2 "attach: --handshake-timeout 1h" -- attach "$F" --handshake-timeout 1h
+expect 2 "attach: --policy missing its value" -- attach "$F" --policy
 expect 2 "attach: unknown interface"  -- attach xs-nosuch0
 expect 2 "attach: interface name too long" -- attach abcdefghijklmnopqrstuvwxyz
 expect 2 "attach: interface name ../x" -- attach ../x
@@ -155,6 +169,18 @@ expect 2 "set: ports=80,,x"           -- set "$I" ports=80,,x
 expect 2 "set: ports=90-80"           -- set "$I" ports=90-80
 expect 2 "set: top-plen4=33"          -- set "$I" top-plen4=33
 expect 2 "set: top-plen6=129"         -- set "$I" top-plen6=129
+expect 2 "set: policy=bogus"          -- set "$I" policy=bogus
+expect 2 "set: policy= (empty)"       -- set "$I" policy=
+expect 2 "set: policy=auto, no syn-rate configured or given" -- set "$I" policy=auto
+expect 2 "set: policy=auto, syn-rate=0" -- set "$I" policy=auto syn-rate=0
+expect 2 "set: syn-rate=0"            -- set "$I" syn-rate=0
+expect 2 "set: syn-rate=100000001"    -- set "$I" syn-rate=100000001
+expect 2 "set: syn-rate=fast"         -- set "$I" syn-rate=fast
+expect 2 "set: calm=abc"              -- set "$I" calm=abc
+expect 2 "set: calm=0"                -- set "$I" calm=0
+expect 2 "set: handshake-timeout=3601" -- set "$I" handshake-timeout=3601
+expect 2 "set: handshake-timeout=-1"  -- set "$I" handshake-timeout=-1
+expect 2 "set: ttl=9 then policy=auto without a rate (all or nothing)" -- set "$I" ttl=9 ports=80 policy=auto
 expect 2 "set: a good key then a bad one (all or nothing)" -- set "$I" ttl=9 wscale=15
 expect 2 "key: no subcommand"         -- key
 expect 2 "key: unknown subcommand"    -- key spin "$I"

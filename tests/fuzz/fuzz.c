@@ -20,11 +20,29 @@
  *  6 verdict and counter exactly as the oracle predicts
  * plus sanity checks that the mix is not vacuous.
  *
- * Usage: test_fuzz [--frames N] [--seed S]
+ * With --policy track the program runs the track policy (README "Packet
+ * path", under the track policy): a well-formed SYN to a protected port
+ * passes unchanged and is recorded in xdpsyn_hs, an ACK to the listener
+ * without a valid cookie passes as ACK_KERNEL. The oracle keeps its own
+ * copy of the records (tuple -> ISN) to tell a new handshake (TRACK_SYN)
+ * from a retransmission (TRACK_SYN_RETRANS, same tuple and ISN) and an ACK
+ * that completes a tracked handshake (TRACK_ESTABLISHED, the record goes).
+ * The checks become:
+ *  1 no SYN-ACK (XDP_TX) at all
+ *  2 an ACK without a valid cookie passes as ACK_KERNEL, never ACK_VALID
+ *  3 every frame leaves the program unchanged
+ *  4-6 as above
+ *  7 every tracked SYN leaves its xdpsyn_hs record (state SYN, its ISN,
+ *    options, retransmission count), an ACK that completed one removes it,
+ *    and the map holds exactly the oracle's records (compared whenever the
+ *    oracle empties it, before the LRU could evict, and at the end)
+ *
+ * Usage: test_fuzz [--frames N] [--seed S] [--policy proxy|track]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -55,7 +73,7 @@
 #define OUT_MAX 4096
 #define BATCH 256
 
-enum { INV_TX, INV_ACK, INV_OUT, INV_CNT, INV_ABORT, INV_EXACT, NINV };
+enum { INV_TX, INV_ACK, INV_OUT, INV_CNT, INV_ABORT, INV_EXACT, INV_HS, NINV };
 static const char *inv_name[NINV] = {
 	"1 SYN-ACK only for a well-formed SYN to a protected port",
 	"2 only cookie-valid ACKs to the listener pass",
@@ -63,12 +81,21 @@ static const char *inv_name[NINV] = {
 	"4 counters add up (RX = frames, sum of verdicts = frames)",
 	"5 no XDP_ABORTED / test-run error",
 	"6 verdict and counter exactly as the oracle predicts",
+	"7 xdpsyn_hs holds exactly the oracle's tracked handshakes",
+};
+/* The names of 1-3 under --policy track (7 is checked only there). */
+static const char *inv_name_track[3] = {
+	"1 no SYN-ACK at all (track: every SYN passes to the kernel)",
+	"2 an ACK without a valid cookie passes as ACK_KERNEL, never ACK_VALID",
+	"3 every frame leaves the program unchanged (track)",
 };
 static uint64_t viol[NINV];
 #define SHOW_MAX 5
 
 static struct xdpsyn *skel;
 static int prog_fd, nproc;
+static int track;          /* --policy track */
+static uint32_t lo_ifindex; /* BPF_PROG_TEST_RUN's ingress (loopback) */
 
 static const uint8_t srv4[4] = { 10, 201, 1, 1 };
 static const uint8_t cli4[4] = { 10, 201, 2, 7 };
@@ -121,6 +148,98 @@ static void hexdump(const char *tag, const uint8_t *b, size_t len)
 	for (size_t i = 0; i < len; i++)
 		printf("%s%02x", i % 32 ? "" : "\n      ", b[i]);
 	printf("\n");
+}
+
+/* ---- the oracle's tracked handshakes (--policy track) -------------------- */
+
+/* What the oracle expects in xdpsyn_hs for one client tuple: the SYN's ISN
+ * and options (of the SYN that began the handshake) and the number of
+ * retransmissions since. Nothing here is read from the program: a SYN that
+ * the oracle predicts as a new handshake puts a record, one with the same
+ * tuple and ISN counts a retransmission, an ACK_KERNEL that finds a record
+ * removes it. Open addressing, linear probing, tombstones; emptied together
+ * with the real map long before the LRU's capacity (hs_sync). */
+struct hsrec {
+	struct xdpsyn_flow_key k;
+	uint32_t isn;
+	uint32_t retrans;
+	uint16_t mss;
+	uint8_t ws, flags;
+	uint8_t used; /* 0 empty, 1 live, 2 deleted */
+};
+#define HS_SLOTS (1u << 17)
+static struct hsrec hs_tab[HS_SLOTS];
+static uint32_t hs_live, hs_used; /* live records; live + deleted slots */
+
+static uint32_t hs_hash(const struct xdpsyn_flow_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static struct hsrec *hs_find(const struct xdpsyn_flow_key *k)
+{
+	for (uint32_t i = hs_hash(k) & (HS_SLOTS - 1);; i = (i + 1) & (HS_SLOTS - 1)) {
+		struct hsrec *r = &hs_tab[i];
+
+		if (!r->used)
+			return NULL;
+		if (r->used == 1 && !memcmp(&r->k, k, sizeof(*k)))
+			return r;
+	}
+}
+
+/* A new record for k (replacing any). */
+static struct hsrec *hs_put(const struct xdpsyn_flow_key *k)
+{
+	struct hsrec *r = hs_find(k), *tomb = NULL;
+	uint32_t i;
+
+	if (r)
+		return r;
+	for (i = hs_hash(k) & (HS_SLOTS - 1); hs_tab[i].used; i = (i + 1) & (HS_SLOTS - 1))
+		if (hs_tab[i].used == 2 && !tomb)
+			tomb = &hs_tab[i];
+	if (tomb) {
+		r = tomb;
+	} else {
+		r = &hs_tab[i];
+		hs_used++;
+	}
+	r->used = 1;
+	r->k = *k;
+	hs_live++;
+	return r;
+}
+
+static void hs_del(struct hsrec *r)
+{
+	r->used = 2;
+	hs_live--;
+}
+
+static void hs_clear(void)
+{
+	memset(hs_tab, 0, sizeof(hs_tab));
+	hs_live = hs_used = 0;
+}
+
+/* The record key of a frame from sa:sp to da:dp (as flow_key_fill makes
+ * it: zero padding, IPv4 in word 0, ports in network order). */
+static void hs_key(struct xdpsyn_flow_key *k, int v6, const uint8_t *sa, const uint8_t *da,
+		   uint16_t sp, uint16_t dp)
+{
+	memset(k, 0, sizeof(*k));
+	k->ifindex = lo_ifindex;
+	k->family = v6 ? XDPSYN_V6 : XDPSYN_V4;
+	memcpy(k->saddr, sa, v6 ? 16 : 4);
+	memcpy(k->daddr, da, v6 ? 16 : 4);
+	k->sport = htons(sp);
+	k->dport = htons(dp);
 }
 
 /* ---- the oracle ------------------------------------------------------- */
@@ -201,6 +320,13 @@ struct orc {
 	uint8_t info;
 	int ts;
 	uint32_t tsval;
+	/* track */
+	int hs;           /* SYN: 1 new handshake, 2 retransmission */
+	int has_rec;      /* ACK path: the oracle holds a record for the tuple */
+	int est;          /* TRACK_ESTABLISHED expected (the record goes) */
+	struct xdpsyn_flow_key key;
+	uint16_t hs_mss;  /* the record a new handshake makes */
+	uint8_t hs_ws, hs_flags;
 };
 
 static int port_protected(uint16_t p) { return p == PORT_PROT || p == PORT_PROT_NOLSN; }
@@ -283,6 +409,31 @@ static uint8_t syn_info(int v6, const struct topts *to, uint8_t flags)
 			idx = i;
 	return (uint8_t)(idx << 6 | ((flags & 0xc0) == 0xc0 && CFG_ECN ? 0x20 : 0) |
 			 (to->sack ? 0x10 : 0) | (to->ws >= 0 ? to->ws : 0xf));
+}
+
+/* The oracle's records after a frame it predicted (ambiguity resolved). */
+static void hs_commit(const struct orc *o)
+{
+	struct hsrec *r;
+
+	if (!track)
+		return;
+	if (o->hs == 1) {
+		r = hs_put(&o->key);
+		r->isn = o->seq;
+		r->retrans = 0;
+		r->mss = o->hs_mss;
+		r->ws = o->hs_ws;
+		r->flags = o->hs_flags;
+	} else if (o->hs == 2) {
+		r = hs_find(&o->key);
+		if (r && r->retrans < 255)
+			r->retrans++;
+	} else if (o->est) {
+		r = hs_find(&o->key);
+		if (r)
+			hs_del(r);
+	}
 }
 
 #define RES(c, v) do { o->cnt = (c); o->verdict = (v); return; } while (0)
@@ -405,6 +556,22 @@ static void oracle(const uint8_t *b, size_t len, uint64_t t0, uint64_t t1, struc
 		o->info = syn_info(v6, &to, flags);
 		o->ts = to.ts;
 		o->tsval = to.tsval;
+		if (track) {
+			/* passed to the kernel; a record with this tuple and
+			 * ISN (the oracle's, all in state SYN: nothing here
+			 * sends the kernel's SYN-ACK) makes it a retransmission */
+			const struct hsrec *r;
+
+			hs_key(&o->key, v6, sa, da, sport, dport);
+			r = hs_find(&o->key);
+			o->hs = r && r->isn == o->seq ? 2 : 1;
+			o->hs_mss = (uint16_t)to.mss;
+			o->hs_ws = to.ws >= 0 ? (uint8_t)to.ws : 0x0f;
+			o->hs_flags = (to.sack ? XDPSYN_FLOW_SACK : 0) | (to.ts ? XDPSYN_FLOW_TS : 0) |
+				      (to.ws >= 0 ? XDPSYN_FLOW_WS : 0) |
+				      ((flags & 0xc0) == 0xc0 ? XDPSYN_FLOW_ECN : 0);
+			RES(o->hs == 1 ? XDPSYN_CNT_TRACK_SYN : XDPSYN_CNT_TRACK_SYN_RETRANS, V_PASS);
+		}
 		RES(XDPSYN_CNT_SYNACK_TX, V_TX);
 	}
 	kind = sock_kind(v6, sa, da, sport, dport);
@@ -417,6 +584,10 @@ static void oracle(const uint8_t *b, size_t len, uint64_t t0, uint64_t t1, struc
 	o->ack_path = 1;
 	if (doff < 20 || l4 + doff > len || opts_walk(th + 20, doff - 20, &to))
 		RES(XDPSYN_CNT_MALFORMED, V_DROP);
+	if (track) {
+		hs_key(&o->key, v6, sa, da, sport, dport);
+		o->has_rec = hs_find(&o->key) != NULL;
+	}
 	{
 		int p0, p1;
 		int v0 = cookie_ok(v6, sa, da, sport, dport, g32(th + 4), g32(th + 8), &to, t0, &p0);
@@ -427,6 +598,13 @@ static void oracle(const uint8_t *b, size_t len, uint64_t t0, uint64_t t1, struc
 		o->prev_key = v0 && p0;
 		if (v0)
 			RES(XDPSYN_CNT_ACK_VALID, V_PASS);
+		if (track) {
+			/* to the kernel, record untouched: only a valid kernel
+			 * cookie would complete it, and the fuzz never makes the
+			 * kernel send one (kcookie_ns stays 0) */
+			o->est = 0;
+			RES(XDPSYN_CNT_ACK_KERNEL, V_PASS);
+		}
 		RES(XDPSYN_CNT_ACK_INVALID, V_DROP);
 	}
 }
@@ -446,7 +624,31 @@ static const char *cnt_names[] = {
 
 static int is_verdict_counter(int i)
 {
-	return i != XDPSYN_CNT_RX && i != XDPSYN_CNT_SYN && i != XDPSYN_CNT_ACK_PREV_KEY;
+	return i != XDPSYN_CNT_RX && i != XDPSYN_CNT_SYN && i != XDPSYN_CNT_ACK_PREV_KEY &&
+	       i != XDPSYN_CNT_TRACK_ESTABLISHED && i != XDPSYN_CNT_TRACK_RESET;
+}
+
+/* Increments of the count-min sketch (row 0 summed over CPUs): one per
+ * SYN it counts (every SYN-ACK under proxy, new handshakes under track). */
+static uint64_t cms_total(void)
+{
+	static struct xdpsyn_cms *v;
+	__u32 zero = 0;
+	uint64_t n = 0;
+
+	if (!v && !(v = calloc((size_t)nproc, sizeof(*v)))) {
+		perror("test_fuzz: calloc");
+		exit(1);
+	}
+	if (bpf_map__lookup_elem(skel->maps.xdpsyn_cms, &zero, sizeof(zero), v,
+				 (size_t)nproc * sizeof(*v), 0)) {
+		perror("test_fuzz: reading xdpsyn_cms");
+		exit(1);
+	}
+	for (int c = 0; c < nproc; c++)
+		for (int i = 0; i < XDPSYN_CMS_COLS; i++)
+			n += v[c].c[0][i];
+	return n;
 }
 
 static const char *vname(int v)
@@ -708,7 +910,9 @@ static void gen_ack(struct gen *g)
 	int r = (int)rn(100);
 
 	memset(&s, 0, sizeof(s));
-	if (pool_n && r < 80) {
+	/* under track the pool holds tracked SYNs' tuples (no cookie of ours):
+	 * fewer from it, so that synthetic cookies still validate often */
+	if (pool_n && r < (track ? 50 : 80)) {
 		h = pool[rn((uint32_t)pool_n)];
 	} else {
 		/* a synthetic handshake: a cookie made by the reference (mostly
@@ -937,7 +1141,7 @@ static struct {
 	int verdict;
 } batch[BATCH];
 static int batch_n;
-static uint64_t before[XDPSYN_CNT_MAX];
+static uint64_t before[XDPSYN_CNT_MAX], cms_before;
 static uint64_t frames, mix[5], ack_valid_seen, ambiguous;
 static uint64_t cnt_total[XDPSYN_CNT_MAX];
 static int shown[NINV];
@@ -948,8 +1152,11 @@ static void violation(int inv, const char *why, const uint8_t *b, size_t len,
 	viol[inv]++;
 	if (shown[inv]++ >= SHOW_MAX)
 		return;
-	printf("  VIOLATION %s: %s (oracle %s/%s, program %s)\n", inv_name[inv], why,
-	       cnt_names[o->cnt], vname(o->verdict), vname(verdict));
+	if (o)
+		printf("  VIOLATION %s: %s (oracle %s/%s, program %s)\n", inv_name[inv], why,
+		       cnt_names[o->cnt], vname(o->verdict), vname(verdict));
+	else
+		printf("  VIOLATION %s: %s\n", inv_name[inv], why);
 	if (b)
 		hexdump("frame", b, len);
 }
@@ -1029,6 +1236,122 @@ static void check_synack(const uint8_t *in, size_t inlen, const struct orc *o,
 
 static void stats_check_batch(void);
 
+/* After a frame the oracle predicted as a tracked SYN: its record, as the
+ * oracle holds it. After an ACK that completed one: no record. */
+static void hs_check_frame(const uint8_t *b, size_t len, const struct orc *o, int v)
+{
+	struct xdpsyn_flow f;
+	const struct hsrec *r = hs_find(&o->key);
+	char why[200];
+	int err;
+
+	err = bpf_map__lookup_elem(skel->maps.xdpsyn_hs, &o->key, sizeof(o->key), &f, sizeof(f), 0);
+	if (o->est) {
+		if (!err)
+			violation(INV_HS, "the ACK completed the tracked handshake but its record stayed",
+				  b, len, o, v);
+		return;
+	}
+	if (err) {
+		violation(INV_HS, "no xdpsyn_hs record after a tracked SYN", b, len, o, v);
+		return;
+	}
+	if (!r)
+		return; /* cannot happen: hs_commit just put it */
+	if ((f.state != XDPSYN_HS_SYN && f.state != XDPSYN_HS_SYNACK) || f.isn != r->isn ||
+	    f.syn_retrans != r->retrans || f.mss != r->mss || f.snd_wscale != r->ws ||
+	    f.flags != r->flags || f.rcv_wscale != 0x0f) {
+		snprintf(why, sizeof(why),
+			 "xdpsyn_hs record state %u isn %08x retrans %u mss %u ws %u flags %#x, "
+			 "oracle: state SYN isn %08x retrans %u mss %u ws %u flags %#x",
+			 f.state, f.isn, f.syn_retrans, f.mss, f.snd_wscale, f.flags, r->isn,
+			 r->retrans, r->mss, r->ws, r->flags);
+		violation(INV_HS, why, b, len, o, v);
+	}
+}
+
+/* The whole of xdpsyn_hs against the oracle's records (every record of
+ * either side on the other, equal); then, when `empty`, both emptied. */
+static void hs_sync(int empty)
+{
+	static struct xdpsyn_flow_key keys[65536];
+	struct xdpsyn_flow_key k, *prev = NULL;
+	struct xdpsyn_flow f;
+	uint32_t n = 0, matched = 0;
+	char why[160];
+
+	while (n < sizeof(keys) / sizeof(keys[0]) &&
+	       !bpf_map__get_next_key(skel->maps.xdpsyn_hs, prev, &k, sizeof(k))) {
+		keys[n] = k;
+		prev = &keys[n++];
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct hsrec *r = hs_find(&keys[i]);
+
+		if (bpf_map__lookup_elem(skel->maps.xdpsyn_hs, &keys[i], sizeof(keys[i]), &f,
+					 sizeof(f), 0))
+			continue;
+		if (!r) {
+			snprintf(why, sizeof(why),
+				 "xdpsyn_hs has a record (isn %08x, port %u -> %u) the oracle never made",
+				 f.isn, ntohs(keys[i].sport), ntohs(keys[i].dport));
+			violation(INV_HS, why, NULL, 0, NULL, 0);
+		} else if (f.state != XDPSYN_HS_SYN || f.isn != r->isn || f.syn_retrans != r->retrans) {
+			snprintf(why, sizeof(why),
+				 "record isn %08x state %u retrans %u, oracle isn %08x state SYN retrans %u",
+				 f.isn, f.state, f.syn_retrans, r->isn, r->retrans);
+			violation(INV_HS, why, NULL, 0, NULL, 0);
+		} else {
+			matched++;
+		}
+	}
+	if (matched != hs_live) {
+		snprintf(why, sizeof(why), "%u of the oracle's %u records are in xdpsyn_hs (%u there)",
+			 matched, hs_live, n);
+		violation(INV_HS, why, NULL, 0, NULL, 0);
+	}
+	if (!empty)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		bpf_map__delete_elem(skel->maps.xdpsyn_hs, &keys[i], sizeof(keys[i]), 0);
+	hs_clear();
+}
+
+/* Under track both verdicts of an ACK whose cookie validity changed during
+ * the run are XDP_PASS: which counter moved tells (the batch's earlier
+ * frames moved ACK_VALID as predicted, or the batch check says so). */
+static int track_ack_resolve(void)
+{
+	uint64_t now[XDPSYN_CNT_MAX], w = 0;
+
+	stats_read(now);
+	for (int i = 0; i < batch_n; i++)
+		w += batch[i].o.cnt == XDPSYN_CNT_ACK_VALID;
+	return now[XDPSYN_CNT_ACK_VALID] - before[XDPSYN_CNT_ACK_VALID] > w ? XDPSYN_CNT_ACK_VALID
+									      : XDPSYN_CNT_ACK_KERNEL;
+}
+
+/* A tracked handshake's client: its ACK (kernel ISN unknown, any cookie). */
+static void pool_add_tracked(const struct orc *o)
+{
+	struct hs *h;
+	int alen = o->v6 ? 16 : 4;
+
+	if (sock_kind(o->v6, o->saddr, o->daddr, o->sport, o->dport) != 1)
+		return;
+	h = &pool[pool_n < POOL ? pool_n++ : (int)rn(POOL)];
+	memset(h, 0, sizeof(*h));
+	h->v6 = o->v6;
+	memcpy(h->cli, o->saddr, alen);
+	memcpy(h->srv, o->daddr, alen);
+	h->cport = o->sport;
+	h->sport = o->dport;
+	h->isn = o->seq;
+	h->cookie = (uint32_t)rnd();
+	h->ts = o->ts;
+	h->tsval = (uint32_t)rnd();
+}
+
 static void run_one(const uint8_t *b, size_t len)
 {
 	static uint8_t out[OUT_MAX];
@@ -1054,23 +1377,42 @@ static void run_one(const uint8_t *b, size_t len)
 	mix[v >= 0 && v <= 4 ? v : 4]++;
 	if (o.ambiguous) {
 		ambiguous++;
-		o.cnt = v == V_PASS ? XDPSYN_CNT_ACK_VALID : XDPSYN_CNT_ACK_INVALID;
-		o.verdict = v;
+		if (track) {
+			o.cnt = track_ack_resolve();
+			o.est = o.has_rec && o.cnt == XDPSYN_CNT_ACK_KERNEL;
+		} else {
+			o.cnt = v == V_PASS ? XDPSYN_CNT_ACK_VALID : XDPSYN_CNT_ACK_INVALID;
+			o.verdict = v;
+		}
 	}
+	hs_commit(&o);
 	if (v == V_ABORTED)
 		violation(INV_ABORT, "XDP_ABORTED", b, len, &o, v);
 	if ((v == V_TX) != (o.verdict == V_TX))
-		violation(INV_TX, v == V_TX ? "SYN-ACK sent for a frame the oracle does not answer"
+		violation(INV_TX, v == V_TX ? (track ? "SYN-ACK sent under the track policy"
+						     : "SYN-ACK sent for a frame the oracle does not answer")
 					     : "well-formed SYN to a protected port not answered",
 			  b, len, &o, v);
 	if (o.ack_path && (v == V_PASS) != (o.verdict == V_PASS))
 		violation(INV_ACK, v == V_PASS ? "ACK passed with an invalid cookie"
-					       : "ACK with a valid cookie not passed",
+				   : track ? "ACK to the listener not passed under the track policy"
+					   : "ACK with a valid cookie not passed",
 			  b, len, &o, v);
 	if (v != o.verdict)
 		violation(INV_EXACT, "verdict differs", b, len, &o, v);
 	if (v == V_TX && o.verdict == V_TX)
 		check_synack(b, len, &o, out, opts.data_size_out, t0, t1);
+	if (track) {
+		if (opts.data_size_out != len || memcmp(out, b, len)) {
+			violation(INV_OUT, "the frame left the program changed", b, len, &o, v);
+			if (shown[INV_OUT] <= SHOW_MAX)
+				hexdump("out", out, opts.data_size_out);
+		}
+		if (o.hs || o.est)
+			hs_check_frame(b, len, &o, v);
+		if (o.hs == 1)
+			pool_add_tracked(&o);
+	}
 	if (o.verdict == V_PASS && o.cnt == XDPSYN_CNT_ACK_VALID)
 		ack_valid_seen++;
 
@@ -1088,6 +1430,7 @@ static void run_one(const uint8_t *b, size_t len)
 static void stats_check_batch(void)
 {
 	uint64_t after[XDPSYN_CNT_MAX], want[XDPSYN_CNT_MAX] = { 0 }, sum = 0;
+	uint64_t cms_after, cms_want = 0;
 	int n = batch_n, exact_ok = 1;
 	char why[160];
 
@@ -1095,6 +1438,7 @@ static void stats_check_batch(void)
 	if (!n)
 		return;
 	stats_read(after);
+	cms_after = cms_total();
 	for (int i = 0; i < n; i++) {
 		const struct orc *o = &batch[i].o;
 
@@ -1104,6 +1448,17 @@ static void stats_check_batch(void)
 			want[XDPSYN_CNT_SYN]++;
 		if (o->prev_key && o->cnt == XDPSYN_CNT_ACK_VALID && !o->ambiguous)
 			want[XDPSYN_CNT_ACK_PREV_KEY]++;
+		if (o->est)
+			want[XDPSYN_CNT_TRACK_ESTABLISHED]++;
+		if (o->cnt == XDPSYN_CNT_SYNACK_TX || o->cnt == XDPSYN_CNT_TRACK_SYN)
+			cms_want++;
+	}
+	/* the sketch counts every answered SYN (proxy), only new handshakes
+	 * (track) */
+	if (cms_after - cms_before != cms_want) {
+		snprintf(why, sizeof(why), "batch of %d frames: the SYN sketch moved by %llu, oracle says %llu",
+			 n, (unsigned long long)(cms_after - cms_before), (unsigned long long)cms_want);
+		violation(INV_EXACT, why, NULL, 0, NULL, 0);
 	}
 	for (int i = 0; i < XDPSYN_CNT_MAX; i++) {
 		uint64_t d = after[i] - before[i];
@@ -1135,15 +1490,33 @@ static void stats_check_batch(void)
 				    .data_size_in = (uint32_t)batch[i].len, .data_out = out,
 				    .data_size_out = sizeof(out), .repeat = 1);
 			const struct orc *o = &batch[i].o;
+			struct orc o2;
+			uint64_t t0, t1;
 
 			stats_read(b0);
+			t0 = tai_ns();
 			bpf_prog_test_run_opts(prog_fd, &opts);
+			t1 = tai_ns();
 			stats_read(b1);
+			if (track) {
+				/* the records moved on with the first run: the
+				 * oracle predicts this run from its own */
+				oracle(batch[i].b, batch[i].len, t0, t1, &o2);
+				if (o2.ambiguous) {
+					o2.cnt = b1[XDPSYN_CNT_ACK_VALID] != b0[XDPSYN_CNT_ACK_VALID]
+							 ? XDPSYN_CNT_ACK_VALID
+							 : XDPSYN_CNT_ACK_KERNEL;
+					o2.est = o2.has_rec && o2.cnt == XDPSYN_CNT_ACK_KERNEL;
+				}
+				hs_commit(&o2);
+				o = &o2;
+			}
 			for (int c = 0; c < XDPSYN_CNT_MAX; c++) {
 				uint64_t w = c == XDPSYN_CNT_RX || c == o->cnt ||
 					     (c == XDPSYN_CNT_SYN && o->syn) ||
 					     (c == XDPSYN_CNT_ACK_PREV_KEY && o->prev_key &&
-					      o->cnt == XDPSYN_CNT_ACK_VALID);
+					      o->cnt == XDPSYN_CNT_ACK_VALID) ||
+					     (c == XDPSYN_CNT_TRACK_ESTABLISHED && o->est);
 
 				if (c == XDPSYN_CNT_ACK_PREV_KEY && o->ambiguous)
 					continue;
@@ -1153,13 +1526,22 @@ static void stats_check_batch(void)
 						 (unsigned long long)w);
 					violation(INV_EXACT, why, batch[i].b, batch[i].len, o,
 						  batch[i].verdict);
+					/* track: an ACK's cookie verdict is in
+					 * its counter, not in XDP_PASS */
+					if (track && o->ack_path &&
+					    (c == XDPSYN_CNT_ACK_VALID || c == XDPSYN_CNT_ACK_KERNEL ||
+					     c == XDPSYN_CNT_ACK_INVALID))
+						violation(INV_ACK, why, batch[i].b, batch[i].len, o,
+							  batch[i].verdict);
 					break;
 				}
 			}
 		}
 		stats_read(after);
+		cms_after = cms_total();
 	}
 	memcpy(before, after, sizeof(before));
+	cms_before = cms_after;
 }
 
 /* ---- setup ---------------------------------------------------------------- */
@@ -1175,7 +1557,8 @@ static void map_put(struct bpf_map *m, __u32 key, const void *v, size_t vs)
 static void setup(void)
 {
 	struct xdpsyn_config cfg = { .mss = { CFG_MSS4, CFG_MSS6 }, .window = 64240,
-				     .wscale = 7, .ttl = 61, .ecn = CFG_ECN };
+				     .wscale = 7, .ttl = 61, .ecn = CFG_ECN,
+				     .policy = track ? XDPSYN_POLICY_TRACK : XDPSYN_POLICY_PROXY };
 	static struct xdpsyn_ports ports;
 	struct xdpsyn_key k;
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT_PROT) };
@@ -1195,6 +1578,8 @@ static void setup(void)
 	run_cmd("ip -6 addr add fd00:201::2:7/128 dev lo nodad");
 	inet_pton(AF_INET6, "fd00:201::1", srv6);
 	inet_pton(AF_INET6, "fd00:201::2:7", cli6);
+	/* BPF_PROG_TEST_RUN without a context runs on the loopback's queue */
+	lo_ifindex = if_nametoindex("lo");
 
 	libbpf_set_print(libbpf_quiet);
 	nproc = libbpf_num_possible_cpus();
@@ -1240,13 +1625,25 @@ static void setup(void)
 
 /* ---- main ------------------------------------------------------------------- */
 
+/* Track: recent SYNs, sent again as retransmissions (same tuple and ISN,
+ * perhaps mutated) or with a new ISN on the same tuple. */
+#define SYN_RING 32
+static struct gen syn_ring[SYN_RING];
+static uint32_t syn_ring_n;
+
 static void gen_any(struct gen *g)
 {
 	uint32_t r = rn(100);
 
-	if (r < 38)
+	if (r < 38 && track && syn_ring_n && chance(25)) {
+		*g = syn_ring[rn(syn_ring_n < SYN_RING ? syn_ring_n : SYN_RING)];
+		if (chance(10) && g->l4 + 8 <= g->f.len)
+			p32(g->f.b + g->l4 + 4, (uint32_t)rnd());
+	} else if (r < 38) {
 		gen_syn(g);
-	else if (r < 68)
+		if (track)
+			syn_ring[syn_ring_n++ % SYN_RING] = *g;
+	} else if (r < 68)
 		gen_ack(g);
 	else if (r < 88)
 		gen_data(g);
@@ -1261,6 +1658,7 @@ static void gen_any(struct gen *g)
 int main(int argc, char **argv)
 {
 	uint64_t nframes = 100000, seed = 1, t_start, t_end;
+	uint32_t hs_cap, hs_syncs = 0;
 	int passed = 0, failed = 0;
 	static struct gen g;
 	double secs;
@@ -1272,11 +1670,17 @@ int main(int argc, char **argv)
 			nframes = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--policy") && i + 1 < argc &&
+			 (!strcmp(argv[i + 1], "proxy") || !strcmp(argv[i + 1], "track")))
+			track = !strcmp(argv[++i], "track");
 		else {
-			fprintf(stderr, "usage: test_fuzz [--frames N] [--seed S]\n");
+			fprintf(stderr, "usage: test_fuzz [--frames N] [--seed S] [--policy proxy|track]\n");
 			return 2;
 		}
 	}
+	if (track)
+		for (int i = 0; i < 3; i++)
+			inv_name[i] = inv_name_track[i];
 	if (geteuid() != 0) {
 		fprintf(stderr, "test_fuzz: must run as root (BPF, network namespace)\n");
 		printf("0 passed, 1 failed\n");
@@ -1294,9 +1698,14 @@ int main(int argc, char **argv)
 	rng_s = seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
 	if (!rng_s)
 		rng_s = 1;
-	printf("test_fuzz: %llu frames, seed %llu\n", (unsigned long long)nframes,
-	       (unsigned long long)seed);
+	printf("test_fuzz: %llu frames, seed %llu%s\n", (unsigned long long)nframes,
+	       (unsigned long long)seed, track ? ", policy track" : "");
 	stats_read(before);
+	cms_before = cms_total();
+	/* track: the map and the oracle's records are compared and emptied
+	 * at 3/4 of the LRU's per-CPU share (this process runs on one CPU),
+	 * so no record is ever evicted */
+	hs_cap = 65536 / (uint32_t)nproc;
 	t_start = tai_ns();
 	while (frames < nframes) {
 		/* every 2^20 frames (and early on): some frames truncated at
@@ -1328,12 +1737,22 @@ int main(int argc, char **argv)
 			cfg.key_prev_until = prev_until;
 			map_put(skel->maps.xdpsyn_config, 0, &cfg, sizeof(cfg));
 		}
+		if (track && (hs_live >= hs_cap / 4 * 3 || hs_used >= HS_SLOTS / 2)) {
+			stats_check_batch();
+			hs_sync(1);
+			hs_syncs++;
+		}
 		gen_any(&g);
 		if (g.f.len < 14)
 			g.f.len = 14;
 		run_one(g.f.b, g.f.len);
 	}
 	stats_check_batch();
+	if (track) {
+		hs_sync(0);
+		printf("xdpsyn_hs: %u records at the end, compared and emptied %u times before\n",
+		       hs_live, hs_syncs);
+	}
 	t_end = tai_ns();
 	secs = (double)(t_end - t_start) / 1e9;
 
@@ -1351,6 +1770,8 @@ int main(int argc, char **argv)
 			printf(" %s=%llu", cnt_names[i], (unsigned long long)cnt_total[i]);
 	printf("\n");
 	for (int i = 0; i < NINV; i++) {
+		if (i == INV_HS && !track)
+			continue;
 		printf("%-4s invariant %s: %llu violations\n", viol[i] ? "FAIL" : "ok", inv_name[i],
 		       (unsigned long long)viol[i]);
 		if (viol[i])
@@ -1360,16 +1781,26 @@ int main(int argc, char **argv)
 	}
 	/* the fuzzer is not vacuous: every class of verdict is reached */
 	{
-		struct { const char *name; uint64_t n; double min_pct; } s[] = {
+		struct sanity { const char *name; uint64_t n; double min_pct; } sp[] = {
 			{ "XDP_TX (SYN-ACK)", mix[V_TX], 5 },
 			{ "XDP_DROP", mix[V_DROP], 5 },
 			{ "XDP_PASS", mix[V_PASS], 5 },
 			{ "ACK_VALID (cookie-valid ACK passed)", cnt_total[XDPSYN_CNT_ACK_VALID], 2 },
 			{ "ACK_PREV_KEY (previous-key cookie)", cnt_total[XDPSYN_CNT_ACK_PREV_KEY], 0.1 },
+		}, st[] = {
+			{ "TRACK_SYN (new handshake tracked)", cnt_total[XDPSYN_CNT_TRACK_SYN], 5 },
+			{ "TRACK_SYN_RETRANS (retransmitted SYN)", cnt_total[XDPSYN_CNT_TRACK_SYN_RETRANS], 1 },
+			{ "XDP_DROP", mix[V_DROP], 5 },
+			{ "XDP_PASS", mix[V_PASS], 5 },
+			{ "ACK_VALID (cookie-valid ACK passed)", cnt_total[XDPSYN_CNT_ACK_VALID], 2 },
+			{ "ACK_PREV_KEY (previous-key cookie)", cnt_total[XDPSYN_CNT_ACK_PREV_KEY], 0.1 },
+			{ "ACK_KERNEL (ACK without our cookie passed)", cnt_total[XDPSYN_CNT_ACK_KERNEL], 2 },
 		};
+		struct sanity *s = track ? st : sp;
+		size_t ns = track ? sizeof(st) / sizeof(st[0]) : sizeof(sp) / sizeof(sp[0]);
 		int cover = 1;
 
-		for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		for (size_t i = 0; i < ns; i++) {
 			double pct = frames ? 100.0 * s[i].n / frames : 0;
 			int ok = s[i].n > 0 && pct >= s[i].min_pct;
 
@@ -1379,8 +1810,20 @@ int main(int argc, char **argv)
 		}
 		printf("     counters never moved:");
 		for (int i = 0; i < XDPSYN_CNT_MAX; i++) {
+			/* track: no SYN-ACK and no ACK dropped, but the SYN
+			 * and ACK paths' own counters */
+			/* TRACK_ESTABLISHED needs a kernel request socket or
+			 * a kernel cookie, neither of which the fuzz makes:
+			 * tests/unit covers it */
+			int want = track ? i != XDPSYN_CNT_SYNACK_TX && i != XDPSYN_CNT_ACK_INVALID &&
+						   (i < XDPSYN_CNT_HANDOFF_OK ||
+						    i == XDPSYN_CNT_TRACK_SYN ||
+						    i == XDPSYN_CNT_TRACK_SYN_RETRANS ||
+						    i == XDPSYN_CNT_ACK_KERNEL)
+					 : i < XDPSYN_CNT_HANDOFF_OK;
+
 			if (cnt_total[i] || i == XDPSYN_CNT_TX_ERROR || i == XDPSYN_CNT_CONFIG_MISSING ||
-			    i >= XDPSYN_CNT_HANDOFF_OK)
+			    !want)
 				continue;
 			printf(" %s", cnt_names[i]);
 			cover = 0;

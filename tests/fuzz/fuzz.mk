@@ -1,6 +1,6 @@
 # Packet fuzzer of the XDP program (tests/fuzz/fuzz.c), included from the
-# Makefile. `make fuzz` runs 10^7 frames; the test suite runs the default
-# 10^5 (build/test_fuzz).
+# Makefile. `make fuzz` runs 10^7 frames under each policy (proxy, then
+# track); the test suite runs 10^5 of each (build/test_fuzz [--policy track]).
 
 FUZZ_SRCS := tests/fuzz/fuzz.c tests/unit/frame.c tests/unit/harness.c
 FUZZ_FRAMES ?= 10000000
@@ -13,5 +13,6 @@ $(BUILD)/test_fuzz: $(FUZZ_SRCS) tests/unit/frame.h $(BUILD)/xdpsyn.skel.h inclu
 
 fuzz: $(BUILD)/test_fuzz
 	$(Q)$(BUILD)/test_fuzz --frames $(FUZZ_FRAMES)
+	$(Q)$(BUILD)/test_fuzz --frames $(FUZZ_FRAMES) --policy track
 
 all: $(BUILD)/test_fuzz
