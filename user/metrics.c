@@ -123,13 +123,22 @@ static int ifmetrics_read(struct ifmetrics *m, const char *name)
 	m->flows = n;
 	for (size_t i = 0; i < n; i++) {
 		const struct xdpsyn_flow *f = &ev[i].flow;
+		__u32 us;
 
-		if (!(f->flags & XDPSYN_FLOW_TS))
-			continue;
+		if (f->state == XDPSYN_HS_ESTABLISHED) {
+			/* tracked: the client half, SYN-ACK to ACK, in ns */
+			if (!f->cli_ns)
+				continue;
+			us = f->cli_ns / 1000;
+		} else {
+			if (!(f->flags & XDPSYN_FLOW_TS))
+				continue;
+			us = f->rtt_us;
+		}
 		m->rtt_count++;
-		m->rtt_sum_us += f->rtt_us;
+		m->rtt_sum_us += us;
 		for (size_t b = 0; b < NBUCKETS; b++)
-			if (f->rtt_us <= rtt_buckets[b].us)
+			if (us <= rtt_buckets[b].us)
 				m->rtt_le[b]++;
 	}
 	free(ev);
@@ -193,8 +202,9 @@ int metrics_write(FILE *f, char *const *names)
 			fprintf(f, "xdpsyn_flows_max{%s} %llu\n", m[i].labels,
 				m[i].flows_max);
 	family(f, "xdpsyn_handshake_rtt_seconds", "histogram",
-	       "Handshake RTT (SYN-ACK to final ACK, from the TCP timestamp echo, "
-	       "16 us resolution) of the flow records with timestamps in the flow "
+	       "Handshake RTT (SYN-ACK to final ACK: for cookie records from the "
+	       "TCP timestamp echo, 16 us resolution; for tracked records as seen "
+	       "by TC egress and XDP) of the flow records in the flow "
 	       "table, computed at scrape time: records evicted from the table "
 	       "leave the counts");
 	for (size_t i = 0; i < ok; i++) {

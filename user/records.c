@@ -2,6 +2,7 @@
 /* xdpsyn CLI: reading the tracker's maps (flow records, top sources and
  * the count-min sketch of SYNs). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -136,11 +137,23 @@ int map_dump(int fd, void **keys, void **vals, size_t *n)
 
 int flows_read(int fd, struct xdpsyn_flow_event **out, size_t *n)
 {
-	struct xdpsyn_flow_key *keys = NULL;
-	struct xdpsyn_flow *vals = NULL;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char *keys = NULL, *vals = NULL;
 	struct xdpsyn_flow_event *ev;
+	size_t vsz;
 	int err;
 
+	/* An attachment made by an older xdpsyn has shorter values (the
+	 * cookie fields only, 24 bytes): the fields it has are at the same
+	 * offsets, the rest reads as 0 (state 0: a cookie record). */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.key_size != sizeof(struct xdpsyn_flow_key) ||
+	    info.value_size < offsetof(struct xdpsyn_flow, state))
+		return -EINVAL;
+	vsz = info.value_size < sizeof(struct xdpsyn_flow) ?
+	      info.value_size : sizeof(struct xdpsyn_flow);
 	err = map_dump(fd, (void **)&keys, (void **)&vals, n);
 	if (err)
 		return err;
@@ -149,8 +162,9 @@ int flows_read(int fd, struct xdpsyn_flow_event **out, size_t *n)
 		err = -ENOMEM;
 	} else {
 		for (size_t i = 0; i < *n; i++) {
-			ev[i].key = keys[i];
-			ev[i].flow = vals[i];
+			memcpy(&ev[i].key, keys + i * info.key_size,
+			       sizeof(ev[i].key));
+			memcpy(&ev[i].flow, vals + i * (size_t)info.value_size, vsz);
 		}
 		*out = ev;
 	}

@@ -26,7 +26,10 @@ static void top_help(FILE *f)
 		"\n"
 		"Columns: PREFIX, SYNS (count-min estimate since attach: never below\n"
 		"the true count, may be above it when the sketch is crowded),\n"
-		"COMPLETED (valid final ACKs), RATIO (completed / SYNs), LAST SEEN.\n"
+		"COMPLETED (valid final ACKs, tracked handshakes established),\n"
+		"INCOMPLETE (SYNS - COMPLETED: handshakes that did not complete, those\n"
+		"in progress included; a retransmitted SYN counts once when tracked),\n"
+		"RATIO (completed / SYNs), LAST SEEN.\n"
 		"A spoofed flood shows many SYNs and no completion.\n"
 		"\n"
 		"Options:\n"
@@ -50,6 +53,13 @@ static double top_ratio(const struct top_entry *t)
 	return t->syns ? (double)t->val.completed / t->syns : -1;
 }
 
+/* SYNs without a completion (clamped: the estimate may lag a completion
+ * counted in the table, and a proxy-mode SYN retransmission counts twice). */
+static __u64 top_incomplete(const struct top_entry *t)
+{
+	return t->syns > t->val.completed ? t->syns - t->val.completed : 0;
+}
+
 static json_object *top_json(const struct top_entry *t, __u64 tai_now,
 			     __s64 tai_off)
 {
@@ -64,6 +74,7 @@ static json_object *top_json(const struct top_entry *t, __u64 tai_now,
 	ADD("plen", json_object_new_int(t->prefix.plen));
 	ADD("syns", json_object_new_uint64(t->syns));
 	ADD("completed", json_object_new_uint64(t->val.completed));
+	ADD("incomplete", json_object_new_uint64(top_incomplete(t)));
 	ADD("ratio", ratio < 0 ? NULL : json_object_new_double(ratio));
 	fmt_rfc3339(buf, sizeof(buf), t->val.first_ns - tai_off);
 	ADD("first_seen", json_object_new_string(buf));
@@ -85,15 +96,16 @@ static void top_print(const struct top_entry *t, size_t n, __u64 tai_now)
 		if ((int)strlen(pfx) > w)
 			w = strlen(pfx);
 	}
-	printf("%-*s %14s %12s %7s  %s\n", w, "PREFIX", "SYNS", "COMPLETED",
-	       "RATIO", "LAST SEEN");
+	printf("%-*s %14s %12s %12s %7s  %s\n", w, "PREFIX", "SYNS", "COMPLETED",
+	       "INCOMPLETE", "RATIO", "LAST SEEN");
 	for (size_t i = 0; i < n; i++) {
 		fmt_prefix(pfx, sizeof(pfx), &t[i].prefix);
 		fmt_ratio(ratio, sizeof(ratio), top_ratio(&t[i]));
 		fmt_duration(ago, sizeof(ago), tai_now > t[i].val.last_ns ?
 			     (tai_now - t[i].val.last_ns) / 1000000000ULL : 0);
-		printf("%-*s %14llu %12llu %7s  %s ago\n", w, pfx, t[i].syns,
-		       t[i].val.completed, ratio, ago);
+		printf("%-*s %14llu %12llu %12llu %7s  %s ago\n", w, pfx,
+		       t[i].syns, t[i].val.completed, top_incomplete(&t[i]),
+		       ratio, ago);
 	}
 }
 

@@ -20,6 +20,8 @@ PORT=8080
 NCONN=20
 FLOOD_NET=10.201.200.0/24
 FLOOD_COUNT=50000
+# the counters the header defines (its X-macro lines), read independently
+NCOUNTERS=$(grep -cE '^[[:space:]]*X\([A-Z_]+,' include/xdpsyn.h)
 PASS=0 FAIL=0
 ok()   { echo "ok   $1"; PASS=$((PASS + 1)); }
 bad()  { echo "FAIL $1: $2"; FAIL=$((FAIL + 1)); }
@@ -131,7 +133,7 @@ check "flows -j: mss $mss4, wscale $snd/$rcv, sack, ts as the server's socket ha
 	"server: $(sort -u "$OPTLOG" | tr '\n' ' ') flows: $(jq -c '[.flows[] | [.mss, .client_wscale, .server_wscale, .sack, .ts, .handoff]] | unique' <<<"$F")"
 out=$(x flows "$SRV_IF")
 [ "$(grep -c "^[0-9:.]* $CLI4:[0-9]* *$SRV4:$PORT " <<<"$out")" = $NCONN ] &&
-	head -n 2 <<<"$out" | grep -q 'TIME *SADDR:SPORT *DADDR:DPORT *RTT(ms) *MSS *WS(c/s) *SACK *TS *ECN *HANDOFF'
+	head -n 2 <<<"$out" | grep -q 'TIME *SADDR:SPORT *DADDR:DPORT *STATE *SYN>SA(ms) *SA>ACK(ms) *RETX *MSS *WS(c/s) *SACK *TS *ECN *HANDOFF'
 check "flows (text): header and one line per flow" $? "$out"
 out=$(x flows "$SRV_IF" --sort rtt --limit 3 -j)
 jq -e --argjson max "$(jq '[.flows[].rtt_us] | max' <<<"$F")" \
@@ -178,8 +180,8 @@ jq -e --argjson n "$legit" \
 	 .completed == $n and .completed >= 21 and .syns >= .completed' <<<"$T" >/dev/null
 check "top -j: the client's 10.201.0.0/24 with its $legit completions" $? "$(jq -c '.sources' <<<"$T")"
 out=$(x top "$SRV_IF")
-sed -n 3p <<<"$out" | grep -Eq "^10\.201\.200\.0/24 +[0-9]+ +0 +0\.000 +[0-9]+s ago$" &&
-	sed -n 2p <<<"$out" | grep -q 'PREFIX *SYNS *COMPLETED *RATIO *LAST SEEN'
+sed -n 3p <<<"$out" | grep -Eq "^10\.201\.200\.0/24 +([0-9]+) +0 +\1 +0\.000 +[0-9]+s ago$" &&
+	sed -n 2p <<<"$out" | grep -q 'PREFIX *SYNS *COMPLETED *INCOMPLETE *RATIO *LAST SEEN'
 check "top (text): columns, the flood's prefix first" $? "$out"
 
 # -- stats -j against the per-CPU map values (bpftool) ------------------------
@@ -196,7 +198,7 @@ stats_vs_bpftool() {
 for try in 1 2 3; do detail=$(stats_vs_bpftool) && break; sleep 0.2; done
 check "stats -j: every counter equals the sum of its per-CPU values (bpftool)" $? "$detail"
 S=$(x stats "$SRV_IF" -j)
-jq -e '(.counters | length) == 20 and
+jq -e --argjson n "$NCOUNTERS" '(.counters | length) == $n and
        (.completed_ratio / (.counters.ack_valid / .counters.syn) - 1 | . * . < 1e-16) and
        (.handoff_errors | type) == "array" and .ifindex > 0' <<<"$S" >/dev/null
 check "stats -j: completed_ratio = ack_valid / syn, handoff_errors list" $? "$S"
@@ -206,7 +208,8 @@ herr=$(bpftool map dump pinned "$PIN/xdpsyn_handoff_err" -j |
 check "stats -j: handoff errors by errno as the errno map holds them ($herr)" $? \
 	"map: $herr stats: $(jq -c .handoff_errors <<<"$S")"
 out=$(x stats "$SRV_IF" --rate -j)
-jq -e '.interval_s > 0.9 and .interval_s < 2 and (.rates | length) == 20' <<<"$out" >/dev/null
+jq -e --argjson n "$NCOUNTERS" '.interval_s > 0.9 and .interval_s < 2 and (.rates | length) == $n' \
+	<<<"$out" >/dev/null
 check "stats --rate -j: rates over a ~1 s interval" $? "$out"
 
 # -- stats --watch: a redrawn screen, Ctrl-C exits 0 --------------------------
