@@ -50,7 +50,7 @@ san_suite() { # san_suite SCRIPT
 	fi
 }
 if [ -x "$SAN_BIN" ]; then
-	for s in test_e2e.sh test_tracker.sh test_badinput.sh test_lifecycle.sh; do
+	for s in test_e2e.sh test_tracker.sh test_track.sh test_badinput.sh test_lifecycle.sh; do
 		san_suite "$s"
 	done
 else
