@@ -95,6 +95,12 @@ check "track: client and server options recorded (MSS 1460 each side, SACK, TS, 
 	[ "$(counter track_syn)" -ge $NCONN ] && [ "$(counter track_synack)" -ge $NCONN ]
 check "track: counters: synack_tx 0 (XDP answered nothing), track_syn/synack/established >= $NCONN" $? \
 	"$(x stats "$SRV_IF" -j | jq -c '.counters | {synack_tx, track_syn, track_synack, track_established}')"
+out=$(cli "$ROOT/build/tcpecho" client $SRV6 $PORT -n 5 2>&1)
+check "track: 5 IPv6 connections succeed" $? "$out"
+E6=$(x flows "$SRV_IF" -j | jq -c --arg c $CLI6 '[.flows[] | select(.saddr == $c and .state == "established")]')
+jq -e 'length == 5 and all(.[]; .server_ms > 0 and .client_ms > 0 and .client.mss == 1440)' \
+	<<<"$E6" >/dev/null
+check "track: IPv6: 5 established records, both halves > 0, client MSS 1440" $? "$E6"
 x flows "$SRV_IF" | grep -q "established"
 check "track: the flows table has a STATE column with established" $? "$(x flows "$SRV_IF" | head -3)"
 
@@ -172,12 +178,13 @@ check "status shows the policy line" $? "$(x status "$SRV_IF")"
 out=$(x set "$SRV_IF" syn-rate=10000000 2>&1)
 check "set syn-rate=10000000 (out of reach)" $? "$out"
 kc0=$(srv nstat -az TcpExtSyncookiesSent | awk '/SyncookiesSent/ {print $2}')
-to_proxy0=$(counter policy_to_proxy)
+to_proxy0=$(counter policy_to_proxy) kcc0=$(counter kernel_cookie)
 flood 10.201.203.0/24 $PORT_SMALL 400 2000   # backlog 8: the SYN queue fills
 kc=$(( $(srv nstat -az TcpExtSyncookiesSent | awk '/SyncookiesSent/ {print $2}') - kc0 ))
-[ "$kc" -gt 0 ] && [ "$(counter kernel_cookie)" -gt 0 ]
-check "auto: the kernel sent SYN cookies (nstat $kc) and TC egress saw them ($(counter kernel_cookie))" $? \
-	"nstat $kc, kernel_cookie $(counter kernel_cookie)"
+kcc=$(( $(counter kernel_cookie) - kcc0 ))
+[ "$kc" -gt 0 ] && [ "$kcc" = "$kc" ]
+check "auto: the kernel sent $kc SYN cookies (its nstat) and TC egress saw exactly those ($kcc)" $? \
+	"nstat $kc, kernel_cookie +$kcc"
 [ "$(pstate reason)" = kernel_cookie ] && [ "$(( $(counter policy_to_proxy) - to_proxy0 ))" = 1 ]
 check "auto: ... and that flipped it to proxy (reason kernel_cookie)" $? \
 	"$(x status "$SRV_IF" -j | jq -c .policy)"
