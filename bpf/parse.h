@@ -374,6 +374,21 @@ static __always_inline int parse_tcp_opts_linux(struct tcphdr *th, __u32 doff,
 	return 0;
 }
 
+/* The TCP header of a parsed packet, its 20 bytes checked against data_end
+ * here (for a function that did not parse it itself); NULL when outside. */
+static __always_inline struct tcphdr *pkt_tcp(const struct pkt *pkt, void *data,
+					      void *data_end)
+{
+	struct tcphdr *th;
+
+	if (!pkt || pkt->l4_off > MAX_L4_OFF)
+		return NULL;
+	th = data + pkt->l4_off;
+	if ((void *)(th + 1) > data_end)
+		return NULL;
+	return th;
+}
+
 /* The socket-lookup tuple of a parsed TCP segment, as the sender sent it. */
 static __always_inline void tuple_fill(struct bpf_sock_tuple *t, __u32 *size,
 				       const struct pkt *pkt,

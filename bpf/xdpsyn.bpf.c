@@ -45,10 +45,8 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
 	}
-	if (pkt->l4_off > MAX_L4_OFF)
-		return XDP_DROP;
-	th = data + pkt->l4_off;
-	if ((void *)(th + 1) > data_end)
+	th = pkt_tcp(pkt, data, data_end);
+	if (!th)
 		return XDP_DROP;
 	doff = th->doff * 4;
 	if (doff < sizeof(*th) || (void *)th + doff > data_end ||
@@ -133,10 +131,8 @@ __noinline int xdpsyn_hs_seg(struct xdp_md *ctx, struct pkt *pkt)
 	__u32 zero = 0;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
-	if (!pkt || pkt->l4_off > MAX_L4_OFF)
-		return 0;
-	th = data + pkt->l4_off;
-	if ((void *)(th + 1) > data_end)
+	th = pkt_tcp(pkt, data, data_end);
+	if (!th)
 		return 0;
 	switch (hs_client_seg(ctx->ingress_ifindex, cfg, pkt, th)) {
 	case XDPSYN_HS_ESTABLISHED:
@@ -164,10 +160,8 @@ __noinline int xdpsyn_track_syn(struct xdp_md *ctx, struct pkt *pkt)
 	__u32 zero = 0, doff;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
-	if (!pkt || !cfg || pkt->l4_off > MAX_L4_OFF)
-		return XDP_PASS;
-	th = data + pkt->l4_off;
-	if ((void *)(th + 1) > data_end)
+	th = pkt_tcp(pkt, data, data_end);
+	if (!th || !cfg)
 		return XDP_PASS;
 	doff = th->doff * 4;
 	if (doff < sizeof(*th) || (void *)th + doff > data_end ||
@@ -199,10 +193,8 @@ __noinline int xdpsyn_ack_other(struct xdp_md *ctx, struct pkt *pkt)
 	int kcookie;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
-	if (!pkt || !cfg || pkt->l4_off > MAX_L4_OFF)
-		return XDP_DROP;
-	th = data + pkt->l4_off;
-	if ((void *)(th + 1) > data_end)
+	th = pkt_tcp(pkt, data, data_end);
+	if (!th || !cfg)
 		return XDP_DROP;
 	kcookie = kernel_cookie_ok(ctx, pkt, th, pkt->now);
 	if (kcookie || policy_now(cfg) == XDPSYN_POLICY_TRACK) {
@@ -242,10 +234,8 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
 	}
-	if (pkt->l4_off > MAX_L4_OFF)
-		return XDP_DROP;
-	th = data + pkt->l4_off;
-	if ((void *)(th + 1) > data_end)
+	th = pkt_tcp(pkt, data, data_end);
+	if (!th)
 		return XDP_DROP;
 	doff = th->doff * 4;
 	if (doff < sizeof(*th) || (void *)th + doff > data_end ||
@@ -286,10 +276,8 @@ __noinline int xdpsyn_ack_valid(struct xdp_md *ctx, struct pkt *pkt)
 	__u32 zero = 0;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
-	if (!pkt || !cfg || pkt->l4_off > MAX_L4_OFF)
-		return XDP_PASS;
-	th = data + pkt->l4_off;
-	if ((void *)(th + 1) > data_end)
+	th = pkt_tcp(pkt, data, data_end);
+	if (!th || !cfg)
 		return XDP_PASS;
 	track_complete(ctx->ingress_ifindex, cfg, pkt, th);
 	return XDP_PASS;

@@ -93,10 +93,8 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	int err;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
-	if (!pkt || !cfg || pkt->l4_off > MAX_L4_OFF)
-		return TC_ACT_OK;
-	th = data + pkt->l4_off;
-	if ((void *)(th + 1) > data_end)
+	th = pkt_tcp(pkt, data, data_end);
+	if (!th || !cfg)
 		return TC_ACT_OK;
 	doff = th->doff * 4;
 	if (doff < sizeof(*th) ||
@@ -192,10 +190,8 @@ __noinline int xdpsyn_tc_out(struct __sk_buff *skb, struct pkt *pkt)
 	__u8 fl;
 	int kcookie;
 
-	if (!pkt || pkt->l4_off > MAX_L4_OFF)
-		return TC_ACT_OK;
-	th = data + pkt->l4_off;
-	if ((void *)(th + 1) > data_end)
+	th = pkt_tcp(pkt, data, data_end);
+	if (!th)
 		return TC_ACT_OK;
 	fl = tcp_flags(th);
 
