@@ -1,15 +1,16 @@
 # xdpsyn benchmarks, included from the top-level Makefile.
-#   make bench        micro benchmark + flood lab; writes bench/RESULTS.md,
+#   make bench        micro benchmark + flood lab + flip; writes bench/RESULTS.md,
 #                     bench/flood.png (raw data in bench/results/)
 #   make bench-micro  BPF_PROG_TEST_RUN per path, beside floor programs
 #   make bench-flood  the netns lab under SYN floods, four defences
-#   make bench-smoke  a tiny run of both; ends with "N passed, N failed"
+#   make bench-flip   the auto policy's time to flip under a flood, and back
+#   make bench-smoke  a tiny run of each; ends with "N passed, N failed"
 # Debian packages the benchmarks need beyond DEB_PKGS (the plot):
 BENCH_DEB_PKGS := gnuplot-nox
 
 BENCH_TOOLS := $(BUILD)/bench_micro $(BUILD)/bench_legit $(BUILD)/floors.bpf.o
 
-.PHONY: bench bench-micro bench-flood bench-smoke bench-tools
+.PHONY: bench bench-micro bench-flood bench-flip bench-smoke bench-tools
 
 # Floor and part programs; their skeletons come from the Makefile's
 # generic %.skel.h rule.
@@ -33,6 +34,9 @@ bench-micro: bench-tools
 
 bench-flood: bench-tools
 	$(Q)bench/run.sh flood
+
+bench-flip: bench-tools
+	$(Q)bench/run.sh flip
 
 bench: bench-tools
 	$(Q)bench/run.sh all

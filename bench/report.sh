@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rewrites bench/RESULTS.md and bench/flood.png from the raw results in
-# bench/results/ (micro.{md,tsv,meta,log}, flood.{tsv,env,meta,log}), written
-# by bench/run.sh. A part that has not been run is said to be missing.
+# bench/results/ (micro.{md,tsv,meta,log}, flood.{tsv,env,meta,log},
+# flip.{tsv,env,meta,log}), written by bench/run.sh. A part that has not been run is said to be missing.
 set -u
 cd "$(dirname "$0")/.."
 RES=${BENCH_RES:-bench/results}
@@ -242,6 +242,41 @@ EOF
 	else
 		echo "Not run yet: \`make bench-flood\`."
 		echo
+	fi
+
+	if [ -f "$RES/flip.tsv" ]; then
+		echo "## 3. Auto policy: time to flip under a flood"
+		echo
+		echo "Run $(val $RES/flip.meta DATE) on tree $(val $RES/flip.meta REV), same lab as section 2 (bench/flip.sh):"
+		echo
+		echo '```'
+		echo "$(val $RES/flip.meta CMD)"
+		echo "# before each flood (detached and attached again: fresh state), server's namespace:"
+		echo "$(val $RES/flip.env ATTACH_CMD)"
+		echo "# the legitimate client, client's namespace, core 0:"
+		echo "$(val $RES/flip.env LEGIT_CMD)"
+		echo "# the flood, attacker's namespace, core 0:"
+		echo "$(val $RES/flip.env SYNFLOOD_CMD)"
+		echo '```'
+		echo
+		cat <<EOF
+*flip ms*: the switch to proxy (from \`status -j\` .policy.history) minus the
+flood's start (\`date +%s.%N\` just before synflood is started, so it includes
+the tool's own start-up). *kernel SYNs*: counter track_syn over the flood,
+i.e. the SYNs the kernel got before XDP took over. *XDP SYN-ACKs*: counter
+synack_tx over the flood. *back ms*: the switch back to track minus the
+flood's end (synflood exited); the policy waits for --calm $(val $RES/flip.env CALM) s
+below $(( $(val $RES/flip.env SYN_RATE) / 2 ))/s. *switches*: policy_to_proxy / policy_to_track over the
+run (1 / 1 expected). Each flood lasts $(val $RES/flip.env SECS) s.
+
+EOF
+		echo "| flood target pps | measured pps | flip ms | kernel SYNs before flip | XDP SYN-ACKs | legit ok | legit p99 ms | back to track ms after flood end | switches to proxy / track | reason |"
+		echo "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
+		awk -F'\t' 'NR > 1 { printf "| %s | %d | %s | %d | %d | %d/%d | %s | %s | %d / %d | %s |\n",
+			$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' "$RES/flip.tsv"
+		echo
+		awk -F'\t' -v r="$(val $RES/flip.env SYN_RATE)" 'NR > 1 && $4 > 0 { n++; k += $4 }
+			END { if (n) printf "The kernel got %.0f SYNs before the flip on average over the %d floods; the threshold over one 268 ms window is %d/s x 0.268 s = %.0f SYNs.\n\n", k / n, n, r, r * 0.268 }' "$RES/flip.tsv"
 	fi
 } >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
 echo "report: wrote $OUT$( [ -f "$PNG" ] && echo " and $PNG")"

@@ -2,9 +2,10 @@
 # Entry point of the make targets (bench/bench.mk):
 #   bench/run.sh micro   BPF_PROG_TEST_RUN per path, repeat 1e6 (bench-micro)
 #   bench/run.sh flood   the netns flood lab (bench-flood)
-#   bench/run.sh all     both (bench)
-#   bench/run.sh smoke   a tiny run of both, checked; ends "N passed, N failed"
-# micro, flood and all keep their raw results in bench/results/ and rewrite
+#   bench/run.sh flip    the auto policy's time to flip under a flood (bench-flip)
+#   bench/run.sh all     all three (bench)
+#   bench/run.sh smoke   a tiny run of each, checked; ends "N passed, N failed"
+# micro, flood, flip and all keep their raw results in bench/results/ and rewrite
 # bench/RESULTS.md and bench/flood.png from them (bench/report.sh).
 set -u
 cd "$(dirname "$0")/.."
@@ -47,14 +48,26 @@ flood() {
 	return "$rc"
 }
 
+flip() {
+	mkdir -p "$RES"
+	local cmd=(bench/flip.sh --out "$RES")
+	echo "== flip: ${cmd[*]}"
+	"${cmd[@]}" | tee "$RES/flip.log"
+	local rc=${PIPESTATUS[0]}
+	meta "$RES/flip.meta" "${cmd[@]}"
+	return "$rc"
+}
+
 case ${1:-} in
 micro) micro; rc=$?; bench/report.sh; exit $rc ;;
 flood) flood; rc=$?; bench/report.sh; exit $rc ;;
+flip) flip; rc=$?; bench/report.sh; exit $rc ;;
 all)
 	micro; rc1=$?
 	flood; rc2=$?
+	flip; rc3=$?
 	bench/report.sh
-	[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ]
+	[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ]
 	exit $?
 	;;
 smoke)
@@ -81,12 +94,13 @@ smoke)
 	}
 	suite "bench micro (repeat 1000)" build/bench_micro --smoke --md "$tmp/micro.md" --tsv "$tmp/micro.tsv"
 	suite "bench flood (xdpsyn, 1 s at 50k pps)" bench/flood.sh --smoke --out "$tmp/flood"
+	suite "bench flip (auto policy, 1 s at 20k pps)" bench/flip.sh --smoke --out "$tmp/flip"
 	echo "$total_pass passed, $total_fail failed"
 	[ "$total_fail" -eq 0 ]
 	exit $?
 	;;
 *)
-	echo "usage: bench/run.sh micro|flood|all|smoke" >&2
+	echo "usage: bench/run.sh micro|flood|flip|all|smoke" >&2
 	exit 2
 	;;
 esac
