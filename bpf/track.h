@@ -110,18 +110,29 @@ static __always_inline void track_syn(const struct xdpsyn_config *cfg,
 
 /* A handshake completed (cookie valid; xdpsyn_ack left the cookie's
  * outcome in pkt->ck_* and the time in pkt->now): its flow record and its
- * source's completion count. */
-static __always_inline void track_complete(__u32 ifindex,
+ * source's completion count. Returns 1, or 0 when this handshake was
+ * already recorded (nothing written). */
+static __always_inline int track_complete(__u32 ifindex,
 					   const struct xdpsyn_config *cfg,
 					   const struct pkt *pkt,
 					   const struct tcphdr *th)
 {
 	struct xdpsyn_flow_key k = {};
 	struct xdpsyn_flow f = {};
+	struct xdpsyn_flow *old;
 	struct xdpsyn_prefix p;
 	__u8 info = pkt->ck_info, ws = info & XDPSYN_INFO_WS_MASK;
+	__u32 isn = bpf_ntohl(th->seq) - 1;
 
 	flow_key_fill(&k, ifindex, pkt, th);
+	/* The same handshake validated again (its final ACK and the first
+	 * data segment in one receive batch both reach XDP before the
+	 * kernel has the connection): one record, one completion. */
+	old = bpf_map_lookup_elem(&xdpsyn_flows, &k);
+	if (old && old->state == XDPSYN_HS_COOKIE && old->isn == isn &&
+	    pkt->now - old->time_ns < (1ULL << XDPSYN_COUNTER_NS_SHIFT) * 2)
+		return 0;
+	f.isn = isn;
 	f.state = XDPSYN_HS_COOKIE;
 	f.time_ns = pkt->now;
 	f.rtt_us = pkt->ck_rtt_us;
@@ -143,6 +154,7 @@ static __always_inline void track_complete(__u32 ifindex,
 
 	prefix_of(&p, cfg, pkt->family, pkt->saddr);
 	top_touch(&p, pkt->now, 1);
+	return 1;
 }
 
 /* ---- Track policy: handshakes the kernel answers ---------------------- */

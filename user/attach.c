@@ -27,7 +27,7 @@ struct attach_args {
 	__u32 xdp_flags;
 	struct xdpsyn_ports ports;
 	long mss4, mss6, wscale, ttl, window; /* -1: default */
-	long flows_max, top_plen4, top_plen6;
+	long flows_max, hs_max, top_plen4, top_plen6;
 	int ecn;
 	const char *key_file;
 	bool set_sysctl;
@@ -72,6 +72,8 @@ static void attach_help(FILE *f)
 		"  --key-file PATH     cookie key: 16 bytes or 32 hex characters, not\n"
 		"                      readable by group/others (default: random)\n"
 		"  --flows-max N       flow records kept (LRU), 1..%d (default %d)\n"
+		"  --handshakes-max N  handshakes in progress tracked (LRU), 1..%d\n"
+		"                      (default %d)\n"
 		"  --top-plen4 N       top sources: IPv4 prefix length, 1..32 (default %d)\n"
 		"  --top-plen6 N       top sources: IPv6 prefix length, 1..128 (default %d)\n"
 		"  --policy POLICY     proxy (default): answer SYNs with cookies in XDP;\n"
@@ -89,6 +91,7 @@ static void attach_help(FILE *f)
 		"  --set-sysctl        set net.ipv4.tcp_syncookies=1 if it is 0\n"
 		"  -v, --verbose       libbpf debug output\n"
 		"  -h, --help          this help\n", FLOWS_MAX_LIMIT, FLOWS_MAX_DEFAULT,
+		FLOWS_MAX_LIMIT, FLOWS_MAX_DEFAULT,
 		XDPSYN_TOP_PLEN4_DEFAULT, XDPSYN_TOP_PLEN6_DEFAULT, SYN_RATE_MAX,
 		POLICY_SECS_MAX, CALM_DEFAULT, POLICY_SECS_MAX,
 		XDPSYN_HS_TIMEOUT_DEFAULT);
@@ -109,7 +112,7 @@ static int parse_num_opt(const char *opt, const char *val, unsigned long min,
 static int attach_parse(int argc, char **argv, struct attach_args *a)
 {
 	enum { O_MODE = 256, O_MSS4, O_MSS6, O_WSCALE, O_TTL, O_WINDOW, O_ECN,
-	       O_NOECN, O_KEYFILE, O_SYSCTL, O_PORTS, O_FLOWS_MAX, O_PLEN4,
+	       O_NOECN, O_KEYFILE, O_SYSCTL, O_PORTS, O_FLOWS_MAX, O_HS_MAX, O_PLEN4,
 	       O_PLEN6, O_POLICY, O_SYN_RATE, O_CALM, O_HS_TIMEOUT };
 	static const struct option opts[] = {
 		{ "ports", required_argument, NULL, O_PORTS },
@@ -124,6 +127,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		{ "key-file", required_argument, NULL, O_KEYFILE },
 		{ "set-sysctl", no_argument, NULL, O_SYSCTL },
 		{ "flows-max", required_argument, NULL, O_FLOWS_MAX },
+		{ "handshakes-max", required_argument, NULL, O_HS_MAX },
 		{ "top-plen4", required_argument, NULL, O_PLEN4 },
 		{ "top-plen6", required_argument, NULL, O_PLEN6 },
 		{ "policy", required_argument, NULL, O_POLICY },
@@ -141,6 +145,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 	a->mss4 = a->mss6 = a->wscale = a->ttl = a->window = -1;
 	a->ecn = 1;
 	a->flows_max = FLOWS_MAX_DEFAULT;
+	a->hs_max = FLOWS_MAX_DEFAULT;
 	a->top_plen4 = XDPSYN_TOP_PLEN4_DEFAULT;
 	a->top_plen6 = XDPSYN_TOP_PLEN6_DEFAULT;
 	a->policy = XDPSYN_POLICY_PROXY;
@@ -192,6 +197,10 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		case O_FLOWS_MAX:
 			ret = parse_num_opt("flows-max", optarg, 1, FLOWS_MAX_LIMIT,
 					    &a->flows_max);
+			break;
+		case O_HS_MAX:
+			ret = parse_num_opt("handshakes-max", optarg, 1, FLOWS_MAX_LIMIT,
+					    &a->hs_max);
 			break;
 		case O_PLEN4:
 			ret = parse_num_opt("top-plen4", optarg, 1, 32, &a->top_plen4);
@@ -429,6 +438,11 @@ static int load_programs(struct attach_state *s, const struct attach_args *a)
 	err = bpf_map__set_max_entries(s->xdp->maps.xdpsyn_flows, a->flows_max);
 	if (err) {
 		errmsg(ifname, "sizing " PIN_FLOWS ": %s", strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	err = bpf_map__set_max_entries(s->xdp->maps.xdpsyn_hs, a->hs_max);
+	if (err) {
+		errmsg(ifname, "sizing " PIN_HS ": %s", strerror(-err));
 		return EXIT_RUNTIME;
 	}
 	err = xdpsyn__load(s->xdp);
@@ -671,8 +685,8 @@ static void attach_report(const struct attach_args *a,
 	       "ecn %s\n", ports ? ports : "?", cfg->mss[XDPSYN_V4],
 	       cfg->mss[XDPSYN_V6], cfg->wscale, cfg->ttl, cfg->window,
 	       cfg->ecn ? "on" : "off");
-	printf("  flows-max %ld  top-plen4 %u  top-plen6 %u\n", a->flows_max,
-	       cfg->top_plen4, cfg->top_plen6);
+	printf("  flows-max %ld  handshakes-max %ld  top-plen4 %u  top-plen6 %u\n",
+	       a->flows_max, a->hs_max, cfg->top_plen4, cfg->top_plen6);
 	if (cfg->policy == XDPSYN_POLICY_AUTO)
 		printf("  policy auto (syn-rate %u/s, calm %us)  handshake-timeout "
 		       "%us\n", cfg->syn_rate, cfg->calm_s, cfg->hs_timeout_s);

@@ -144,11 +144,14 @@ static void rates_of(const struct ifstats *prev, const struct ifstats *cur,
 	r->ok = true;
 }
 
-/* Completed handshakes per SYN answered: ack_valid / syn; < 0 without SYN. */
+/* Completed handshakes per SYN to a protected port: (ack_valid +
+ * track_established) / syn, the cookie handshakes and the tracked ones the
+ * kernel answered; < 0 without SYN. */
 static double completed_ratio(const __u64 *cnt)
 {
 	return cnt[XDPSYN_CNT_SYN] ?
-	       (double)cnt[XDPSYN_CNT_ACK_VALID] / cnt[XDPSYN_CNT_SYN] : -1;
+	       (double)(cnt[XDPSYN_CNT_ACK_VALID] + cnt[XDPSYN_CNT_TRACK_ESTABLISHED]) /
+	       cnt[XDPSYN_CNT_SYN] : -1;
 }
 
 static json_object *json_ratio(double v)
@@ -234,7 +237,7 @@ static void stats_print(const struct ifstats *s, const struct rates *r,
 		printf(" %12s", ratio);
 	}
 	if (help)
-		printf("  ack_valid / syn: handshakes completed per SYN answered");
+		printf("  (ack_valid + track_established) / syn: handshakes completed per SYN");
 	printf("\n");
 	for (int e = 0; s->have_errs && e < XDPSYN_ERRNO_SLOTS; e++) {
 		if (!s->errs[e])
@@ -262,7 +265,7 @@ static void stats_help(FILE *f)
 		"       xdpsyn stats [IFACE] --prometheus\n"
 		"\n"
 		"Every counter of IFACE (default: every attached interface), summed\n"
-		"over CPUs, the completed/syn ratio (ack_valid / syn) and the errors\n"
+		"over CPUs, the completed/syn ratio ((ack_valid + track_established) / syn) and the errors\n"
 		"of the handoff to the listener by errno.\n"
 		"\n"
 		"Options:\n"

@@ -115,6 +115,8 @@ expect 2 "attach: window 0"           -- attach "$F" --window 0
 expect 2 "attach: --mode offload"     -- attach "$F" --mode offload
 expect 2 "attach: --flows-max 0"      -- attach "$F" --flows-max 0
 expect 2 "attach: --flows-max 2^24+1" -- attach "$F" --flows-max 16777217
+expect 2 "attach: --handshakes-max 0" -- attach "$F" --handshakes-max 0
+expect 2 "attach: --handshakes-max x" -- attach "$F" --handshakes-max x
 expect 2 "attach: --top-plen4 33"     -- attach "$F" --top-plen4 33
 expect 2 "attach: --top-plen4 0"      -- attach "$F" --top-plen4 0
 expect 2 "attach: --top-plen6 129"    -- attach "$F" --top-plen6 129

@@ -199,9 +199,9 @@ for try in 1 2 3; do detail=$(stats_vs_bpftool) && break; sleep 0.2; done
 check "stats -j: every counter equals the sum of its per-CPU values (bpftool)" $? "$detail"
 S=$(x stats "$SRV_IF" -j)
 jq -e --argjson n "$NCOUNTERS" '(.counters | length) == $n and
-       (.completed_ratio / (.counters.ack_valid / .counters.syn) - 1 | . * . < 1e-16) and
+       (.completed_ratio / ((.counters.ack_valid + .counters.track_established) / .counters.syn) - 1 | . * . < 1e-16) and
        (.handoff_errors | type) == "array" and .ifindex > 0' <<<"$S" >/dev/null
-check "stats -j: completed_ratio = ack_valid / syn, handoff_errors list" $? "$S"
+check "stats -j: completed_ratio = (ack_valid + track_established) / syn, handoff_errors list" $? "$S"
 herr=$(bpftool map dump pinned "$PIN/xdpsyn_handoff_err" -j |
 	jq -c '[.[].formatted | {errno: .key, count: ([.values[].value] | add)} | select(.count > 0)]')
 [ "$herr" = "$(jq -c '[.handoff_errors[] | {errno, count}]' <<<"$S")" ]
