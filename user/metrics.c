@@ -8,6 +8,7 @@
  *   xdpsyn_handoff_errors_total{ifname,ifindex,errno} counter
  *   xdpsyn_flows{ifname,ifindex}                      gauge
  *   xdpsyn_flows_max{ifname,ifindex}                  gauge
+ *   xdpsyn_handshakes{ifname,ifindex,state}           gauge, track table
  *   xdpsyn_handshake_rtt_seconds{ifname,ifindex,le}   histogram of the flow
  *                                                     records at scrape time
  *   xdpsyn_policy_proxy_active{ifname,ifindex}        gauge, 1 or 0
@@ -48,7 +49,45 @@ struct ifmetrics {
 	bool have_policy;        /* policy pin read (else an older xdpsyn) */
 	__u64 since_real_ns;     /* CLOCK_REALTIME of the last policy change */
 	__u64 syn_rate;          /* SYN/s now */
+	bool have_hs;            /* handshakes-in-progress table read */
+	__u64 hs[4];             /* its records by HS_* below */
 };
+
+/* xdpsyn_handshakes{state=...}: the records of xdpsyn_hs at scrape time. */
+enum { HS_SYN, HS_SYNACK, HS_RESET, HS_TIMEOUT };
+static const char *const hs_state_names[] = { "syn", "synack", "reset", "timeout" };
+
+/* Count the records of the handshake table by state; an incomplete one
+ * older than the handshake timeout is "timeout" (as `flows` shows it). */
+static void hs_read(struct ifmetrics *m, const struct pins *p)
+{
+	struct xdpsyn_config cfg = {};
+	struct xdpsyn_flow_event *ev = NULL;
+	__u64 now = tai_now_ns(), timeout_ns;
+	__u32 zero = 0;
+	size_t n;
+
+	if (p->hs_fd < 0 || flows_read(p->hs_fd, &ev, &n))
+		return;
+	if (p->config_fd >= 0)
+		bpf_map_lookup_elem(p->config_fd, &zero, &cfg);
+	timeout_ns = (__u64)(cfg.hs_timeout_s ? cfg.hs_timeout_s : XDPSYN_HS_TIMEOUT_DEFAULT) *
+		     1000000000ULL;
+	m->have_hs = true;
+	for (size_t i = 0; i < n; i++) {
+		const struct xdpsyn_flow *f = &ev[i].flow;
+
+		if (f->state == XDPSYN_HS_RESET)
+			m->hs[HS_RESET]++;
+		else if (f->state != XDPSYN_HS_SYN && f->state != XDPSYN_HS_SYNACK)
+			continue;
+		else if (now > f->syn_ns && now - f->syn_ns > timeout_ns)
+			m->hs[HS_TIMEOUT]++;
+		else
+			m->hs[f->state == XDPSYN_HS_SYN ? HS_SYN : HS_SYNACK]++;
+	}
+	free(ev);
+}
 
 /* The policy: configured, in force now, since when; the SYN rate. */
 static void policy_read(struct ifmetrics *m, const struct pins *p)
@@ -108,6 +147,7 @@ static int ifmetrics_read(struct ifmetrics *m, const char *name)
 	if (pins_open(&p, name, 0))
 		return 0;
 	policy_read(m, &p);
+	hs_read(m, &p);
 	if (p.flows_fd < 0) { /* attached by an xdpsyn without the tracker */
 		pins_close(&p);
 		return 0;
@@ -195,6 +235,14 @@ int metrics_write(FILE *f, char *const *names)
 	for (size_t i = 0; i < ok; i++)
 		if (m[i].have_flows)
 			fprintf(f, "xdpsyn_flows{%s} %llu\n", m[i].labels, m[i].flows);
+	family(f, "xdpsyn_handshakes", "gauge",
+	       "Handshakes in the track policy's table at scrape time, by state: "
+	       "syn (no SYN-ACK yet), synack (waiting for the client), reset, "
+	       "timeout (incomplete and older than the handshake timeout)");
+	for (size_t i = 0; i < ok; i++)
+		for (int h = 0; m[i].have_hs && h < 4; h++)
+			fprintf(f, "xdpsyn_handshakes{%s,state=\"%s\"} %llu\n", m[i].labels,
+				hs_state_names[h], m[i].hs[h]);
 	family(f, "xdpsyn_flows_max", "gauge",
 	       "Size of the flow table (LRU: the oldest records are evicted)");
 	for (size_t i = 0; i < ok; i++)

@@ -95,6 +95,17 @@ check "track: client and server options recorded (MSS 1460 each side, SACK, TS, 
 	[ "$(counter track_syn)" -ge $NCONN ] && [ "$(counter track_synack)" -ge $NCONN ]
 check "track: counters: synack_tx 0 (XDP answered nothing), track_syn/synack/established >= $NCONN" $? \
 	"$(x stats "$SRV_IF" -j | jq -c '.counters | {synack_tx, track_syn, track_synack, track_established}')"
+FOLLOW=$TMP/follow.jsonl
+# nsenter itself in the background (not a shell function: its subshell
+# would carry this script's traps), so $! is the command's own pid
+nsenter --net=/var/run/netns/"$NS_SRV" "$XDPSYN" flows "$SRV_IF" --follow -j >"$FOLLOW" 2>&1 &
+fpid=$!
+sleep 0.5
+cli "$ROOT/build/tcpecho" client $SRV4 $PORT -n 3 >/dev/null 2>&1
+sleep 0.5
+kill -INT $fpid; wait $fpid
+jq -se 'length == 3 and all(.[]; .state == "established" and .client_ms > 0)' "$FOLLOW" >/dev/null
+check "track: flows --follow -j prints each tracked completion as it happens (3)" $? "$(cat "$FOLLOW")"
 out=$(cli "$ROOT/build/tcpecho" client $SRV6 $PORT -n 5 2>&1)
 check "track: 5 IPv6 connections succeed" $? "$out"
 E6=$(x flows "$SRV_IF" -j | jq -c --arg c $CLI6 '[.flows[] | select(.saddr == $c and .state == "established")]')
@@ -119,6 +130,12 @@ wait_until 5 lone_is timeout
 check "track: ... and as timeout once older than --handshake-timeout (3 s)" $? "$(lone_rec)"
 lone_rec | jq -e '.synack_retrans >= 1' >/dev/null
 check "track: ... the kernel's SYN-ACK retransmission counted ($(lone_rec | jq .synack_retrans))" $? "$(lone_rec)"
+
+M=$(x stats "$SRV_IF" --prometheus)
+grep -q "^xdpsyn_handshakes{.*state=\"timeout\"} [1-9]" <<<"$M" &&
+	x stats "$SRV_IF" --prometheus | "$ROOT/build/promtool" check metrics >/dev/null 2>&1
+check "track: Prometheus xdpsyn_handshakes{state=\"timeout\"} counts it (promtool-valid)" $? \
+	"$(grep '^xdpsyn_handshakes' <<<"$M")"
 
 # incomplete handshakes count into top per source prefix
 flood 10.201.202.0/24 $PORT 40 2000
