@@ -32,6 +32,7 @@ struct status {
 	__u64 syn_rate_now;          /* SYN/s, from the per-CPU rate windows */
 	__s64 tai_off;               /* CLOCK_TAI - CLOCK_REALTIME, ns */
 	__u32 flows_max;             /* 0: no flow map pinned */
+	__u32 hs_max;                /* 0: no handshake map pinned */
 	int link_ifindex;            /* 0: link detached (interface gone) */
 	const char *state;
 };
@@ -75,6 +76,7 @@ static void status_read(struct status *s, const struct pins *p)
 	}
 	s->have_stats = p->stats_fd >= 0 && !counters_read(p->stats_fd, s->cnt);
 	s->flows_max = p->flows_fd >= 0 ? map_max_entries(p->flows_fd) : 0;
+	s->hs_max = p->hs_fd >= 0 ? map_max_entries(p->hs_fd) : 0;
 
 	s->link_ifindex = -1;
 	len = sizeof(li);
@@ -243,6 +245,8 @@ static json_object *status_json(const struct status *s, __u64 now)
 	}
 	if (s->flows_max)
 		ADD("flows_max", json_object_new_int64(s->flows_max));
+	if (s->hs_max)
+		ADD("handshakes_max", json_object_new_int64(s->hs_max));
 	if (s->tc_egress_prog_id)
 		ADD("tc_egress_prog_id", json_object_new_int64(s->tc_egress_prog_id));
 	if (s->have_config)
@@ -362,16 +366,21 @@ static void status_print(const struct status *s, __u64 now)
 		       s->cfg.top_plen6 ? s->cfg.top_plen6 : XDPSYN_TOP_PLEN6_DEFAULT);
 		if (s->flows_max)
 			printf("  flows-max %u", s->flows_max);
+		if (s->hs_max)
+			printf("  handshakes-max %u", s->hs_max);
 		if (s->have_policy)
 			printf("  handshake-timeout %us", s->cfg.hs_timeout_s);
 		printf("\n");
 		policy_print(s);
 	}
 	if (s->have_meta) {
+		char eg[40] = "";
+
 		fmt_duration(age, sizeof(age), now - s->meta.key_rotated_at);
+		if (s->tc_egress_prog_id)
+			snprintf(eg, sizeof(eg), ", egress prog %u", s->tc_egress_prog_id);
 		printf("    tc       ingress handle 0x%x prio %u%s  key age %s "
-		       "(slot %u)\n", s->meta.tc_handle, s->meta.tc_priority,
-		       s->tc_egress_prog_id ? ", egress" : "", age,
+		       "(slot %u)\n", s->meta.tc_handle, s->meta.tc_priority, eg, age,
 		       s->cfg.key_cur);
 	}
 	if (s->have_stats) {
