@@ -87,6 +87,7 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	struct cookie_in c;
 	struct tcp_opts o;
 	struct bpf_sock *sk;
+	struct tcp_sock *tp;
 	struct tcphdr *th;
 	__u32 zero = 0, doff, tsize;
 	__u8 ws;
@@ -108,11 +109,11 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 		return TC_ACT_OK;
 	cookie_in_fill(&c, pkt, th, bpf_ntohl(th->seq) - 1);
 
-	/* A full-socket lookup: the kfunc needs a struct sock. A tuple with a
-	 * request socket of the kernel's own (a SYN it answered itself) also
-	 * yields the listener here; its ACK fails the cookie check and goes
-	 * on to the kernel untouched. */
-	sk = bpf_sk_lookup_tcp(skb, &tuple, tsize, BPF_F_CURRENT_NETNS, 0);
+	/* Any socket of the tuple: a request socket of the kernel's own (a
+	 * SYN it answered itself, e.g. under the track policy) or an
+	 * established one means this is not ours to hand off; only the
+	 * listener itself is. */
+	sk = bpf_skc_lookup_tcp(skb, &tuple, tsize, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return TC_ACT_OK;
 	if (sk->state != BPF_TCP_LISTEN) {
@@ -123,6 +124,12 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 			  bpf_ktime_get_tai_ns(), &r)) {
 		bpf_sk_release(sk);
 		count(st, XDPSYN_CNT_HANDOFF_INVALID);
+		return TC_ACT_OK;
+	}
+	/* the kfunc wants the listener as a full socket */
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp) {
+		bpf_sk_release(sk);
 		return TC_ACT_OK;
 	}
 
@@ -141,7 +148,7 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 		attrs.rcv_tsval = o.tsval;
 		attrs.rcv_tsecr = o.tsecr;
 	}
-	err = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)sk, &attrs, sizeof(attrs));
+	err = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, &attrs, sizeof(attrs));
 	bpf_sk_release(sk);
 	if (err) {
 		count(st, XDPSYN_CNT_HANDOFF_ERR);

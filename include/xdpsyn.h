@@ -45,7 +45,7 @@ enum xdpsyn_family {
 	X(ACK_PREV_KEY, "valid cookie made with the previous key (after rotation)") \
 	X(CONFIG_MISSING, "config or port map not readable: passed")           \
 	X(HANDOFF_OK, "TC: request socket handed to the listener")             \
-	X(HANDOFF_INVALID, "TC: no valid cookie (e.g. a handshake the kernel began): passed")      \
+	X(HANDOFF_INVALID, "TC: ACK to the listener without a valid cookie of ours (the kernel's own cookie, or under track): passed")      \
 	X(HANDOFF_ERR, "TC: bpf_sk_assign_tcp_reqsk failed: passed")          \
 	X(TRACK_SYN, "track: SYN of a new handshake passed to the kernel")     \
 	X(TRACK_SYN_RETRANS, "track: retransmitted SYN passed to the kernel")  \

@@ -91,6 +91,9 @@ jq -e 'all(.[]; .client.mss == 1460 and .server.mss == 1460 and .client.sack and
 	.server.wscale != null and .syn_retrans == 0 and .synack_retrans == 0)' <<<"$E" >/dev/null
 check "track: client and server options recorded (MSS 1460 each side, SACK, TS, WS), no retransmissions" \
 	$? "$(jq -c '[.[] | [.client, .server, .syn_retrans, .synack_retrans]] | unique' <<<"$E")"
+[ "$(counter handoff_invalid)" = 0 ] && [ "$(counter handoff_ok)" = 0 ]
+check "track: TC ingress leaves the kernel's own handshakes alone (handoff_invalid 0, handoff_ok 0)" $? \
+	"$(x stats "$SRV_IF" -j | jq -c '.counters | {handoff_ok, handoff_invalid, handoff_err}')"
 [ "$(counter synack_tx)" = 0 ] && [ "$(counter track_established)" -ge $NCONN ] &&
 	[ "$(counter track_syn)" -ge $NCONN ] && [ "$(counter track_synack)" -ge $NCONN ]
 check "track: counters: synack_tx 0 (XDP answered nothing), track_syn/synack/established >= $NCONN" $? \
