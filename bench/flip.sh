@@ -70,7 +70,7 @@ LEGIT_N=$(awk -v s="$SECS" -v l="$LEGIT_LEAD" -v i="$LEGIT_I" 'BEGIN { printf "%
 
 LAB_ID=f$$
 source tests/e2e/lib.sh
-SW_SRV=ps-$LAB_ID   # the switch's port toward the server (lib.sh's p_srv, renamed)
+source bench/benchlab.sh
 SRV_CPU=1 ATK_CPU=0
 TMP=$(mktemp -d /tmp/xs-flip-$LAB_ID.XXXXXX)
 PASS=0 FAIL=0
@@ -86,63 +86,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-stop_bg() { # stop one process this script started and forget it
-	local p=$1 keep=() q
-	kill "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	for q in "${LAB_PIDS[@]}"; do [ "$q" != "$p" ] && keep+=("$q"); done
-	LAB_PIDS=("${keep[@]}")
-}
-wait_bg() { # wait for one of ours to end on its own (its status), then forget it
-	local p=$1 keep=() q rc
-	wait "$p" 2>/dev/null; rc=$?
-	for q in "${LAB_PIDS[@]}"; do [ "$q" != "$p" ] && keep+=("$q"); done
-	LAB_PIDS=("${keep[@]}")
-	return $rc
-}
-srv() { in_ns "$NS_SRV" "$@"; }
 x() { srv "$XDPSYN" "$@"; }
 now() { date +%s.%N; }
 counters() { x stats "$SRV_IF" -j | jq -c '.counters'; }
 cnt() { jq -r ".$2 // 0" <<<"$1"; } # cnt JSON NAME
-napi_pids() { # the NAPI kthreads of an interface: napi/IFACE-ID, cut to 15 chars
-	local want; want=$(printf '%.15s' "napi/$1-")
-	ps -eo pid=,comm= | awk -v w="$want" 'substr($2, 1, length(w)) == w { print $1 }'
-}
-pin_napi() { # pin_napi IFACE CPU
-	local p n=0
-	for p in $(napi_pids "$1"); do taskset -pc "$2" "$p" >/dev/null && n=$((n + 1)); done
-	[ $n -gt 0 ]
-}
 # the realtime (s, float) of the first history entry switching to TO, and its reason
 JQ_SWITCH='[.policy.history[]? | select(.to == $to)] | .[0] // empty |
 	((.time | capture("^(?<s>[^.]+)\\.(?<ms>[0-9]+)Z$")) as $c |
 	 (($c.s + "Z") | fromdateiso8601) + ($c.ms | tonumber) / 1000 | tostring) + " " + .reason'
 
 # ---- the lab ------------------------------------------------------------------
-lab_up || { bad "lab setup"; exit 1; }
-ip -n "$NS_SRV" route add "$FLOOD_NET4" via "$ATK4" dev "$SRV_IF"
-ip -n "$NS_SW" link set p_srv down
-ip -n "$NS_SW" link set p_srv name "$SW_SRV"
-ip -n "$NS_SW" link set "$SW_SRV" up
-ip netns exec "$NS_SW" sh -c "echo 1 > /sys/class/net/$SW_SRV/threaded" || { bad "threaded NAPI on $SW_SRV"; exit 1; }
-SRV_MAC=$(ip -n "$NS_SRV" -j link show dev "$SRV_IF" | jq -r '.[0].address')
-in_ns "$NS_CLI" ping -c1 -W1 -q $SRV4 >/dev/null 2>&1
-in_ns "$NS_ATK" ping -c1 -W1 -q $SRV4 >/dev/null 2>&1
+bench_lab_up || { bad "lab setup"; exit 1; }
 ATTACH_CMD="xdpsyn attach IFACE --ports $PORT --policy auto --syn-rate $SYN_RATE --calm $CALM"
 
-SRV_PID=
-server_restart() { # a fresh listener: no SYN queue left over from a flood
-	[ -n "$SRV_PID" ] && stop_bg "$SRV_PID"
-	lab_bg "$NS_SRV" taskset -c $SRV_CPU "$ROOT/build/tcpecho" serve $PORT
-	SRV_PID=${LAB_PIDS[-1]}
-	local i
-	for i in $(seq 50); do
-		srv ss -Hltn "sport = :$PORT" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # ---- one flood ---------------------------------------------------------------------
 TSV=$TMP/flip.tsv

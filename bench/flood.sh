@@ -76,7 +76,7 @@ awk -v s="$SECS" -v w="$WIN_START" -v l="$WIN_LEN" -v sp="$LEGIT_SPREAD_MS" -v t
 
 LAB_ID=b$$
 source tests/e2e/lib.sh
-SW_SRV=ps-$LAB_ID   # the switch's port toward the server (lib.sh's p_srv, renamed)
+source bench/benchlab.sh
 SRV_CPU=1 ATK_CPU=0
 TMP=$(mktemp -d /tmp/xs-bench-$LAB_ID.XXXXXX)
 PASS=0 FAIL=0
@@ -95,35 +95,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# stop_bg PID: stop one process this script started and forget it
-stop_bg() {
-	local p=$1 keep=() q
-	kill "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	for q in "${LAB_PIDS[@]}"; do [ "$q" != "$p" ] && keep+=("$q"); done
-	LAB_PIDS=("${keep[@]}")
-}
 
-# stop_bg_wait PID: wait for one of ours to end on its own, then forget it
-stop_bg_wait() {
-	local p=$1 keep=() q
-	wait "$p" 2>/dev/null
-	for q in "${LAB_PIDS[@]}"; do [ "$q" != "$p" ] && keep+=("$q"); done
-	LAB_PIDS=("${keep[@]}")
-}
-srv() { in_ns "$NS_SRV" "$@"; }
 link_stat() { # link_stat NS IFACE rx|tx packets|dropped
 	ip -n "$1" -s -j link show dev "$2" | jq -r ".[0].stats64.$3.$4"
-}
-# The NAPI kthread of an interface: named napi/IFACE-ID, cut to 15 chars.
-napi_pids() {
-	local want; want=$(printf '%.15s' "napi/$1-")
-	ps -eo pid=,comm= | awk -v w="$want" 'substr($2, 1, length(w)) == w { print $1 }'
-}
-pin_napi() { # pin_napi IFACE CPU
-	local p n=0
-	for p in $(napi_pids "$1"); do taskset -pc "$2" "$p" >/dev/null && n=$((n + 1)); done
-	[ $n -gt 0 ]
 }
 thread_ns() { # summed run time of the NAPI threads of IFACE, ns
 	local p s=0 v
@@ -144,21 +118,8 @@ cpu_share() {
 }
 
 # ---- the lab ------------------------------------------------------------------
-lab_up || { bad "lab setup"; exit 1; }
-# spoofed sources: routed to the attacker (not ARPed one by one), so every
-# defence's SYN-ACKs reach the attacker's interface and can be counted there
-ip -n "$NS_SRV" route add "$FLOOD_NET4" via "$ATK4" dev "$SRV_IF"
+bench_lab_up || { bad "lab setup"; exit 1; }
 in_ns "$NS_SRV" sysctl -qw net.core.somaxconn=$BACKLOG
-# threaded NAPI: the server's receive path runs in its own kthread, pinned to
-# the server core; the switch's port toward the server gets its own thread on
-# the attacker core, so bridging the SYN-ACKs is not charged to the server
-ip -n "$NS_SW" link set p_srv down
-ip -n "$NS_SW" link set p_srv name "$SW_SRV"
-ip -n "$NS_SW" link set "$SW_SRV" up
-ip netns exec "$NS_SW" sh -c "echo 1 > /sys/class/net/$SW_SRV/threaded" || { bad "threaded NAPI on $SW_SRV"; exit 1; }
-SRV_MAC=$(ip -n "$NS_SRV" -j link show dev "$SRV_IF" | jq -r '.[0].address')
-in_ns "$NS_CLI" ping -c1 -W1 -q $SRV4 >/dev/null 2>&1
-in_ns "$NS_ATK" ping -c1 -W1 -q $SRV4 >/dev/null 2>&1
 
 # All non-xdpsyn defences run with a pass-through XDP program on the server's
 # interface: native XDP on veth copies every frame from the bridge into a page
@@ -209,18 +170,6 @@ defence_down() {
 	srv sysctl -qw net.ipv4.tcp_syncookies=1
 }
 
-SRV_PID=
-server_restart() { # a fresh listener: no SYN queue left over from a flood
-	[ -n "$SRV_PID" ] && stop_bg "$SRV_PID"
-	lab_bg "$NS_SRV" taskset -c $SRV_CPU "$ROOT/build/tcpecho" serve $PORT
-	SRV_PID=${LAB_PIDS[-1]}
-	local i
-	for i in $(seq 50); do
-		srv ss -Hltn "sport = :$PORT" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # ---- one measurement -----------------------------------------------------------
 TSV=$TMP/flood.tsv
@@ -268,8 +217,8 @@ measure_one() {
 	sleep "$WIN_LEN"
 	c1=$(cpu_line $SRV_CPU); m1=$(all_cpu_line); t1=$(thread_ns "$SRV_IF")
 	rxb=$(link_stat "$NS_SRV" "$SRV_IF" rx packets)
-	stop_bg_wait $legit_pid
-	stop_bg_wait $flood_pid
+	wait_bg $legit_pid
+	wait_bg $flood_pid
 	sleep 0.3 # SYN-ACKs in flight
 	rx1=$(link_stat "$NS_SRV" "$SRV_IF" rx packets)
 	tx1=$(link_stat "$NS_SW" "$SW_SRV" rx packets)

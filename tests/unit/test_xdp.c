@@ -504,22 +504,12 @@ static uint32_t ref_cookie(const uint8_t key[16], const struct handshake *hs, ui
 
 /* ---- tracker checks ------------------------------------------------------ */
 
+static int record_find(int fd, const struct spec *s, struct xdpsyn_flow *out);
+
 /* The flow record for a client tuple (any ifindex), or -1. */
 static int flow_find(const struct spec *s, struct xdpsyn_flow *out)
 {
-	struct xdpsyn_flow_key k, next;
-	int fd = bpf_map__fd(skel->maps.xdpsyn_flows), alen = s->v6 ? 16 : 4;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (k.family == s->v6 && !memcmp(k.saddr, s->saddr, alen) &&
-		    !memcmp(k.daddr, s->daddr, alen) && ntohs(k.sport) == s->sport &&
-		    ntohs(k.dport) == s->dport)
-			return bpf_map_lookup_elem(fd, &k, out);
-	}
-	return -1;
+	return record_find(bpf_map__fd(skel->maps.xdpsyn_flows), s, out);
 }
 
 static int top_find(int v6, const uint8_t *addr, int plen, struct xdpsyn_top_val *out)
