@@ -374,6 +374,24 @@ static __always_inline int parse_tcp_opts_linux(struct tcphdr *th, __u32 doff,
 	return 0;
 }
 
+/* The options of the TCP header TH of PKT: Linux's layouts read straight
+ * from the frame, anything else with the general walk. IN_FRAME (XDP): the
+ * whole header must lie inside [data, data_end); TC reads what the linear
+ * part lacks with bpf_skb_load_bytes. 0, or -1 when the data offset or an
+ * option is malformed. */
+static __always_inline int tcp_opts_read(void *ctx, const struct pkt *pkt,
+					 struct tcphdr *th, void *data_end,
+					 int in_frame, struct tcp_opts *o)
+{
+	__u32 doff = th->doff * 4;
+
+	if (doff < sizeof(*th) || (in_frame && (void *)th + doff > data_end))
+		return -1;
+	if (parse_tcp_opts_linux(th, doff, data_end, o))
+		return 0;
+	return parse_tcp_opts(ctx, pkt->l4_off, doff, o);
+}
+
 /* The TCP header of a parsed packet, its 20 bytes checked against data_end
  * here (for a function that did not parse it itself); NULL when outside. */
 static __always_inline struct tcphdr *pkt_tcp(const struct pkt *pkt, void *data,

@@ -35,7 +35,7 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 	struct synack_in in;
 	struct tcp_opts o;
 	struct cookie_keys k;
-	__u32 doff, cookie;
+	__u32 cookie;
 	__u64 now;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
@@ -48,10 +48,7 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th)
 		return XDP_DROP;
-	doff = th->doff * 4;
-	if (doff < sizeof(*th) || (void *)th + doff > data_end ||
-	    (!parse_tcp_opts_linux(th, doff, data_end, &o) &&
-	     parse_tcp_opts(ctx, pkt->l4_off, doff, &o))) {
+	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o)) {
 		count(st, XDPSYN_CNT_MALFORMED);
 		return XDP_DROP;
 	}
@@ -157,16 +154,13 @@ __noinline int xdpsyn_track_syn(struct xdp_md *ctx, struct pkt *pkt)
 	struct xdpsyn_config *cfg;
 	struct tcp_opts o;
 	struct tcphdr *th;
-	__u32 zero = 0, doff;
+	__u32 zero = 0;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th || !cfg)
 		return XDP_PASS;
-	doff = th->doff * 4;
-	if (doff < sizeof(*th) || (void *)th + doff > data_end ||
-	    (!parse_tcp_opts_linux(th, doff, data_end, &o) &&
-	     parse_tcp_opts(ctx, pkt->l4_off, doff, &o)))
+	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o))
 		return XDP_PASS; /* xdpsyn_syn parsed it: cannot happen */
 	if (hs_syn(ctx->ingress_ifindex, pkt, th, &o, pkt->now)) {
 		count(st, XDPSYN_CNT_TRACK_SYN);
@@ -224,7 +218,6 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 	struct cookie_keys k;
 	struct cookie_in c;
 	struct tcp_opts o;
-	__u32 doff;
 	__u64 now;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
@@ -237,10 +230,7 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th)
 		return XDP_DROP;
-	doff = th->doff * 4;
-	if (doff < sizeof(*th) || (void *)th + doff > data_end ||
-	    (!parse_tcp_opts_linux(th, doff, data_end, &o) &&
-	     parse_tcp_opts(ctx, pkt->l4_off, doff, &o))) {
+	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o)) {
 		count(st, XDPSYN_CNT_MALFORMED);
 		return XDP_DROP;
 	}

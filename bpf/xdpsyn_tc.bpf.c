@@ -89,7 +89,7 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	struct bpf_sock *sk;
 	struct tcp_sock *tp;
 	struct tcphdr *th;
-	__u32 zero = 0, doff, tsize;
+	__u32 zero = 0, tsize;
 	__u8 ws;
 	int err;
 
@@ -97,10 +97,7 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th || !cfg)
 		return TC_ACT_OK;
-	doff = th->doff * 4;
-	if (doff < sizeof(*th) ||
-	    (!parse_tcp_opts_linux(th, doff, data_end, &o) &&
-	     parse_tcp_opts(skb, pkt->l4_off, doff, &o)))
+	if (tcp_opts_read(skb, pkt, th, data_end, 0, &o))
 		return TC_ACT_OK;
 
 	tuple_fill(&tuple, &tsize, pkt, th);
@@ -192,7 +189,6 @@ __noinline int xdpsyn_tc_out(struct __sk_buff *skb, struct pkt *pkt)
 	struct xdpsyn_flow *f;
 	struct tcp_opts o;
 	struct tcphdr *th;
-	__u32 doff;
 	__u64 now;
 	__u8 fl;
 	int kcookie;
@@ -244,10 +240,7 @@ __noinline int xdpsyn_tc_out(struct __sk_buff *skb, struct pkt *pkt)
 	}
 	if (f->state != XDPSYN_HS_SYN)
 		return TC_ACT_OK;
-	doff = th->doff * 4;
-	if (doff < sizeof(*th) ||
-	    (!parse_tcp_opts_linux(th, doff, data_end, &o) &&
-	     parse_tcp_opts(skb, pkt->l4_off, doff, &o))) {
+	if (tcp_opts_read(skb, pkt, th, data_end, 0, &o)) {
 		/* The kernel's own header: not expected; record no options. */
 		__builtin_memset(&o, 0, sizeof(o));
 		o.wscale = XDPSYN_WSCALE_NONE;
