@@ -21,6 +21,7 @@
  * floor_synack) from slot 0 of floors_jmp. The same wrapper tail-calling
  * floor_empty measures what the restore and the tail call cost, which the
  * bench subtracts. floor_restore_only restores without a tail call.
+ * With del_flow set it deletes one flow record first (see del_key).
  * With bump_off set, the wrapper also writes a new source port and sequence
  * number (a run counter) into the TCP header at bump_off after the restore:
  * every run is then a new handshake (the track policy's SYN path).
@@ -46,6 +47,18 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by the bench before a run (the skeleton's mmapped .bss). */
 __u8 orig[FLOOR_FRAME_MAX];
 __u32 orig_len;
+/* del_flow: the wrapper also deletes del_key from xdpsyn's flow table (the
+ * bench hands this object that map), so a valid ACK run again is a first
+ * validation every time: xdpsyn writes one record per handshake. */
+struct xdpsyn_flow_key del_key;
+__u32 del_flow;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xdpsyn_flow_key);
+	__type(value, struct xdpsyn_flow);
+} xdpsyn_flows SEC(".maps");
 __u32 bump_off; /* TCP header offset, 0: no bump */
 __u32 bump_ctr;
 
@@ -90,6 +103,8 @@ int floor_restore_tail(struct xdp_md *ctx)
 {
 	if (restore(ctx))
 		return XDP_ABORTED;
+	if (del_flow)
+		bpf_map_delete_elem(&xdpsyn_flows, &del_key);
 	bpf_tail_call(ctx, &floors_jmp, 0);
 	return XDP_ABORTED; /* slot empty */
 }

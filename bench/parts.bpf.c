@@ -13,6 +13,7 @@
  *                   timestamps costs two)
  *   part_track_syn  track_syn(): the count-min sketch of SYN sources
  *   part_track_ack  track_complete(): the flow record and the top-sources
+ *                   completion, after deleting the previous run's record
  *                   touch a valid ACK writes
  */
 #define XDPSYN_LOAD_BYTES bpf_xdp_load_bytes
@@ -121,6 +122,14 @@ int part_track_ack(struct xdp_md *ctx)
 	pkt.saddr[0] = iph->saddr;
 	pkt.daddr[0] = iph->daddr;
 	pkt.now = bpf_ktime_get_tai_ns();
+	{
+		/* xdpsyn keeps one record per handshake: remove the last
+		 * run's, so every run writes one (the delete is counted) */
+		struct xdpsyn_flow_key k = {};
+
+		flow_key_fill(&k, ctx->ingress_ifindex, &pkt, th);
+		bpf_map_delete_elem(&xdpsyn_flows, &k);
+	}
 	track_complete(ctx->ingress_ifindex, cfg, &pkt, th);
 	return XDP_PASS;
 }

@@ -125,13 +125,6 @@ static __always_inline int track_complete(__u32 ifindex,
 	__u32 isn = bpf_ntohl(th->seq) - 1;
 
 	flow_key_fill(&k, ifindex, pkt, th);
-	/* The same handshake validated again (its final ACK and the first
-	 * data segment in one receive batch both reach XDP before the
-	 * kernel has the connection): one record, one completion. */
-	old = bpf_map_lookup_elem(&xdpsyn_flows, &k);
-	if (old && old->state == XDPSYN_HS_COOKIE && old->isn == isn &&
-	    pkt->now - old->time_ns < (1ULL << XDPSYN_COUNTER_NS_SHIFT) * 2)
-		return 0;
 	f.isn = isn;
 	f.state = XDPSYN_HS_COOKIE;
 	f.time_ns = pkt->now;
@@ -150,7 +143,17 @@ static __always_inline int track_complete(__u32 ifindex,
 		f.flags |= XDPSYN_FLOW_WS;
 	if (pkt->ck_prev_key)
 		f.flags |= XDPSYN_FLOW_PREV_KEY;
-	bpf_map_update_elem(&xdpsyn_flows, &k, &f, BPF_ANY);
+	if (bpf_map_update_elem(&xdpsyn_flows, &k, &f, BPF_NOEXIST)) {
+		/* The tuple has a record. The same handshake validated again
+		 * (its final ACK and the first data segment in one receive
+		 * batch both reach XDP before the kernel has the connection):
+		 * one record, one completion. An older connection's: replaced. */
+		old = bpf_map_lookup_elem(&xdpsyn_flows, &k);
+		if (old && old->state == XDPSYN_HS_COOKIE && old->isn == isn &&
+		    pkt->now - old->time_ns < (1ULL << XDPSYN_COUNTER_NS_SHIFT) * 2)
+			return 0;
+		bpf_map_update_elem(&xdpsyn_flows, &k, &f, BPF_ANY);
+	}
 
 	prefix_of(&p, cfg, pkt->family, pkt->saddr);
 	top_touch(&p, pkt->now, 1);
