@@ -75,15 +75,22 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 	return XDP_TX;
 }
 
-/* What the XDP program does with SYNs now (the auto policy's state). */
-static __always_inline __u32 policy_now(const struct xdpsyn_config *cfg)
+/* What the XDP program does with SYNs now: the configured policy, or the
+ * auto policy's state PS. */
+static __always_inline __u32 policy_now(const struct xdpsyn_config *cfg,
+					const struct xdpsyn_policy_state *ps)
 {
-	struct xdpsyn_policy_state *ps;
-
 	if (cfg->policy != XDPSYN_POLICY_AUTO)
 		return cfg->policy;
-	ps = policy_get();
 	return ps ? ps->state : XDPSYN_POLICY_PROXY;
+}
+
+/* The kernel sent a SYN cookie of its own recently enough that an ACK may
+ * still carry one it accepts. */
+static __always_inline int kcookie_recent(const struct xdpsyn_policy_state *ps,
+					  __u64 now)
+{
+	return ps && ps->kcookie_ns && now - ps->kcookie_ns <= XDPSYN_KCOOKIE_LIFE_NS;
 }
 
 /* An ACK to the listener carries a valid cookie of the kernel's own, and
@@ -94,10 +101,9 @@ static __always_inline int kernel_cookie_ok(struct xdp_md *ctx,
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct xdpsyn_policy_state *ps = policy_get();
 	__u32 l3 = pkt->l3_off;
 
-	if (!ps || !ps->kcookie_ns || now - ps->kcookie_ns > XDPSYN_KCOOKIE_LIFE_NS)
+	if (!kcookie_recent(policy_get(), now))
 		return 0;
 	if (l3 > MAX_L3_OFF)
 		return 0;
@@ -191,7 +197,7 @@ __noinline int xdpsyn_ack_other(struct xdp_md *ctx, struct pkt *pkt)
 	if (!th || !cfg)
 		return XDP_DROP;
 	kcookie = kernel_cookie_ok(ctx, pkt, th, pkt->now);
-	if (kcookie || policy_now(cfg) == XDPSYN_POLICY_TRACK) {
+	if (kcookie || policy_now(cfg, policy_get()) == XDPSYN_POLICY_TRACK) {
 		count(st, XDPSYN_CNT_ACK_KERNEL);
 		/* only a valid kernel cookie completes a tracked handshake
 		 * here; anything else the kernel resets or drops */
@@ -241,6 +247,15 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 	cookie_in_fill(&c, pkt, th, bpf_ntohl(th->seq) - 1);
 	now = bpf_ktime_get_tai_ns();
 	if (!cookie_check(&k, &c, bpf_ntohl(th->ack_seq) - 1, &o, now, &r)) {
+		struct xdpsyn_policy_state *ps = policy_get();
+
+		/* A forged-ACK flood under proxy ends here; only with a recent
+		 * kernel cookie or under track is there more to look at. */
+		if (!kcookie_recent(ps, now) &&
+		    policy_now(cfg, ps) != XDPSYN_POLICY_TRACK) {
+			count(st, XDPSYN_CNT_ACK_INVALID);
+			return XDP_DROP;
+		}
 		pkt->now = now;
 		return ACK_NOT_OURS;
 	}
