@@ -26,7 +26,7 @@
  * number (a run counter) into the TCP header at bump_off after the restore:
  * every run is then a new handshake (the track policy's SYN path).
  *
- *   floor_tc_empty    a TC program returning TC_ACT_OK: the floor of the TC
+ *   floor_tc_empty    a TC program returning TC_ACT_UNSPEC: the floor of the TC
  *                     egress paths
  */
 #include "defs.h"
@@ -112,7 +112,7 @@ int floor_restore_tail(struct xdp_md *ctx)
 SEC("tc")
 int floor_tc_empty(struct __sk_buff *skb)
 {
-	return 0;
+	return -1; /* TC_ACT_UNSPEC, as xdpsyn's TC programs */
 }
 
 SEC("xdp")

@@ -30,6 +30,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -58,7 +59,8 @@
 #define V_DROP 1
 #define V_PASS 2
 #define V_TX 3
-#define V_TC_OK 0 /* TC_ACT_OK, for the TC egress paths */
+#define V_TC_NEXT -1 /* TC_ACT_UNSPEC (continue the chain), the TC paths */
+#define V_UNSET INT_MIN /* no trial ran yet */
 
 #define PORT_PROT 80
 #define PORT_OPEN 8080
@@ -117,11 +119,11 @@ static const char *vname(int v)
 	return v >= 0 && v <= 4 ? n[v] : "?";
 }
 
-/* A path's verdict name (TC: TC_ACT_OK). */
+/* A path's verdict name (TC: TC_ACT_UNSPEC). */
 static const char *pvname(int egress, int v)
 {
 	if (egress)
-		return v == V_TC_OK ? "TC_ACT_OK" : "TC_?";
+		return v == V_TC_NEXT ? "TC_ACT_UNSPEC" : "TC_?";
 	return vname(v);
 }
 
@@ -152,7 +154,7 @@ static void measure(int prog_fd, const struct frame *f, struct meas *m)
 
 	memset(m, 0, sizeof(*m));
 	m->ok = 1;
-	m->verdict = -1;
+	m->verdict = V_UNSET;
 	{ /* warm-up: caches, branch predictors, the JIT'd image */
 		LIBBPF_OPTS(bpf_test_run_opts, w, .data_in = f->b, .data_size_in = (uint32_t)f->len,
 			    .repeat = repeat / 10 ? repeat / 10 : 1);
@@ -169,7 +171,7 @@ static void measure(int prog_fd, const struct frame *f, struct meas *m)
 			m->ok = 0;
 			return;
 		}
-		if (m->verdict >= 0 && m->verdict != (int)o.retval)
+		if (m->verdict != V_UNSET && m->verdict != (int)o.retval)
 			m->ok = 0;
 		m->verdict = (int)o.retval;
 		m->out_len = o.data_size_out;
@@ -433,7 +435,7 @@ static const char *floor_names[FL_MAX] = { "empty", "parse+PASS", "parse+DROP", 
 					   "SYN-ACK floor", "TC empty" };
 static const char *floor_keys[FL_MAX] = { "empty", "parse_pass", "parse_drop", "lookup",
 					  "synack_floor", "tc_empty" };
-static const int floor_verdict[FL_MAX] = { V_PASS, V_PASS, V_DROP, V_PASS, V_TX, V_TC_OK };
+static const int floor_verdict[FL_MAX] = { V_PASS, V_PASS, V_DROP, V_PASS, V_TX, V_TC_NEXT };
 
 struct path {
 	const char *name;
@@ -923,11 +925,11 @@ int main(int argc, char **argv)
 		syn_frame(&p->f, 0, PORT_PROT);
 		/* after "retransmitted" made the record: every run is a
 		 * SYN-ACK retransmission of a tracked handshake */
-		p = PATH("TC egress: SYN-ACK, tracked", 0, V_TC_OK, XDPSYN_CNT_TRACK_SYNACK_RETRANS,
+		p = PATH("TC egress: SYN-ACK, tracked", 0, V_TC_NEXT, XDPSYN_CNT_TRACK_SYNACK_RETRANS,
 			 B(FL_TC_EMPTY), FL_TC_EMPTY);
 		p->egress = 1;
 		server_frame(&p->f, 1);
-		p = PATH("TC egress: data segment", 0, V_TC_OK, -1, B(FL_TC_EMPTY), FL_TC_EMPTY);
+		p = PATH("TC egress: data segment", 0, V_TC_NEXT, -1, B(FL_TC_EMPTY), FL_TC_EMPTY);
 		p->egress = 1;
 		server_frame(&p->f, 0);
 	}

@@ -75,6 +75,16 @@ struct {
 	__type(value, struct xdpsyn_flow);
 } xdpsyn_hs SEC(".maps");
 
+/* TC: recent hand-offs, so that the second segment of a batch (final ACK
+ * and data together) never makes a second request socket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct xdpsyn_flow_key);
+	__type(value, struct xdpsyn_handoff);
+} xdpsyn_handoffs SEC(".maps");
+
 /* Auto policy: SYN rate windows per CPU, and the policy state with its
  * timer (include/xdpsyn.h). */
 struct {

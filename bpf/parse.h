@@ -39,7 +39,12 @@ struct pkt {
 	__be32 saddr[4];  /* IPv4 uses [0] */
 	__be32 daddr[4];
 	__u32 ck_rtt_us;  /* RTT from the valid cookie's TSecr */
-	__u32 pad;
+	/* From the listener lookup (bpf/host.h) to the SYN-ACK or the ACK
+	 * check: the options the kernel would agree to (SYN_ALLOW_*), its
+	 * TCP_MAXSEG, and whether it is bound to the wildcard address. */
+	__u8 syn_allow;
+	__u8 wildcard;
+	__u16 user_mss;
 	__u64 now;        /* CLOCK_TAI, once a path has read it */
 };
 

@@ -78,6 +78,8 @@ static __always_inline int synack_build(struct xdp_md *ctx,
 
 	/* What the cookie records of this handshake. */
 	cap = cfg->mss[pkt->family & 1];
+	if (pkt->user_mss && pkt->user_mss < cap) /* the listener's TCP_MAXSEG */
+		cap = pkt->user_mss;
 	/* We advertise min(client's MSS, ours); the cookie keeps the MSS we
 	 * may send with: the client's (RFC 9293 default without the option),
 	 * capped by ours, rounded down to the table. */

@@ -12,11 +12,18 @@
 #include "maps.h"
 #include "track.h"
 #include "policy.h"
+#include "host.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* xdpsyn_syn's answer when the SYN is to be tracked, not proxied. */
+/* xdpsyn_syn_check's answers when the SYN is to be tracked, or answered
+ * with a cookie (xdpsyn_syn). */
 #define SYN_TRACK 0x100
+#define SYN_PROXY 0x103
+/* xdpsyn_ack's (and xdpsyn_ack_other's) answer when the ACK carries no
+ * cookie that anyone accepts: dropped, unless it is not ours at all
+ * (xdpsyn_ack_forged). */
+#define ACK_FORGED 0x104
 /* xdpsyn_ack's answer when the cookie is not ours (xdpsyn_ack_other). */
 #define ACK_NOT_OURS 0x101
 /* xdpsyn_ack's answer when the cookie is valid (xdpsyn_ack_valid). */
@@ -24,18 +31,27 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* The SYN and ACK paths are global functions: the verifier checks each once
  * with unknown offsets instead of once per header layout of the caller. */
-__noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
+
+/* A SYN to a protected port: everything the kernel alone would do with it
+ * that is not "answer it from the listener" is left to the kernel (or,
+ * for what it drops anyway, dropped): martian and non-host addresses,
+ * then, under proxy, a tuple a socket holds (time-wait reuse, a request
+ * the kernel answered), no listener (the kernel resets), an MPTCP
+ * listener, tcp_syncookies = 0, a destination this host forwards. One
+ * socket lookup, and a FIB lookup only for wildcard listeners. */
+__noinline int xdpsyn_syn_check(struct xdp_md *ctx, struct pkt *pkt)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xdpsyn_stats *st = stats_get();
+	struct bpf_sock_tuple tuple = {};
+	struct listener_view lv;
 	struct xdpsyn_config *cfg;
+	struct bpf_sock *sk;
+	struct tcp_sock *tp;
 	struct tcphdr *th;
-	__u32 zero = 0;
-	struct synack_in in;
-	struct tcp_opts o;
-	struct cookie_keys k;
-	__u32 cookie;
+	__u32 zero = 0, tsize;
+	int wild;
 	__u64 now;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
@@ -48,15 +64,86 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th)
 		return XDP_DROP;
+	switch (addr_class(pkt)) {
+	case ADDR_MARTIAN:
+		count(st, XDPSYN_CNT_SYN_MARTIAN);
+		return XDP_DROP;
+	case ADDR_NOT_HOST:
+		count(st, XDPSYN_CNT_SYN_NOT_HOST);
+		return XDP_PASS;
+	}
+	if (l2_not_host(data, data_end, cfg)) {
+		count(st, XDPSYN_CNT_SYN_NOT_HOST);
+		return XDP_PASS;
+	}
+	now = bpf_ktime_get_tai_ns();
+	pkt->now = now;
+	if (cfg->policy != XDPSYN_POLICY_PROXY &&
+	    policy_for_syn(cfg, now) == XDPSYN_POLICY_TRACK)
+		return SYN_TRACK;
+
+	tuple_fill(&tuple, &tsize, pkt, th);
+	sk = bpf_skc_lookup_tcp(ctx, &tuple, tsize, BPF_F_CURRENT_NETNS, 0);
+	if (!sk) {
+		count(st, XDPSYN_CNT_SYN_NO_LISTENER);
+		return XDP_PASS;
+	}
+	if (sk->state != BPF_TCP_LISTEN) {
+		bpf_sk_release(sk);
+		count(st, XDPSYN_CNT_SYN_SOCKET);
+		return XDP_PASS;
+	}
+	wild = listener_wildcard(sk, pkt->family);
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp) { /* a listener is always a tcp_sock */
+		bpf_sk_release(sk);
+		count(st, XDPSYN_CNT_SYN_NO_LISTENER);
+		return XDP_PASS;
+	}
+	listener_read(tp, &lv);
+	bpf_sk_release(sk);
+	if (lv.mptcp) {
+		count(st, XDPSYN_CNT_SYN_MPTCP);
+		return XDP_PASS;
+	}
+	if (!lv.syncookies) {
+		count(st, XDPSYN_CNT_SYN_NO_SYNCOOKIES);
+		return XDP_PASS;
+	}
+	if (wild && dest_elsewhere(ctx, pkt, ctx->ingress_ifindex, th)) {
+		count(st, XDPSYN_CNT_NOT_LOCAL);
+		return XDP_PASS;
+	}
+	pkt->syn_allow = lv.allow;
+	pkt->user_mss = lv.user_mss;
+	return SYN_PROXY;
+}
+
+/* Answer a SYN with a cookie SYN-ACK (xdpsyn_syn_check said so, stamped
+ * pkt->now and left the options the kernel allows in pkt->syn_allow). */
+__noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xdpsyn_stats *st = stats_get();
+	struct xdpsyn_config *cfg;
+	struct tcphdr *th;
+	__u32 zero = 0;
+	struct synack_in in;
+	struct tcp_opts o;
+	struct cookie_keys k;
+	__u32 cookie;
+	__u8 allow;
+
+	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
+	if (!pkt || !cfg)
+		return XDP_PASS;
+	th = pkt_tcp(pkt, data, data_end);
+	if (!th)
+		return XDP_DROP;
 	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o)) {
 		count(st, XDPSYN_CNT_MALFORMED);
 		return XDP_DROP;
-	}
-	now = bpf_ktime_get_tai_ns();
-	if (cfg->policy != XDPSYN_POLICY_PROXY &&
-	    policy_for_syn(cfg, now) == XDPSYN_POLICY_TRACK) {
-		pkt->now = now;
-		return SYN_TRACK;
 	}
 	if (keys_get(cfg, &k)) {
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
@@ -67,7 +154,32 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 	in.dport = th->dest;
 	in.client_isn = bpf_ntohl(th->seq);
 	in.flags = tcp_flags(th);
-	if (synack_build(ctx, pkt, &in, &o, cfg, k.cur, now, &cookie)) {
+	/* Never offer what the kernel's own settings refuse: the hand-off
+	 * would fail, or the connection differ from a direct one. */
+	allow = pkt->syn_allow;
+	if (allow != SYN_ALLOW_ALL) {
+		int off = 0;
+
+		if (!(allow & SYN_ALLOW_TS) && o.ts_ok) {
+			o.ts_ok = 0;
+			off = 1;
+		}
+		if (!(allow & SYN_ALLOW_SACK) && o.sack_ok) {
+			o.sack_ok = 0;
+			off = 1;
+		}
+		if (!(allow & SYN_ALLOW_WS) && o.wscale != XDPSYN_WSCALE_NONE) {
+			o.wscale = XDPSYN_WSCALE_NONE;
+			off = 1;
+		}
+		if (!(allow & SYN_ALLOW_ECN) && (in.flags & TCPF_ECE)) {
+			in.flags &= ~(TCPF_ECE | TCPF_CWR);
+			off = 1;
+		}
+		if (off)
+			count(st, XDPSYN_CNT_SYN_OPT_OFF);
+	}
+	if (synack_build(ctx, pkt, &in, &o, cfg, k.cur, pkt->now, &cookie)) {
 		count(st, XDPSYN_CNT_TX_ERROR);
 		return XDP_DROP;
 	}
@@ -148,8 +260,8 @@ __noinline int xdpsyn_hs_seg(struct xdp_md *ctx, struct pkt *pkt)
 	return 0;
 }
 
-/* A SYN under the track policy (xdpsyn_syn decided, checked the header and
- * stamped pkt->now): record it and pass it to the kernel. A function of its
+/* A SYN under the track policy (xdpsyn_syn_check decided and stamped
+ * pkt->now): record it and pass it to the kernel. A function of its
  * own, called by the entry after xdpsyn_syn returned, so the two stacks are
  * never on top of each other. */
 __noinline int xdpsyn_track_syn(struct xdp_md *ctx, struct pkt *pkt)
@@ -166,8 +278,10 @@ __noinline int xdpsyn_track_syn(struct xdp_md *ctx, struct pkt *pkt)
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th || !cfg)
 		return XDP_PASS;
-	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o))
-		return XDP_PASS; /* xdpsyn_syn parsed it: cannot happen */
+	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o)) {
+		count(st, XDPSYN_CNT_MALFORMED);
+		return XDP_DROP;
+	}
 	if (hs_syn(ctx->ingress_ifindex, pkt, th, &o, pkt->now)) {
 		count(st, XDPSYN_CNT_TRACK_SYN);
 		track_syn(cfg, pkt->family, pkt->saddr);
@@ -195,7 +309,7 @@ __noinline int xdpsyn_ack_other(struct xdp_md *ctx, struct pkt *pkt)
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th || !cfg)
-		return XDP_DROP;
+		return ACK_FORGED;
 	kcookie = kernel_cookie_ok(ctx, pkt, th, pkt->now);
 	if (kcookie || policy_now(cfg, policy_get()) == XDPSYN_POLICY_TRACK) {
 		count(st, XDPSYN_CNT_ACK_KERNEL);
@@ -206,8 +320,7 @@ __noinline int xdpsyn_ack_other(struct xdp_md *ctx, struct pkt *pkt)
 			count(st, XDPSYN_CNT_TRACK_ESTABLISHED);
 		return XDP_PASS;
 	}
-	count(st, XDPSYN_CNT_ACK_INVALID);
-	return XDP_DROP;
+	return ACK_FORGED;
 }
 
 /* A segment with ACK (no SYN, no RST) to a listener: the handshake's final
@@ -252,10 +365,8 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 		/* A forged-ACK flood under proxy ends here; only with a recent
 		 * kernel cookie or under track is there more to look at. */
 		if (!kcookie_recent(ps, now) &&
-		    policy_now(cfg, ps) != XDPSYN_POLICY_TRACK) {
-			count(st, XDPSYN_CNT_ACK_INVALID);
-			return XDP_DROP;
-		}
+		    policy_now(cfg, ps) != XDPSYN_POLICY_TRACK)
+			return ACK_FORGED;
 		pkt->now = now;
 		return ACK_NOT_OURS;
 	}
@@ -286,6 +397,30 @@ __noinline int xdpsyn_ack_valid(struct xdp_md *ctx, struct pkt *pkt)
 		return XDP_PASS;
 	track_complete(ctx->ingress_ifindex, cfg, pkt, th);
 	return XDP_PASS;
+}
+
+/* An ACK to a listener that no cookie validates: dropped, unless the frame
+ * is not this host's (another MAC, or a destination it forwards, reached
+ * through a wildcard listener's lookup): that passes untouched. */
+__noinline int xdpsyn_ack_forged(struct xdp_md *ctx, struct pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xdpsyn_stats *st = stats_get();
+	struct xdpsyn_config *cfg;
+	struct tcphdr *th;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
+	th = pkt_tcp(pkt, data, data_end);
+	if (th && cfg &&
+	    (l2_not_host(data, data_end, cfg) ||
+	     (pkt->wildcard && dest_elsewhere(ctx, pkt, ctx->ingress_ifindex, th)))) {
+		count(st, XDPSYN_CNT_NOT_LOCAL);
+		return XDP_PASS;
+	}
+	count(st, XDPSYN_CNT_ACK_INVALID);
+	return XDP_DROP;
 }
 
 SEC("xdp")
@@ -335,7 +470,9 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 			count(st, XDPSYN_CNT_SYN_BAD_FLAGS);
 			return XDP_DROP;
 		}
-		ret = xdpsyn_syn(ctx, &pkt);
+		ret = xdpsyn_syn_check(ctx, &pkt);
+		if (ret == SYN_PROXY)
+			return xdpsyn_syn(ctx, &pkt);
 		if (ret == SYN_TRACK)
 			return xdpsyn_track_syn(ctx, &pkt);
 		return ret;
@@ -356,6 +493,7 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 			xdpsyn_hs_seg(ctx, &pkt);
 		return XDP_PASS;
 	}
+	pkt.wildcard = listener_wildcard(sk, pkt.family);
 	bpf_sk_release(sk);
 	if ((flags & (TCPF_ACK | TCPF_SYN | TCPF_RST)) != TCPF_ACK) {
 		count(st, XDPSYN_CNT_LISTENER_OTHER);
@@ -365,6 +503,8 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 	if (ret == ACK_VALID)
 		return xdpsyn_ack_valid(ctx, &pkt);
 	if (ret == ACK_NOT_OURS)
-		return xdpsyn_ack_other(ctx, &pkt);
+		ret = xdpsyn_ack_other(ctx, &pkt);
+	if (ret == ACK_FORGED)
+		return xdpsyn_ack_forged(ctx, &pkt);
 	return ret;
 }

@@ -5,7 +5,9 @@
  * valid cookie to its listener as a request socket (bpf_sk_assign_tcp_reqsk,
  * kernel >= 6.9), with the options the cookie recorded. XDP already dropped
  * invalid ACKs; the cookie is checked again here so the handoff never rests
- * on the XDP program alone; this program never drops (XDP decides).
+ * on the XDP program alone; this program never drops (XDP decides). The
+ * other segments of a batch that carried the final ACK (its data) are not
+ * handed off again: they reach the connection the first one makes.
  * Any other packet passes untouched.
  *
  * Egress: watch the kernel's own SYN-ACKs and RSTs from protected ports to
@@ -19,8 +21,12 @@
 #include "synack.h"
 #include "maps.h"
 #include "track.h"
+#include "host.h"
 
-#define TC_ACT_OK 0
+/* Every verdict of both programs: "continue" (TC_ACT_UNSPEC, which is
+ * TCX_NEXT under tcx), so the programs and filters after xdpsyn's still
+ * see every packet; the kernel takes it when the chain ends. */
+#define TC_NEXT -1
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -80,6 +86,11 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	void *data_end = (void *)(long)skb->data_end;
 	struct xdpsyn_stats *st = stats_get();
 	struct bpf_tcp_req_attrs attrs = {};
+	struct xdpsyn_flow_key hk = {};
+	struct xdpsyn_handoff *ho;
+	struct listener_view lv;
+	__u32 isn;
+	__u64 now;
 	struct bpf_sock_tuple tuple = {};
 	struct cookie_result r = {};
 	struct xdpsyn_config *cfg;
@@ -96,14 +107,14 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th || !cfg)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	if (tcp_opts_read(skb, pkt, th, data_end, 0, &o))
-		return TC_ACT_OK;
+		return TC_NEXT;
 
 	tuple_fill(&tuple, &tsize, pkt, th);
 
 	if (keys_get(cfg, &k))
-		return TC_ACT_OK;
+		return TC_NEXT;
 	cookie_in_fill(&c, pkt, th, bpf_ntohl(th->seq) - 1);
 
 	/* Any socket of the tuple: a request socket of the kernel's own (a
@@ -112,22 +123,42 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	 * listener itself is. */
 	sk = bpf_skc_lookup_tcp(skb, &tuple, tsize, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	if (sk->state != BPF_TCP_LISTEN) {
 		bpf_sk_release(sk);
-		return TC_ACT_OK;
+		return TC_NEXT;
 	}
 	if (!cookie_check(&k, &c, bpf_ntohl(th->ack_seq) - 1, &o,
 			  bpf_ktime_get_tai_ns(), &r)) {
 		bpf_sk_release(sk);
 		count(st, XDPSYN_CNT_HANDOFF_INVALID);
-		return TC_ACT_OK;
+		return TC_NEXT;
 	}
 	/* the kfunc wants the listener as a full socket */
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp) {
 		bpf_sk_release(sk);
-		return TC_ACT_OK;
+		return TC_NEXT;
+	}
+	/* The kernel accepts a handed-off request only while tcp_syncookies
+	 * is set: without it, it would reset the connection anyway. */
+	listener_read(tp, &lv);
+	if (!lv.syncookies) {
+		bpf_sk_release(sk);
+		count(st, XDPSYN_CNT_HANDOFF_NO_SYNCOOKIES);
+		return TC_NEXT;
+	}
+	/* One hand-off per handshake: a second segment of it in the same
+	 * receive batch (TC runs on the whole batch before TCP sees the
+	 * first) goes to the kernel as is, and finds the new connection. */
+	flow_key_fill(&hk, skb->ingress_ifindex, pkt, th);
+	isn = bpf_ntohl(th->seq) - 1;
+	now = bpf_ktime_get_tai_ns();
+	ho = bpf_map_lookup_elem(&xdpsyn_handoffs, &hk);
+	if (ho && ho->isn == isn && now - ho->time_ns < XDPSYN_HANDOFF_DUP_NS) {
+		bpf_sk_release(sk);
+		count(st, XDPSYN_CNT_HANDOFF_DUP);
+		return TC_NEXT;
 	}
 
 	ws = r.info & XDPSYN_INFO_WS_MASK;
@@ -151,10 +182,13 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 		count(st, XDPSYN_CNT_HANDOFF_ERR);
 		count_errno(err);
 	} else {
+		struct xdpsyn_handoff h = { .time_ns = now, .isn = isn };
+
+		bpf_map_update_elem(&xdpsyn_handoffs, &hk, &h, BPF_ANY);
 		count(st, XDPSYN_CNT_HANDOFF_OK);
 	}
 	flow_handed_off(skb, pkt, th, !err);
-	return TC_ACT_OK;
+	return TC_NEXT;
 }
 
 SEC("tc")
@@ -167,15 +201,15 @@ int xdpsyn_tc(struct __sk_buff *skb)
 	__u8 flags;
 
 	if (parse_pkt(skb, data, data_end, &pkt) != PARSE_TCP)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	th = data + pkt.l4_off;
 	if ((void *)(th + 1) > data_end)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	flags = tcp_flags(th);
 	if ((flags & (TCPF_ACK | TCPF_SYN | TCPF_RST)) != TCPF_ACK)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	if (!port_protected(pkt.family, th->dest))
-		return TC_ACT_OK;
+		return TC_NEXT;
 	return xdpsyn_tc_ack(skb, &pkt);
 }
 
@@ -195,7 +229,7 @@ __noinline int xdpsyn_tc_out(struct __sk_buff *skb, struct pkt *pkt)
 
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	fl = tcp_flags(th);
 
 	/* The record is keyed by the client's tuple as it arrives. */
@@ -214,7 +248,7 @@ __noinline int xdpsyn_tc_out(struct __sk_buff *skb, struct pkt *pkt)
 			f->time_ns = now;
 			count(st, XDPSYN_CNT_TRACK_RESET);
 		}
-		return TC_ACT_OK;
+		return TC_NEXT;
 	}
 
 	/* A SYN-ACK the kernel sends for a request socket carries that
@@ -229,17 +263,17 @@ __noinline int xdpsyn_tc_out(struct __sk_buff *skb, struct pkt *pkt)
 	}
 	f = bpf_map_lookup_elem(&xdpsyn_hs, &k);
 	if (!f)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	if (f->state == XDPSYN_HS_SYNACK) {
 		if (f->synack_retrans < 255)
 			f->synack_retrans++;
 		f->last_ns = now;
 		f->time_ns = now;
 		count(st, XDPSYN_CNT_TRACK_SYNACK_RETRANS);
-		return TC_ACT_OK;
+		return TC_NEXT;
 	}
 	if (f->state != XDPSYN_HS_SYN)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	if (tcp_opts_read(skb, pkt, th, data_end, 0, &o)) {
 		/* The kernel's own header: not expected; record no options. */
 		__builtin_memset(&o, 0, sizeof(o));
@@ -254,7 +288,7 @@ __noinline int xdpsyn_tc_out(struct __sk_buff *skb, struct pkt *pkt)
 		       (kcookie ? XDPSYN_FLOW_KCOOKIE : 0);
 	f->state = XDPSYN_HS_SYNACK;
 	count(st, XDPSYN_CNT_TRACK_SYNACK);
-	return TC_ACT_OK;
+	return TC_NEXT;
 }
 
 SEC("tc")
@@ -267,15 +301,15 @@ int xdpsyn_tc_egress(struct __sk_buff *skb)
 	__u8 flags;
 
 	if (parse_pkt(skb, data, data_end, &pkt) != PARSE_TCP)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	th = data + pkt.l4_off;
 	if ((void *)(th + 1) > data_end)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	flags = tcp_flags(th);
 	if ((flags & (TCPF_SYN | TCPF_ACK)) != (TCPF_SYN | TCPF_ACK) &&
 	    !(flags & TCPF_RST))
-		return TC_ACT_OK;
+		return TC_NEXT;
 	if (!port_protected(pkt.family, th->source))
-		return TC_ACT_OK;
+		return TC_NEXT;
 	return xdpsyn_tc_out(skb, &pkt);
 }

@@ -56,7 +56,17 @@ enum xdpsyn_family {
 	X(KERNEL_COOKIE, "TC egress: the kernel answered a SYN with its own cookie (SYN queue full)") \
 	X(ACK_KERNEL, "handshake ACK without our cookie, passed to the kernel (track policy, or the kernel's own cookie)") \
 	X(POLICY_TO_PROXY, "auto: switched to answering SYNs with cookies")    \
-	X(POLICY_TO_TRACK, "auto: switched back to tracking (rate calm)")
+	X(POLICY_TO_TRACK, "auto: switched back to tracking (rate calm)")   \
+	X(SYN_NOT_HOST, "SYN to a broadcast, multicast or other host's address (L2 or L3): passed, never answered") \
+	X(SYN_MARTIAN, "SYN from a martian source (0/8, 127/8, multicast, ::1, v4-mapped, its own destination): dropped, never answered") \
+	X(NOT_LOCAL, "TCP to a protected port of an address this host does not own (forwarded, e.g. to a container): passed untouched") \
+	X(SYN_SOCKET, "SYN for a tuple a socket holds (time-wait, established, request): passed to the kernel") \
+	X(SYN_NO_LISTENER, "SYN to a protected port with no listener: passed (the kernel resets)") \
+	X(SYN_MPTCP, "SYN to an MPTCP listener: passed to the kernel (its own SYN cookies protect it)") \
+	X(SYN_NO_SYNCOOKIES, "SYN passed to the kernel unanswered: net.ipv4.tcp_syncookies is 0, the hand-off cannot work") \
+	X(SYN_OPT_OFF, "SYN-ACK without an option the client offered: the server's sysctl turns it off (tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_ecn)") \
+	X(HANDOFF_DUP, "TC: another segment of a handshake just handed off (ACK and data in one batch): passed to the connection the first one makes") \
+	X(HANDOFF_NO_SYNCOOKIES, "TC: valid cookie but net.ipv4.tcp_syncookies is 0 now: not handed off (the kernel resets it)")
 
 #define XDPSYN_CNT_ENUM(name, help) XDPSYN_CNT_##name,
 enum xdpsyn_counter {
@@ -102,6 +112,11 @@ struct xdpsyn_config {
 	__u32 key_prev_until;        /* previous key accepted while the
 	                              * cookie counter is <= this value */
 	__u32 flags;                 /* reserved, 0 */
+	__u8 mac[6];                 /* the interface's MAC, set by attach: a
+	                              * SYN to another unicast MAC (bridge
+	                              * port, promiscuous NIC) is not ours;
+	                              * all zero: not checked */
+	__u8 pad0[2];
 	/* Policy (enum xdpsyn_policy) and the auto policy's thresholds. */
 	__u8 policy;
 	__u8 pad[3];
@@ -158,6 +173,19 @@ enum xdpsyn_switch_reason {
 #define XDPSYN_KCOOKIE_TRIGGER_NS 1000000000ULL
 #define XDPSYN_KCOOKIE_LIFE_NS (130ULL * 1000000000ULL)
 #define XDPSYN_MAX_CPUS 1024
+/* TC: a segment of a handshake handed off less than this ago (same tuple,
+ * same client ISN) is another segment of the same receive batch (ACK and
+ * data): it goes to the kernel without a second request socket, and finds
+ * the connection the first one made. Far below the minimum RTO (200 ms),
+ * so a retransmission after a failed hand-off is handed off again. */
+#define XDPSYN_HANDOFF_DUP_NS (20ULL * 1000000ULL)
+
+/* Value of xdpsyn_handoffs (key: struct xdpsyn_flow_key). */
+struct xdpsyn_handoff {
+	__u64 time_ns; /* CLOCK_TAI of the hand-off */
+	__u32 isn;     /* the client's ISN */
+	__u32 pad;
+};
 
 struct xdpsyn_rate {
 	__u64 win;  /* window number: ns >> XDPSYN_RATE_WIN_SHIFT */

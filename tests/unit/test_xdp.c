@@ -37,6 +37,7 @@
 #define XDP_PASS_ 2
 #define XDP_TX_ 3
 
+#define TC_NEXT -1 /* TC_ACT_UNSPEC: continue the chain (both TC programs) */
 #define PORT_PROT 80      /* protected, listener */
 #define PORT_PROT_NOLSN 443 /* protected, no listener */
 #define PORT_OPEN 8080    /* not protected, listener */
@@ -749,7 +750,7 @@ static void policy_cases(void)
 
 		frame_build(&g, &sa);
 		check(run_egress(&g, &r) == 0, "egress test run: %s", strerror(errno));
-		check(r.verdict == 0, "egress verdict %d, want TC_ACT_OK", r.verdict);
+		check((int)r.verdict == TC_NEXT, "egress verdict %d, want TC_ACT_UNSPEC (continue)", (int)r.verdict);
 		check(r.delta[XDPSYN_CNT_TRACK_SYNACK] == 1, "track_synack did not move");
 		check(hs_find(&s, &fl) == 0 && fl.state == XDPSYN_HS_SYNACK, "state %u", fl.state);
 		check(fl.srv_ns > 0 && fl.srv_ns < r.t1 - t_syn + 1, "server half %u ns", fl.srv_ns);
@@ -851,17 +852,17 @@ static void policy_cases(void)
 					refused++;
 				continue;
 			}
-			bad_verdict += opts.retval != 0;
+			bad_verdict += (int)opts.retval != TC_NEXT;
 			modified += opts.data_size_out != m.len || memcmp(out, m.b, m.len);
 		}
 		check(!errs && !bad_verdict && !modified && refused < 20000 / 4,
-		      "%d run errors, %d refused by test_run, %d verdicts not TC_ACT_OK, "
+		      "%d run errors, %d refused by test_run, %d verdicts not TC_ACT_UNSPEC, "
 		      "%d frames modified", errs, refused, bad_verdict, modified);
 		{
 			char nm[160];
 
 			snprintf(nm, sizeof(nm), "TC egress: 20000 mangled or truncated server frames "
-				 "(%d refused by test_run), every one run TC_ACT_OK and untouched",
+				 "(%d refused by test_run), every one run TC_ACT_UNSPEC (continue) and untouched",
 				 refused);
 			report(nm);
 		}
