@@ -15,6 +15,7 @@
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,10 +42,13 @@
 #define PORT_PROT 80      /* protected, listener */
 #define PORT_PROT_NOLSN 443 /* protected, no listener */
 #define PORT_OPEN 8080    /* not protected, listener */
+#define PORT_MPTCP 8443   /* protected, an MPTCP listener */
+#define PORT_WILD 8081    /* protected, listeners on the wildcard address */
+#define PORT_MAXSEG 8082  /* protected, a listener with TCP_MAXSEG 1000 */
 
 static struct xdpsyn *skel;
 static struct xdpsyn_tc *tcskel;
-static int prog_fd, egress_fd;
+static int prog_fd, egress_fd, ingress_fd;
 static int passed, failed;
 static int nproc;
 
@@ -321,6 +325,9 @@ struct handshake {
 	int ts;
 };
 
+/* A counter that moves with SYNACK_TX in syn_case (-1: none). */
+static int syn_case_also = -1;
+
 static int syn_case(const char *name, struct spec *s, const struct optset *o,
 		    struct handshake *hs)
 {
@@ -344,7 +351,7 @@ static int syn_case(const char *name, struct spec *s, const struct optset *o,
 		return -1;
 	}
 	check(r.verdict == XDP_TX_, "verdict %s, want XDP_TX", verdict_name(r.verdict));
-	check_counters(&r, XDPSYN_CNT_SYNACK_TX);
+	check_counters2(&r, XDPSYN_CNT_SYNACK_TX, syn_case_also);
 	frame_parse(r.out, r.out_len, &p);
 	check(p.ok, "SYN-ACK does not parse: %s", p.why);
 	if (!p.ok) {
@@ -568,11 +575,12 @@ static int tc_load(void)
 	if (xdpsyn_tc__load(tcskel))
 		return -1;
 	egress_fd = bpf_program__fd(tcskel->progs.xdpsyn_tc_egress);
+	ingress_fd = bpf_program__fd(tcskel->progs.xdpsyn_tc);
 	return 0;
 }
 
-/* Run the TC egress program on a frame the server sends. */
-static int run_egress(const struct frame *f, struct result *r)
+/* Run a TC program (FD) on a frame. */
+static int run_tc(int fd, const struct frame *f, struct result *r)
 {
 	uint64_t before[XDPSYN_CNT_MAX], after[XDPSYN_CNT_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b,
@@ -581,7 +589,7 @@ static int run_egress(const struct frame *f, struct result *r)
 
 	stats_read(before);
 	r->t0 = tai_ns();
-	err = bpf_prog_test_run_opts(egress_fd, &opts);
+	err = bpf_prog_test_run_opts(fd, &opts);
 	r->t1 = tai_ns();
 	stats_read(after);
 	if (err)
@@ -590,6 +598,12 @@ static int run_egress(const struct frame *f, struct result *r)
 	for (int i = 0; i < XDPSYN_CNT_MAX; i++)
 		r->delta[i] = after[i] - before[i];
 	return 0;
+}
+
+/* Run the TC egress program on a frame the server sends. */
+static int run_egress(const struct frame *f, struct result *r)
+{
+	return run_tc(egress_fd, f, r);
 }
 
 /* The record of a client tuple in map FD (any ifindex), or -1. */
@@ -1021,6 +1035,327 @@ static void policy_cases(void)
 	policy_put(&ps);
 }
 
+/* ---- do no harm: what the kernel alone would do ---------------------- */
+
+static void sysctl_set(const char *name, const char *val)
+{
+	run_cmd("sysctl -qw %s=%s", name, val);
+}
+
+/* A listener on PORT at ADDR (NULL: the wildcard address) with protocol
+ * PROTO (0, or IPPROTO_MPTCP) and, if MAXSEG, TCP_MAXSEG. */
+static int listen_ext(int v6, const uint8_t *addr, int port, int proto, int maxseg)
+{
+	int one = 1, fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, proto);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (maxseg)
+		setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &maxseg, sizeof(maxseg));
+	if (v6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (addr)
+			memcpy(&a6.sin6_addr, addr, 16);
+		if (bind(fd, (void *)&a6, sizeof(a6)) || listen(fd, 16))
+			goto err;
+	} else {
+		if (addr)
+			memcpy(&a4.sin_addr, addr, 4);
+		if (bind(fd, (void *)&a4, sizeof(a4)) || listen(fd, 16))
+			goto err;
+	}
+	return fd;
+err:
+	close(fd);
+	return -1;
+}
+
+/* A SYN fixture: a change to the base SYN, and what the program must do. */
+struct noharm_syn {
+	const char *name;
+	int v6;
+	const char *saddr, *daddr; /* NULL: the base's */
+	int group_mac;             /* destination MAC 01:00:5e:00:00:01 or ff:.. */
+	int dport;                 /* 0: PORT_PROT */
+	int verdict, counter;
+};
+
+static const struct noharm_syn noharm_syns[] = {
+	{ "SYN from 127.0.0.1 (martian source) -> DROP, never answered", 0, "127.0.0.1", NULL, 0, 0, XDP_DROP_, XDPSYN_CNT_SYN_MARTIAN },
+	{ "SYN from 0.0.0.0 (martian source) -> DROP", 0, "0.0.0.0", NULL, 0, 0, XDP_DROP_, XDPSYN_CNT_SYN_MARTIAN },
+	{ "SYN from 224.0.0.5 (multicast source) -> DROP", 0, "224.0.0.5", NULL, 0, 0, XDP_DROP_, XDPSYN_CNT_SYN_MARTIAN },
+	{ "SYN from the server's own address (land) -> DROP", 0, "10.201.1.1", NULL, 0, 0, XDP_DROP_, XDPSYN_CNT_SYN_MARTIAN },
+	{ "SYN to 127.0.0.1 from outside (martian destination) -> DROP", 0, NULL, "127.0.0.1", 0, 0, XDP_DROP_, XDPSYN_CNT_SYN_MARTIAN },
+	{ "SYN to 224.0.0.1 (multicast) -> PASS, never answered", 0, NULL, "224.0.0.1", 0, 0, XDP_PASS_, XDPSYN_CNT_SYN_NOT_HOST },
+	{ "SYN to 255.255.255.255 (broadcast) -> PASS, never answered", 0, NULL, "255.255.255.255", 0, 0, XDP_PASS_, XDPSYN_CNT_SYN_NOT_HOST },
+	{ "SYN to the broadcast MAC -> PASS, never answered", 0, NULL, NULL, 2, 0, XDP_PASS_, XDPSYN_CNT_SYN_NOT_HOST },
+	{ "SYN to a multicast MAC -> PASS, never answered", 0, NULL, NULL, 1, 0, XDP_PASS_, XDPSYN_CNT_SYN_NOT_HOST },
+	{ "v6 SYN from ::1 (martian source) -> DROP", 1, "::1", NULL, 0, 0, XDP_DROP_, XDPSYN_CNT_SYN_MARTIAN },
+	{ "v6 SYN from :: -> DROP", 1, "::", NULL, 0, 0, XDP_DROP_, XDPSYN_CNT_SYN_MARTIAN },
+	{ "v6 SYN from a v4-mapped address -> DROP", 1, "::ffff:10.201.2.7", NULL, 0, 0, XDP_DROP_, XDPSYN_CNT_SYN_MARTIAN },
+	{ "v6 SYN from ff02::1 (multicast source) -> DROP", 1, "ff02::1", NULL, 0, 0, XDP_DROP_, XDPSYN_CNT_SYN_MARTIAN },
+	{ "v6 SYN from the server's own address (land) -> DROP", 1, "fd00:201::1", NULL, 0, 0, XDP_DROP_, XDPSYN_CNT_SYN_MARTIAN },
+	{ "v6 SYN to ff02::1 (multicast) -> PASS, never answered", 1, NULL, "ff02::1", 0, 0, XDP_PASS_, XDPSYN_CNT_SYN_NOT_HOST },
+	{ "v6 SYN to ::1 from outside -> DROP", 1, NULL, "::1", 0, 0, XDP_DROP_, XDPSYN_CNT_SYN_MARTIAN },
+	{ "v6 SYN to the all-nodes MAC 33:33:00:00:00:01 -> PASS", 1, NULL, NULL, 3, 0, XDP_PASS_, XDPSYN_CNT_SYN_NOT_HOST },
+	{ "SYN to a protected port with no listener -> PASS (the kernel resets)", 0, NULL, NULL, 0, PORT_PROT_NOLSN, XDP_PASS_, XDPSYN_CNT_SYN_NO_LISTENER },
+	{ "v6 SYN to a protected port with no listener -> PASS", 1, NULL, NULL, 0, PORT_PROT_NOLSN, XDP_PASS_, XDPSYN_CNT_SYN_NO_LISTENER },
+	{ "SYN to an MPTCP listener -> PASS (the kernel's own cookies)", 0, NULL, NULL, 0, PORT_MPTCP, XDP_PASS_, XDPSYN_CNT_SYN_MPTCP },
+	{ "v6 SYN to an MPTCP listener -> PASS", 1, NULL, NULL, 0, PORT_MPTCP, XDP_PASS_, XDPSYN_CNT_SYN_MPTCP },
+	{ "SYN to a wildcard listener, local address -> SYN-ACK", 0, NULL, NULL, 0, PORT_WILD, XDP_TX_, XDPSYN_CNT_SYNACK_TX },
+	{ "v6 SYN to a wildcard listener, local address -> SYN-ACK", 1, NULL, NULL, 0, PORT_WILD, XDP_TX_, XDPSYN_CNT_SYNACK_TX },
+};
+
+static void noharm_syn_frame(struct frame *f, const struct noharm_syn *c, uint16_t sport)
+{
+	static const uint8_t macs[4][6] = {
+		{0}, { 0x01, 0x00, 0x5e, 0, 0, 1 }, { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+		{ 0x33, 0x33, 0, 0, 0, 1 },
+	};
+	struct spec s;
+
+	spec_base(&s, c->v6);
+	if (c->saddr)
+		inet_pton(c->v6 ? AF_INET6 : AF_INET, c->saddr, s.saddr);
+	if (c->daddr)
+		inet_pton(c->v6 ? AF_INET6 : AF_INET, c->daddr, s.daddr);
+	if (c->group_mac)
+		memcpy(s.dmac, macs[c->group_mac], 6);
+	if (c->dport)
+		s.dport = c->dport;
+	s.sport = sport;
+	s.opts = optsets[2].bytes;
+	s.optlen = optsets[2].len;
+	frame_build(f, &s);
+}
+
+/* A SYN the kernel's own settings shape: the SYN-ACK offers what the
+ * kernel would (syn_case checks every byte against the fixture's
+ * expectations), and syn_opt_off counts it. */
+static void sysctl_syn_case(const char *name, const char *sysctl, struct optset o,
+			    int ecn_syn, uint16_t sport)
+{
+	struct handshake hs;
+	struct spec s;
+
+	sysctl_set(sysctl, "0");
+	spec_base(&s, 0);
+	s.sport = sport;
+	if (ecn_syn)
+		s.flags |= F_ECE | F_CWR;
+	syn_case_also = XDPSYN_CNT_SYN_OPT_OFF;
+	syn_case(name, &s, &o, &hs);
+	syn_case_also = -1;
+	sysctl_set(sysctl, "1");
+}
+
+static void noharm_cases(int l4)
+{
+	static const uint8_t wild_mac_other[6] = { 0x02, 0, 0, 0, 0, 0x03 };
+	int fds[8], nfd = 0, tw_cli, tw_acc, est_cli, est_acc;
+	uint16_t tw_port, est_port2;
+	struct xdpsyn_config c;
+	struct handshake hs;
+	struct result r;
+	struct spec s;
+	struct frame f;
+	char name[200];
+
+	/* listeners: MPTCP, wildcard (both families), TCP_MAXSEG */
+	for (int v6 = 0; v6 <= 1; v6++) {
+		fds[nfd] = listen_ext(v6, v6 ? srv6 : srv4, PORT_MPTCP, IPPROTO_MPTCP, 0);
+		if (fds[nfd] < 0) {
+			check(0, "MPTCP listener: %s (net.mptcp.enabled?)", strerror(errno));
+			report("an MPTCP listener for the MPTCP cases");
+		}
+		nfd++;
+		fds[nfd++] = listen_ext(v6, NULL, PORT_WILD, 0, 0);
+	}
+	fds[nfd++] = listen_ext(0, srv4, PORT_MAXSEG, 0, 1000);
+
+	for (size_t i = 0; i < sizeof(noharm_syns) / sizeof(noharm_syns[0]); i++) {
+		const struct noharm_syn *nc = &noharm_syns[i];
+
+		noharm_syn_frame(&f, nc, (uint16_t)(41000 + i));
+		if (nc->verdict == XDP_TX_) {
+			run_frame(&f, &r);
+			check(r.verdict == XDP_TX_, "verdict %s, want XDP_TX", verdict_name(r.verdict));
+			check_counters(&r, XDPSYN_CNT_SYNACK_TX);
+			report(nc->name);
+		} else {
+			expect2(nc->name, &f, nc->verdict, XDPSYN_CNT_SYN, nc->counter);
+		}
+	}
+
+	/* a tuple a socket holds: established, and TIME_WAIT on the server
+	 * (it closed first), which the kernel reuses for a new SYN */
+	est_cli = established_pair(cli4, srv4, PORT_PROT, l4, &est_port2, &est_acc);
+	tw_cli = established_pair(cli4, srv4, PORT_PROT, l4, &tw_port, &tw_acc);
+	check(est_cli >= 0 && tw_cli >= 0, "connections for the socket cases failed");
+	close(tw_acc);
+	usleep(20000);
+	close(tw_cli);
+	usleep(50000);
+	{
+		char cmd[200];
+
+		snprintf(cmd, sizeof(cmd), "ss -Htn state time-wait '( sport = :%d and dport = :%u )' | grep -q .",
+			 PORT_PROT, tw_port);
+		check(system(cmd) == 0, "the server's socket is not in TIME_WAIT");
+	}
+	spec_base(&s, 0);
+	s.sport = tw_port;
+	s.seq = 0x7fff0000;
+	frame_build(&f, &s);
+	expect2("SYN for a tuple the server holds in TIME_WAIT -> PASS (the kernel reuses it)",
+		&f, XDP_PASS_, XDPSYN_CNT_SYN, XDPSYN_CNT_SYN_SOCKET);
+	spec_base(&s, 0);
+	s.sport = est_port2;
+	frame_build(&f, &s);
+	expect2("SYN for an established tuple -> PASS (the kernel's challenge ACK)",
+		&f, XDP_PASS_, XDPSYN_CNT_SYN, XDPSYN_CNT_SYN_SOCKET);
+	close(est_cli);
+	close(est_acc);
+
+	/* the netns's sysctls, read live from the listener */
+	sysctl_set("net.ipv4.tcp_syncookies", "0");
+	spec_base(&s, 0);
+	s.sport = 41500;
+	frame_build(&f, &s);
+	expect2("tcp_syncookies=0: SYN -> PASS to the kernel, not answered", &f, XDP_PASS_,
+		XDPSYN_CNT_SYN, XDPSYN_CNT_SYN_NO_SYNCOOKIES);
+	sysctl_set("net.ipv4.tcp_syncookies", "1");
+	{
+		struct optset o = optsets[2]; /* MSS+SACK+TS+WS */
+
+		o.ts = 0;
+		sysctl_syn_case("tcp_timestamps=0: SYN-ACK without timestamps (the client offered them)",
+				"net.ipv4.tcp_timestamps", o, 0, 41501);
+		o = optsets[2];
+		o.sack = 0;
+		sysctl_syn_case("tcp_sack=0: SYN-ACK without SACK_PERM", "net.ipv4.tcp_sack", o, 0, 41502);
+		o = optsets[2];
+		o.ws = -1;
+		sysctl_syn_case("tcp_window_scaling=0: SYN-ACK without window scale, cookie records none",
+				"net.ipv4.tcp_window_scaling", o, 0, 41503);
+		o = optsets[5]; /* the ECN SYN */
+		o.ecn = 0;
+		sysctl_syn_case("tcp_ecn=0: an ECN SYN gets no ECE", "net.ipv4.tcp_ecn", o, 1, 41504);
+		sysctl_set("net.ipv4.tcp_ecn", "2");
+	}
+	{
+		struct parsed p;
+
+		spec_base(&s, 0);
+		s.dport = PORT_MAXSEG;
+		s.sport = 41505;
+		s.opts = optsets[2].bytes;
+		s.optlen = optsets[2].len;
+		frame_build(&f, &s);
+		run_frame(&f, &r);
+		frame_parse(r.out, r.out_len, &p);
+		check(r.verdict == XDP_TX_ && p.ok, "no SYN-ACK");
+		check(p.optlen >= 4 && (p.opts[2] << 8 | p.opts[3]) == 1000, "MSS %u, want 1000",
+		      p.optlen >= 4 ? p.opts[2] << 8 | p.opts[3] : 0);
+		report("a listener with TCP_MAXSEG 1000: the SYN-ACK offers MSS 1000");
+	}
+
+	/* another unicast MAC (bridge port, promiscuous NIC): not ours */
+	c = cfg_default;
+	memcpy(c.mac, srv_mac, 6);
+	cfg_put(&c);
+	spec_base(&s, 0);
+	s.sport = 41600;
+	memcpy(s.dmac, wild_mac_other, 6);
+	frame_build(&f, &s);
+	expect2("attach's MAC recorded: a SYN to another unicast MAC -> PASS, never answered",
+		&f, XDP_PASS_, XDPSYN_CNT_SYN, XDPSYN_CNT_SYN_NOT_HOST);
+	spec_base(&s, 0);
+	s.sport = 41601;
+	s.flags = F_ACK;
+	s.ack = 0x12345678;
+	memcpy(s.dmac, wild_mac_other, 6);
+	frame_build(&f, &s);
+	expect("attach's MAC recorded: a forged ACK to another unicast MAC -> PASS untouched",
+	       &f, XDP_PASS_, XDPSYN_CNT_NOT_LOCAL);
+	spec_base(&s, 0);
+	s.sport = 41602;
+	frame_build(&f, &s);
+	run_frame(&f, &r);
+	check(r.verdict == XDP_TX_, "verdict %s, want XDP_TX", verdict_name(r.verdict));
+	report("attach's MAC recorded: a SYN to that MAC -> SYN-ACK");
+	cfg_put(&cfg_default);
+
+	/* a destination this host forwards (a container behind it) reached
+	 * through a wildcard listener's lookup: untouched */
+	sysctl_set("net.ipv4.ip_forward", "1");
+	sysctl_set("net.ipv6.conf.all.forwarding", "1");
+	run_cmd("ip route add 10.201.64.0/24 dev xsdum0");
+	run_cmd("ip -6 route add fd00:201::64:0/112 dev xsdum0");
+	for (int v6 = 0; v6 <= 1; v6++) {
+		const char *ctr = v6 ? "fd00:201::64:2" : "10.201.64.2";
+
+		spec_base(&s, v6);
+		inet_pton(v6 ? AF_INET6 : AF_INET, ctr, s.daddr);
+		s.dport = PORT_WILD;
+		s.sport = (uint16_t)(41700 + v6);
+		frame_build(&f, &s);
+		snprintf(name, sizeof(name), "%s SYN for a forwarded destination (%s) behind a wildcard "
+			 "listener's port -> PASS untouched", v6 ? "v6" : "v4", ctr);
+		expect2(name, &f, XDP_PASS_, XDPSYN_CNT_SYN, XDPSYN_CNT_NOT_LOCAL);
+		s.flags = F_ACK;
+		s.seq += 1;
+		s.ack = 0x12345678;
+		frame_build(&f, &s);
+		snprintf(name, sizeof(name), "%s data segment of a forwarded connection -> PASS untouched, "
+			 "not dropped as a forged ACK", v6 ? "v6" : "v4");
+		expect(name, &f, XDP_PASS_, XDPSYN_CNT_NOT_LOCAL);
+		spec_base(&s, v6);
+		s.dport = PORT_WILD;
+		s.sport = (uint16_t)(41710 + v6);
+		s.flags = F_ACK;
+		s.ack = 0x12345678;
+		frame_build(&f, &s);
+		snprintf(name, sizeof(name), "%s forged ACK to the wildcard listener at a local address "
+			 "(forwarding on) -> DROP", v6 ? "v6" : "v4");
+		expect(name, &f, XDP_DROP_, XDPSYN_CNT_ACK_INVALID);
+	}
+	run_cmd("ip route del 10.201.64.0/24 dev xsdum0");
+	run_cmd("ip -6 route del fd00:201::64:0/112 dev xsdum0");
+	sysctl_set("net.ipv4.ip_forward", "0");
+	sysctl_set("net.ipv6.conf.all.forwarding", "0");
+
+	/* TC: no hand-off while tcp_syncookies=0 (the kernel would reset it),
+	 * and every verdict continues the chain */
+	spec_base(&s, 0);
+	s.sport = 41800;
+	syn_case("SYN for the TC cases -> SYN-ACK", &s, &optsets[2], &hs);
+	ack_frame(&f, &hs, hs.cookie + 1, hs.syn.sport, 1, hs.our_tsval);
+	sysctl_set("net.ipv4.tcp_syncookies", "0");
+	check(run_tc(ingress_fd, &f, &r) == 0, "TC test run: %s", strerror(errno));
+	check(r.verdict == TC_NEXT, "TC verdict %d, want TC_ACT_UNSPEC", r.verdict);
+	check(r.delta[XDPSYN_CNT_HANDOFF_NO_SYNCOOKIES] == 1 && r.delta[XDPSYN_CNT_HANDOFF_OK] == 0 &&
+	      r.delta[XDPSYN_CNT_HANDOFF_ERR] == 0, "handoff_no_syncookies +%llu ok +%llu err +%llu",
+	      (unsigned long long)r.delta[XDPSYN_CNT_HANDOFF_NO_SYNCOOKIES],
+	      (unsigned long long)r.delta[XDPSYN_CNT_HANDOFF_OK],
+	      (unsigned long long)r.delta[XDPSYN_CNT_HANDOFF_ERR]);
+	report("TC: a valid final ACK while tcp_syncookies=0 -> not handed off, chain continues");
+	sysctl_set("net.ipv4.tcp_syncookies", "1");
+	spec_base(&s, 0);
+	s.dport = PORT_OPEN;
+	s.flags = F_ACK;
+	frame_build(&f, &s);
+	check(run_tc(ingress_fd, &f, &r) == 0 && r.verdict == TC_NEXT, "TC verdict %d", r.verdict);
+	report("TC ingress: a segment to an unprotected port -> TC_ACT_UNSPEC (continue)");
+
+	for (int i = 0; i < nfd; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 /* ---- setup ------------------------------------------------------------- */
 
 static void setup_netns(void)
@@ -1091,7 +1426,7 @@ static double ns_per_packet(const struct frame *f, int runs)
 int main(int argc, char **argv)
 {
 	int bench = argc > 1 && !strcmp(argv[1], "--bench");
-	int ports[] = { PORT_PROT, PORT_PROT_NOLSN };
+	int ports[] = { PORT_PROT, PORT_PROT_NOLSN, PORT_MPTCP, PORT_WILD, PORT_MAXSEG };
 	struct handshake hs_v4_full = {0}, hs_v6_full = {0}, hs_v4_plain = {0}, hs;
 	struct spec s;
 	struct frame f;
@@ -1134,8 +1469,8 @@ int main(int argc, char **argv)
 	}
 	cfg_put(&cfg_default);
 	key_put(0, key_a);
-	ports_put(XDPSYN_V4, ports, 2);
-	ports_put(XDPSYN_V6, ports, 2);
+	ports_put(XDPSYN_V4, ports, sizeof(ports) / sizeof(ports[0]));
+	ports_put(XDPSYN_V6, ports, sizeof(ports) / sizeof(ports[0]));
 
 	l4 = listen_on(0, srv4, PORT_PROT);
 	l6 = listen_on(1, srv6, PORT_PROT);
@@ -1627,7 +1962,7 @@ int main(int argc, char **argv)
 		frame_build(&f, &s);
 		expect("SYN after its port was unprotected live -> PASS", &f, XDP_PASS_,
 		       XDPSYN_CNT_UNPROTECTED);
-		ports_put(XDPSYN_V4, ports, 2);
+		ports_put(XDPSYN_V4, ports, sizeof(ports) / sizeof(ports[0]));
 		{
 			struct result r;
 
@@ -1670,7 +2005,10 @@ int main(int argc, char **argv)
 	/* 6. policies: track, auto, switching */
 	policy_cases();
 
-	/* 7. attach to a veth, native then generic, and detach */
+	/* 7. do no harm: what the kernel alone would do */
+	noharm_cases(l4);
+
+	/* 8. attach to a veth, native then generic, and detach */
 	run_cmd("ip link add xsyn0 type veth peer name xsyn1");
 	run_cmd("ip link set xsyn0 up");
 	run_cmd("ip link set xsyn1 up");
