@@ -64,6 +64,8 @@
 
 #define PORT_PROT 80
 #define PORT_OPEN 8080
+#define PORT_WILD 8081 /* protected, listeners on the wildcard address: the
+			* SYN path adds a FIB lookup (is the address ours?) */
 #define CLI_PORT 1234 /* below the ephemeral range: never the established pair's */
 
 static struct xdpsyn *xs;
@@ -280,7 +282,7 @@ static int valid_ack_frame(struct frame *f, int v6, int with_ts)
  * random TSval and a TSecr whose clock is now (random hash bits): inside the
  * cookie's validity window, so the program must hash once to reject it (a
  * random TSecr falls outside half the time and is rejected before hashing). */
-static void forged_ack_frame(struct frame *f, int with_ts)
+static void forged_ack_frame(struct frame *f, int with_ts, int dport)
 {
 	struct spec s;
 	uint32_t r[3] = { 0x9e3779b9, 0x7f4a7c15, 0x85ebca6b };
@@ -300,6 +302,7 @@ static void forged_ack_frame(struct frame *f, int with_ts)
 	ts[10] = r[2] >> 8;
 	ts[11] = r[2];
 	spec_base(&s, 0);
+	s.dport = dport;
 	s.flags = F_ACK;
 	s.seq = 0x11223344 + 1;
 	s.ack = r[0];
@@ -402,6 +405,7 @@ static void xdpsyn_configure(void)
 		exit(1);
 	}
 	ports.bits[PORT_PROT / 64] |= 1ull << (PORT_PROT % 64);
+	ports.bits[PORT_WILD / 64] |= 1ull << (PORT_WILD % 64);
 	for (__u32 fam = 0; fam < XDPSYN_NFAMILIES; fam++)
 		bpf_map__update_elem(xs->maps.xdpsyn_ports, &fam, sizeof(fam), &ports, sizeof(ports), 0);
 	bpf_map__update_elem(xs->maps.xdpsyn_keys, &zero, sizeof(zero), &key, sizeof(key), 0);
@@ -850,6 +854,12 @@ int main(int argc, char **argv)
 	l4 = listen_on(0, srv4, PORT_PROT);
 	l6 = listen_on(1, srv6, PORT_PROT);
 	lo4 = listen_on(0, srv4, PORT_OPEN);
+	{
+		static const uint8_t any[16];
+
+		listen_on(0, any, PORT_WILD);
+		listen_on(1, any, PORT_WILD);
+	}
 	est_fd = established_pair(cli4, srv4, PORT_PROT, l4, &est_port, &acc_fd);
 	if (est_fd < 0 || acc_fd < 0) {
 		perror("bench_micro: established connection");
@@ -878,6 +888,10 @@ int main(int argc, char **argv)
 			B(FL_PARSE_PASS) | B(FL_SYNACK), FL_SYNACK)->f, 0, PORT_PROT);
 	syn_frame(&PATH("SYN v6 -> SYN-ACK", 1, V_TX, XDPSYN_CNT_SYNACK_TX,
 			B(FL_PARSE_PASS) | B(FL_SYNACK), FL_SYNACK)->f, 1, PORT_PROT);
+	syn_frame(&PATH("SYN v4, wildcard listener", 1, V_TX, XDPSYN_CNT_SYNACK_TX,
+			B(FL_PARSE_PASS) | B(FL_SYNACK), FL_SYNACK)->f, 0, PORT_WILD);
+	syn_frame(&PATH("SYN v6, wildcard listener", 1, V_TX, XDPSYN_CNT_SYNACK_TX,
+			B(FL_PARSE_PASS) | B(FL_SYNACK), FL_SYNACK)->f, 1, PORT_WILD);
 	/* behind the wrapper, which deletes the record the last run wrote:
 	 * every run is the handshake's first validation */
 	PATH("valid ACK v4 (TS)", 1, V_PASS, XDPSYN_CNT_ACK_VALID, B(FL_PARSE_PASS) | B(FL_LOOKUP),
@@ -887,9 +901,11 @@ int main(int argc, char **argv)
 	PATH("valid ACK v4 (no TS)", 1, V_PASS, XDPSYN_CNT_ACK_VALID, B(FL_PARSE_PASS) | B(FL_LOOKUP),
 	     FL_LOOKUP)->delflow = 1;
 	forged_ack_frame(&PATH("forged ACK v4 (no TS)", 0, V_DROP, XDPSYN_CNT_ACK_INVALID,
-			       B(FL_PARSE_DROP) | B(FL_LOOKUP), FL_LOOKUP)->f, 0);
+			       B(FL_PARSE_DROP) | B(FL_LOOKUP), FL_LOOKUP)->f, 0, PORT_PROT);
 	forged_ack_frame(&PATH("forged ACK v4 (TS, TSecr now)", 0, V_DROP, XDPSYN_CNT_ACK_INVALID,
-			       B(FL_PARSE_DROP) | B(FL_LOOKUP), FL_LOOKUP)->f, 1);
+			       B(FL_PARSE_DROP) | B(FL_LOOKUP), FL_LOOKUP)->f, 1, PORT_PROT);
+	forged_ack_frame(&PATH("forged ACK v4, wildcard listener", 0, V_DROP, XDPSYN_CNT_ACK_INVALID,
+			       B(FL_PARSE_DROP) | B(FL_LOOKUP), FL_LOOKUP)->f, 0, PORT_WILD);
 	established_frame(&PATH("established v4", 0, V_PASS, XDPSYN_CNT_ESTABLISHED,
 				B(FL_PARSE_PASS) | B(FL_LOOKUP), FL_LOOKUP)->f, est_port);
 	syn_frame(&PATH("unprotected port v4", 0, V_PASS, XDPSYN_CNT_UNPROTECTED,

@@ -16,8 +16,8 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* xdpsyn_syn_check's answers when the SYN is to be tracked, or answered
- * with a cookie (xdpsyn_syn). */
+/* syn_check's answers when the SYN is to be tracked, or answered with a
+ * cookie. */
 #define SYN_TRACK 0x100
 #define SYN_PROXY 0x103
 /* xdpsyn_ack's (and xdpsyn_ack_other's) answer when the ACK carries no
@@ -39,7 +39,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * the kernel answered), no listener (the kernel resets), an MPTCP
  * listener, tcp_syncookies = 0, a destination this host forwards. One
  * socket lookup, and a FIB lookup only for wildcard listeners. */
-__noinline int xdpsyn_syn_check(struct xdp_md *ctx, struct pkt *pkt)
+static __always_inline int syn_check(struct xdp_md *ctx, struct pkt *pkt)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -119,8 +119,10 @@ __noinline int xdpsyn_syn_check(struct xdp_md *ctx, struct pkt *pkt)
 	return SYN_PROXY;
 }
 
-/* Answer a SYN with a cookie SYN-ACK (xdpsyn_syn_check said so, stamped
- * pkt->now and left the options the kernel allows in pkt->syn_allow). */
+/* A SYN to a protected port: syn_check's verdict, SYN_TRACK, or a cookie
+ * SYN-ACK with the options the kernel allows (syn_check stamped pkt->now
+ * and left them in pkt->syn_allow). One function: a second global one
+ * cost a call and a config lookup more per SYN. */
 __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 {
 	void *data = (void *)(long)ctx->data;
@@ -135,6 +137,11 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 	__u32 cookie;
 	__u8 allow;
 
+	int ret;
+
+	ret = syn_check(ctx, pkt);
+	if (ret != SYN_PROXY)
+		return ret;
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
 	if (!pkt || !cfg)
 		return XDP_PASS;
@@ -260,10 +267,10 @@ __noinline int xdpsyn_hs_seg(struct xdp_md *ctx, struct pkt *pkt)
 	return 0;
 }
 
-/* A SYN under the track policy (xdpsyn_syn_check decided and stamped
- * pkt->now): record it and pass it to the kernel. A function of its
- * own, called by the entry after xdpsyn_syn returned, so the two stacks are
- * never on top of each other. */
+/* A SYN under the track policy (syn_check decided and stamped pkt->now):
+ * record it and pass it to the kernel. A function of its own, called by
+ * the entry after xdpsyn_syn returned, so the two stacks are never on top
+ * of each other. */
 __noinline int xdpsyn_track_syn(struct xdp_md *ctx, struct pkt *pkt)
 {
 	void *data = (void *)(long)ctx->data;
@@ -470,9 +477,7 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 			count(st, XDPSYN_CNT_SYN_BAD_FLAGS);
 			return XDP_DROP;
 		}
-		ret = xdpsyn_syn_check(ctx, &pkt);
-		if (ret == SYN_PROXY)
-			return xdpsyn_syn(ctx, &pkt);
+		ret = xdpsyn_syn(ctx, &pkt);
 		if (ret == SYN_TRACK)
 			return xdpsyn_track_syn(ctx, &pkt);
 		return ret;
