@@ -106,7 +106,7 @@ struct listener_view {
 	__u8 mptcp;       /* an MPTCP listener: the kfunc refuses it */
 	__u8 syncookies;  /* net.ipv4.tcp_syncookies of its netns */
 	__u8 allow;       /* SYN_ALLOW_* from its netns's sysctls */
-	__u8 pad;
+	__u8 timestamps;  /* net.ipv4.tcp_timestamps (2: no TS offset) */
 	__u16 user_mss;   /* TCP_MAXSEG on the listener (0: none) */
 };
 
@@ -121,10 +121,12 @@ static __always_inline void listener_read(struct tcp_sock *tp,
 	v->user_mss = tp->rx_opt.user_mss;
 	v->syncookies = 0;
 	v->allow = 0;
+	v->timestamps = 0;
 	if (!net)
 		return;
 	v->syncookies = net->ipv4.sysctl_tcp_syncookies;
-	if (net->ipv4.sysctl_tcp_timestamps)
+	v->timestamps = net->ipv4.sysctl_tcp_timestamps;
+	if (v->timestamps)
 		v->allow |= SYN_ALLOW_TS;
 	if (net->ipv4.sysctl_tcp_sack)
 		v->allow |= SYN_ALLOW_SACK;

@@ -45,6 +45,13 @@ struct pkt {
 	__u8 syn_allow;
 	__u8 wildcard;
 	__u16 user_mss;
+	__u8 kc_ts2;      /* kernel-cookie hand-off: tcp_timestamps is 2, so
+			   * options can ride in TSval */
+	__u8 ck_kc;       /* the ACK's cookie is the kernel's (MSS unknown) */
+	__u8 kc_given;    /* kc_isn holds the kernel's cookie for this SYN */
+	__u8 pad2;
+	__u32 kc_isn;
+	__u32 pad3;
 	__u64 now;        /* CLOCK_TAI, once a path has read it */
 };
 

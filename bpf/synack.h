@@ -45,6 +45,11 @@ struct synack_in {
 	__be16 dport;
 	__u32 client_isn;
 	__u8 flags;       /* the SYN's TCP flags */
+	__u8 given;       /* 1: isn and tsval below are the cookie (the
+			   * kernel's), not ours from key */
+	__u8 pad[2];
+	__u32 isn;
+	__u32 tsval;
 };
 
 static __always_inline void swap_mac(struct ethhdr *eth)
@@ -108,7 +113,12 @@ static __always_inline int synack_build(struct xdp_md *ctx,
 	c.sport = in->sport;
 	c.dport = in->dport;
 	c.isn = in->client_isn;
-	cookie = cookie_make(key, &c, now_ns, info, &tsval);
+	if (in->given) {
+		cookie = in->isn;
+		tsval = in->tsval;
+	} else {
+		cookie = cookie_make(key, &c, now_ns, info, &tsval);
+	}
 	*cookie_out = cookie;
 
 	/* Options, as Linux's tcp_options_write orders them. */

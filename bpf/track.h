@@ -143,6 +143,11 @@ static __always_inline int track_complete(__u32 ifindex,
 		f.flags |= XDPSYN_FLOW_WS;
 	if (pkt->ck_prev_key)
 		f.flags |= XDPSYN_FLOW_PREV_KEY;
+	if (pkt->ck_kc) {
+		/* the kernel's cookie: it keeps the MSS to itself */
+		f.mss = 0;
+		f.flags |= XDPSYN_FLOW_KCOOKIE;
+	}
 	if (bpf_map_update_elem(&xdpsyn_flows, &k, &f, BPF_NOEXIST)) {
 		/* The tuple has a record. The same handshake validated again
 		 * (its final ACK and the first data segment in one receive
@@ -157,6 +162,17 @@ static __always_inline int track_complete(__u32 ifindex,
 
 	prefix_of(&p, cfg, pkt->family, pkt->saddr);
 	top_touch(&p, pkt->now, 1);
+	if (pkt->ck_kc) {
+		/* no TC hand-off follows to announce it */
+		struct xdpsyn_flow_event *ev;
+
+		ev = bpf_ringbuf_reserve(&xdpsyn_events, sizeof(*ev), 0);
+		if (ev) {
+			ev->key = k;
+			ev->flow = f;
+			bpf_ringbuf_submit(ev, 0);
+		}
+	}
 	return 1;
 }
 

@@ -16,10 +16,15 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* syn_check's answers when the SYN is to be tracked, or answered with a
- * cookie. */
+/* Set by the loader (attach --handoff): enum xdpsyn_handoff_mode. */
+const volatile __u8 handoff_mode = XDPSYN_HANDOFF_REQSK;
+
+/* xdpsyn_syn_check's answers when the SYN is to be tracked, or answered
+ * with a cookie (ours, or under the kernel-cookie hand-off the kernel's,
+ * which xdpsyn_syn_kc gets first). */
 #define SYN_TRACK 0x100
 #define SYN_PROXY 0x103
+#define SYN_KCOOKIE 0x105
 /* xdpsyn_ack's (and xdpsyn_ack_other's) answer when the ACK carries no
  * cookie that anyone accepts: dropped, unless it is not ours at all
  * (xdpsyn_ack_forged). */
@@ -39,7 +44,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * the kernel answered), no listener (the kernel resets), an MPTCP
  * listener, tcp_syncookies = 0, a destination this host forwards. One
  * socket lookup, and a FIB lookup only for wildcard listeners. */
-static __always_inline int syn_check(struct xdp_md *ctx, struct pkt *pkt)
+__noinline int xdpsyn_syn_check(struct xdp_md *ctx, struct pkt *pkt)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -116,32 +121,41 @@ static __always_inline int syn_check(struct xdp_md *ctx, struct pkt *pkt)
 	}
 	pkt->syn_allow = lv.allow;
 	pkt->user_mss = lv.user_mss;
-	return SYN_PROXY;
+	pkt->kc_ts2 = lv.timestamps == 2;
+	return handoff_mode == XDPSYN_HANDOFF_KCOOKIE ? SYN_KCOOKIE : SYN_PROXY;
 }
 
-/* A SYN to a protected port: syn_check's verdict, SYN_TRACK, or a cookie
- * SYN-ACK with the options the kernel allows (syn_check stamped pkt->now
- * and left them in pkt->syn_allow). One function: a second global one
- * cost a call and a config lookup more per SYN. */
-__noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
+/* The kernel's SYN cookie TSval for the options OPTS: its TCP clock in ms
+ * (CLOCK_MONOTONIC) with the low bits replaced, never ahead of the clock
+ * (cookie_init_timestamp in net/ipv4/syncookies.c). */
+static __always_inline __u32 kc_tsval(__u32 opts)
 {
+	__u64 now_ms = bpf_ktime_get_ns() / 1000000;
+	__u64 ts = (now_ms >> XDPSYN_KC_TSBITS) << XDPSYN_KC_TSBITS | opts;
+
+	if (ts > now_ms)
+		ts -= 1ULL << XDPSYN_KC_TSBITS;
+	return (__u32)ts;
+}
+
+/* Answer the SYN in the frame with a SYN-ACK: the options the client
+ * offered and the kernel allows (pkt->syn_allow, stamped by
+ * xdpsyn_syn_check), the ISN our cookie or, when pkt->kc_given, the
+ * kernel's (pkt->kc_isn), which keeps options only in TSval and only with
+ * tcp_timestamps = 2. */
+__noinline int xdpsyn_synack(struct xdp_md *ctx, struct pkt *pkt)
+{
+	struct synack_in sin = {}, *in = &sin;
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xdpsyn_stats *st = stats_get();
 	struct xdpsyn_config *cfg;
-	struct tcphdr *th;
-	__u32 zero = 0;
-	struct synack_in in;
-	struct tcp_opts o;
 	struct cookie_keys k;
-	__u32 cookie;
+	struct tcp_opts o;
+	struct tcphdr *th;
+	__u32 zero = 0, cookie;
 	__u8 allow;
 
-	int ret;
-
-	ret = syn_check(ctx, pkt);
-	if (ret != SYN_PROXY)
-		return ret;
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
 	if (!pkt || !cfg)
 		return XDP_PASS;
@@ -157,10 +171,12 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 		return XDP_PASS;
 	}
 	track_syn(cfg, pkt->family, pkt->saddr);
-	in.sport = th->source;
-	in.dport = th->dest;
-	in.client_isn = bpf_ntohl(th->seq);
-	in.flags = tcp_flags(th);
+	in->sport = th->source;
+	in->dport = th->dest;
+	in->client_isn = bpf_ntohl(th->seq);
+	in->flags = tcp_flags(th);
+	in->given = pkt->kc_given;
+	in->isn = pkt->kc_isn;
 	/* Never offer what the kernel's own settings refuse: the hand-off
 	 * would fail, or the connection differ from a direct one. */
 	allow = pkt->syn_allow;
@@ -179,19 +195,95 @@ __noinline int xdpsyn_syn(struct xdp_md *ctx, struct pkt *pkt)
 			o.wscale = XDPSYN_WSCALE_NONE;
 			off = 1;
 		}
-		if (!(allow & SYN_ALLOW_ECN) && (in.flags & TCPF_ECE)) {
-			in.flags &= ~(TCPF_ECE | TCPF_CWR);
+		if (!(allow & SYN_ALLOW_ECN) && (in->flags & TCPF_ECE)) {
+			in->flags &= ~(TCPF_ECE | TCPF_CWR);
 			off = 1;
 		}
 		if (off)
 			count(st, XDPSYN_CNT_SYN_OPT_OFF);
 	}
-	if (synack_build(ctx, pkt, &in, &o, cfg, k.cur, pkt->now, &cookie)) {
+	if (in->given) {
+		/* The kernel's cookie keeps window scale, SACK and ECN only
+		 * in TSval (and reads them back only with a zero TS offset):
+		 * without, it keeps the MSS alone, so nothing else is
+		 * offered, as the kernel's own cookie SYN-ACK would. */
+		if (!o.ts_ok || !pkt->kc_ts2) {
+			o.ts_ok = 0;
+			o.sack_ok = 0;
+			o.wscale = XDPSYN_WSCALE_NONE;
+			in->flags &= ~(TCPF_ECE | TCPF_CWR);
+		} else {
+			__u32 opts = o.wscale != XDPSYN_WSCALE_NONE ?
+				     o.wscale : XDPSYN_KC_WSCALE_MASK;
+
+			if (o.sack_ok)
+				opts |= XDPSYN_KC_SACK;
+			if ((in->flags & (TCPF_ECE | TCPF_CWR)) == (TCPF_ECE | TCPF_CWR) &&
+			    cfg->ecn)
+				opts |= XDPSYN_KC_ECN;
+			in->tsval = kc_tsval(opts);
+		}
+	}
+	if (synack_build(ctx, pkt, in, &o, cfg, k.cur, pkt->now, &cookie)) {
 		count(st, XDPSYN_CNT_TX_ERROR);
 		return XDP_DROP;
 	}
 	count(st, XDPSYN_CNT_SYNACK_TX);
 	return XDP_TX;
+}
+
+/* The kernel-cookie hand-off (xdpsyn_syn_check passed the SYN): the kernel
+ * makes the cookie from the SYN's headers (copied to the stack, so their
+ * lengths may vary) for the listener, which it marks as having sent
+ * cookies, so that its own check accepts the final ACK. Leaves it in
+ * pkt->kc_isn for xdpsyn_synack (SYN_PROXY), or a verdict. The listener is
+ * looked up again: a socket cannot be handed to another global function. */
+__noinline int xdpsyn_syn_kc(struct xdp_md *ctx, struct pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xdpsyn_stats *st = stats_get();
+	struct bpf_sock_tuple tuple = {};
+	struct bpf_sock *sk;
+	struct tcphdr *th;
+	__u8 ih[sizeof(struct ipv6hdr)], tb[60];
+	__u32 tsize, tlen;
+	__s64 r;
+
+	th = pkt_tcp(pkt, data, data_end);
+	if (!th)
+		return XDP_DROP;
+	tlen = th->doff * 4;
+	if (tlen < sizeof(struct tcphdr) || tlen > sizeof(tb) ||
+	    bpf_xdp_load_bytes(ctx, pkt->l4_off, tb, tlen))
+		return XDP_DROP;
+	if (pkt->family == XDPSYN_V4) {
+		if (bpf_xdp_load_bytes(ctx, pkt->l3_off, ih, sizeof(struct iphdr)))
+			return XDP_DROP;
+	} else if (bpf_xdp_load_bytes(ctx, pkt->l3_off, ih, sizeof(struct ipv6hdr))) {
+		return XDP_DROP;
+	}
+	tuple_fill(&tuple, &tsize, pkt, th);
+	sk = bpf_skc_lookup_tcp(ctx, &tuple, tsize, BPF_F_CURRENT_NETNS, 0);
+	if (!sk) {
+		count(st, XDPSYN_CNT_SYN_NO_LISTENER);
+		return XDP_PASS;
+	}
+	if (pkt->family == XDPSYN_V4)
+		r = bpf_tcp_gen_syncookie(sk, ih, sizeof(struct iphdr),
+					  (struct tcphdr *)tb, tlen);
+	else
+		r = bpf_tcp_gen_syncookie(sk, ih, sizeof(struct ipv6hdr),
+					  (struct tcphdr *)tb, tlen);
+	bpf_sk_release(sk);
+	if (r < 0) {
+		/* -ENOENT: tcp_syncookies is not 2 (set after attach) */
+		count(st, XDPSYN_CNT_SYN_NO_SYNCOOKIES);
+		return XDP_PASS;
+	}
+	pkt->kc_given = 1;
+	pkt->kc_isn = (__u32)r;
+	return SYN_PROXY;
 }
 
 /* What the XDP program does with SYNs now: the configured policy, or the
@@ -212,18 +304,16 @@ static __always_inline int kcookie_recent(const struct xdpsyn_policy_state *ps,
 	return ps && ps->kcookie_ns && now - ps->kcookie_ns <= XDPSYN_KCOOKIE_LIFE_NS;
 }
 
-/* An ACK to the listener carries a valid cookie of the kernel's own, and
- * the kernel sent cookies recently enough to still accept it. */
-static __always_inline int kernel_cookie_ok(struct xdp_md *ctx,
-					    const struct pkt *pkt,
-					    struct tcphdr *th, __u64 now)
+/* An ACK to the listener carries a valid cookie of the kernel's own (its
+ * secret, its count, an MSS index it knows). */
+static __always_inline int kernel_cookie_check(struct xdp_md *ctx,
+					       const struct pkt *pkt,
+					       struct tcphdr *th)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 l3 = pkt->l3_off;
 
-	if (!kcookie_recent(policy_get(), now))
-		return 0;
 	if (l3 > MAX_L3_OFF)
 		return 0;
 	if (pkt->family == XDPSYN_V4) {
@@ -239,6 +329,15 @@ static __always_inline int kernel_cookie_ok(struct xdp_md *ctx,
 			return 0;
 		return bpf_tcp_raw_check_syncookie_ipv6(ip6h, th) == 0;
 	}
+}
+
+/* ... and the kernel sent cookies recently enough to still accept it. */
+static __always_inline int kernel_cookie_ok(struct xdp_md *ctx,
+					    const struct pkt *pkt,
+					    struct tcphdr *th, __u64 now)
+{
+	return kcookie_recent(policy_get(), now) &&
+	       kernel_cookie_check(ctx, pkt, th);
 }
 
 /* A segment of a handshake the kernel answered (its request socket
@@ -364,8 +463,28 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
 	}
-	cookie_in_fill(&c, pkt, th, bpf_ntohl(th->seq) - 1);
 	now = bpf_ktime_get_tai_ns();
+	if (handoff_mode == XDPSYN_HANDOFF_KCOOKIE) {
+		/* the kernel's cookie, checked as the kernel will; the
+		 * options ride in TSecr's low bits (the MSS is not known) */
+		if (!kernel_cookie_check(ctx, pkt, th)) {
+			if (policy_now(cfg, policy_get()) != XDPSYN_POLICY_TRACK)
+				return ACK_FORGED;
+			pkt->now = now;
+			return ACK_NOT_OURS;
+		}
+		count(st, XDPSYN_CNT_ACK_VALID);
+		pkt->ck_kc = 1;
+		pkt->ck_info = o.ts_ok ? o.tsecr & (XDPSYN_INFO_ECN | XDPSYN_INFO_SACK |
+						    XDPSYN_INFO_WS_MASK) :
+					 XDPSYN_WSCALE_NONE;
+		pkt->ck_prev_key = 0;
+		pkt->ck_ts = o.ts_ok;
+		pkt->ck_rtt_us = 0;
+		pkt->now = now;
+		return ACK_VALID;
+	}
+	cookie_in_fill(&c, pkt, th, bpf_ntohl(th->seq) - 1);
 	if (!cookie_check(&k, &c, bpf_ntohl(th->ack_seq) - 1, &o, now, &r)) {
 		struct xdpsyn_policy_state *ps = policy_get();
 
@@ -477,7 +596,11 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 			count(st, XDPSYN_CNT_SYN_BAD_FLAGS);
 			return XDP_DROP;
 		}
-		ret = xdpsyn_syn(ctx, &pkt);
+		ret = xdpsyn_syn_check(ctx, &pkt);
+		if (ret == SYN_KCOOKIE)
+			ret = xdpsyn_syn_kc(ctx, &pkt);
+		if (ret == SYN_PROXY)
+			return xdpsyn_synack(ctx, &pkt);
 		if (ret == SYN_TRACK)
 			return xdpsyn_track_syn(ctx, &pkt);
 		return ret;

@@ -63,7 +63,7 @@ enum xdpsyn_family {
 	X(SYN_SOCKET, "SYN for a tuple a socket holds (time-wait, established, request): passed to the kernel") \
 	X(SYN_NO_LISTENER, "SYN to a protected port with no listener: passed (the kernel resets)") \
 	X(SYN_MPTCP, "SYN to an MPTCP listener: passed to the kernel (its own SYN cookies protect it)") \
-	X(SYN_NO_SYNCOOKIES, "SYN passed to the kernel unanswered: net.ipv4.tcp_syncookies is 0, the hand-off cannot work") \
+	X(SYN_NO_SYNCOOKIES, "SYN passed to the kernel unanswered: net.ipv4.tcp_syncookies is 0 (not 2, with the kernel-cookie hand-off), the hand-off cannot work") \
 	X(SYN_OPT_OFF, "SYN-ACK without an option the client offered: the server's sysctl turns it off (tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_ecn)") \
 	X(HANDOFF_DUP, "TC: another segment of a handshake just handed off (ACK and data in one batch): passed to the connection the first one makes") \
 	X(HANDOFF_NO_SYNCOOKIES, "TC: valid cookie but net.ipv4.tcp_syncookies is 0 now: not handed off (the kernel resets it)")
@@ -147,6 +147,33 @@ enum xdpsyn_policy {
 	XDPSYN_POLICY_TRACK = 1,
 	XDPSYN_POLICY_AUTO = 2,
 };
+
+/*
+ * How a validated handshake reaches the listener (a load-time constant of
+ * the XDP program, chosen by attach --handoff).
+ * REQSK: our own SipHash cookie; the TC ingress program hands the final
+ * ACK to the listener with bpf_sk_assign_tcp_reqsk (kernel >= 6.9), with
+ * every option the client offered.
+ * KCOOKIE: the kernel's own SYN cookie (bpf_tcp_gen_syncookie, which also
+ * marks the listener as having sent cookies); the kernel itself creates
+ * the connection from the final ACK, which XDP checks with the kernel's
+ * own check first (kernel >= 6.1; needs net.ipv4.tcp_syncookies = 2). It
+ * keeps what the kernel's cookies keep: the MSS, and window scale, SACK
+ * and ECN only when the client sends timestamps and
+ * net.ipv4.tcp_timestamps = 2 (the options ride in the low 6 bits of
+ * TSval, which the kernel reads back from TSecr minus its per-connection
+ * offset, 0 only then).
+ */
+enum xdpsyn_handoff_mode {
+	XDPSYN_HANDOFF_REQSK = 0,
+	XDPSYN_HANDOFF_KCOOKIE = 1,
+};
+/* The kernel's SYN cookie TSval (net/ipv4/syncookies.c): its TCP clock in
+ * ms (CLOCK_MONOTONIC) with the low 6 bits replaced by the options. */
+#define XDPSYN_KC_TSBITS 6
+#define XDPSYN_KC_WSCALE_MASK 0x0f
+#define XDPSYN_KC_SACK 0x10
+#define XDPSYN_KC_ECN 0x20
 
 /* Why the policy state last changed (struct xdpsyn_policy_state.reason). */
 enum xdpsyn_switch_reason {
@@ -292,7 +319,8 @@ struct xdpsyn_flow_key {
 #define XDPSYN_FLOW_WS 0x08
 #define XDPSYN_FLOW_HANDOFF 0x10
 #define XDPSYN_FLOW_PREV_KEY 0x20
-#define XDPSYN_FLOW_KCOOKIE 0x40 /* track: the kernel answered with its cookie */
+#define XDPSYN_FLOW_KCOOKIE 0x40 /* the kernel's own cookie (track: the kernel answered
+                                   * with it; kernel-cookie hand-off: XDP did) */
 
 /* A record's state. Cookie records (proxy) are written once, complete;
  * tracked handshakes move from SYN to SYNACK to ESTABLISHED or RESET. An

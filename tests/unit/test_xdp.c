@@ -1356,6 +1356,128 @@ static void noharm_cases(int l4)
 			close(fds[i]);
 }
 
+/* ---- the kernel-cookie hand-off (kernels without the reqsk kfunc) ------ */
+
+/* The same program loaded with handoff_mode = KCOOKIE: the kernel's own
+ * cookie in the SYN-ACK, its own check on the final ACK. */
+static void kcookie_cases(const int *ports, int nports)
+{
+	struct xdpsyn *main_skel = skel, *k;
+	int main_fd = prog_fd;
+	struct handshake hs = {0};
+	struct result r;
+	struct parsed p;
+	struct spec s;
+	struct frame f;
+
+	k = xdpsyn__open();
+	if (k) {
+		k->rodata->nr_cpus = nproc;
+		k->rodata->handoff_mode = XDPSYN_HANDOFF_KCOOKIE;
+	}
+	if (!k || xdpsyn__load(k)) {
+		check(0, "loading the program with handoff_mode KCOOKIE failed");
+		report("kernel-cookie hand-off: the program loads");
+		xdpsyn__destroy(k);
+		return;
+	}
+	skel = k;
+	prog_fd = bpf_program__fd(k->progs.xdpsyn_xdp);
+	cfg_put(&cfg_default);
+	key_put(0, key_a);
+	ports_put(XDPSYN_V4, ports, nports);
+	ports_put(XDPSYN_V6, ports, nports);
+	sysctl_set("net.ipv4.tcp_syncookies", "2");
+	sysctl_set("net.ipv4.tcp_timestamps", "2");
+
+	for (int v6 = 0; v6 <= 1; v6++) {
+		char name[160];
+		uint32_t tsval = 0;
+
+		spec_base(&s, v6);
+		s.sport = (uint16_t)(42000 + v6);
+		s.opts = optsets[2].bytes; /* MSS 1460, SACK, TS, WS 7 */
+		s.optlen = optsets[2].len;
+		frame_build(&f, &s);
+		run_frame(&f, &r);
+		frame_parse(r.out, r.out_len, &p);
+		check(r.verdict == XDP_TX_ && p.ok, "verdict %s, want XDP_TX", verdict_name(r.verdict));
+		check_counters(&r, XDPSYN_CNT_SYNACK_TX);
+		/* MSS, SACK_PERM, TS, NOP, WS: what the client offered */
+		check(p.optlen == 20 && p.opts[4] == 4 && p.opts[6] == 8 && p.opts[17] == 3 &&
+		      p.opts[19] == cfg_default.wscale, "options (%zu bytes) not MSS SACK TS WS", p.optlen);
+		if (p.optlen == 20) {
+			uint64_t now_ms;
+			struct timespec ts;
+
+			tsval = (uint32_t)p.opts[8] << 24 | p.opts[9] << 16 | p.opts[10] << 8 | p.opts[11];
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+			check((tsval & 0x3f) == (7 | 0x10), "TSval low bits 0x%02x, want wscale 7 | SACK",
+			      tsval & 0x3f);
+			check((uint32_t)now_ms - tsval < 1000, "TSval %u is not the kernel's ms clock (%u)",
+			      tsval, (uint32_t)now_ms);
+		}
+		snprintf(name, sizeof(name), "kernel cookie, %s: SYN-ACK with the kernel's cookie, "
+			 "options in TSval's low bits (tcp_timestamps=2)", v6 ? "v6" : "v4");
+		report(name);
+
+		hs.syn = s;
+		hs.cookie = p.seq;
+		hs.our_tsval = tsval;
+		ack_frame(&f, &hs, hs.cookie + 1, s.sport, 1, tsval);
+		run_frame(&f, &r);
+		check(r.verdict == XDP_PASS_ && r.delta[XDPSYN_CNT_ACK_VALID] == 1,
+		      "verdict %s ack_valid +%llu: the kernel's check refused the cookie",
+		      verdict_name(r.verdict), (unsigned long long)r.delta[XDPSYN_CNT_ACK_VALID]);
+		snprintf(name, sizeof(name), "kernel cookie, %s: the final ACK passes the kernel's own "
+			 "check in XDP", v6 ? "v6" : "v4");
+		report(name);
+		{
+			struct xdpsyn_flow fl;
+
+			check(flow_find(&s, &fl) == 0, "no flow record");
+			check(fl.mss == 0 && (fl.flags & XDPSYN_FLOW_KCOOKIE) && fl.snd_wscale == 7 &&
+			      (fl.flags & XDPSYN_FLOW_SACK), "record mss %u ws %u flags 0x%x", fl.mss,
+			      fl.snd_wscale, fl.flags);
+			snprintf(name, sizeof(name), "kernel cookie, %s: the flow record has the options "
+				 "TSecr carried, MSS unknown", v6 ? "v6" : "v4");
+			report(name);
+		}
+		/* not cookie + 1: the kernel's cookie takes a neighbouring
+		 * MSS index as valid (part of its 2^-29) */
+		ack_frame(&f, &hs, (hs.cookie ^ 0x5a5a5a00) + 1, s.sport, 1, tsval);
+		snprintf(name, sizeof(name), "kernel cookie, %s: a forged ACK -> DROP", v6 ? "v6" : "v4");
+		expect(name, &f, XDP_DROP_, XDPSYN_CNT_ACK_INVALID);
+	}
+
+	/* without a zero TS offset the kernel cannot read options back from
+	 * TSecr: MSS only, as the kernel's own cookie SYN-ACK */
+	sysctl_set("net.ipv4.tcp_timestamps", "1");
+	spec_base(&s, 0);
+	s.sport = 42010;
+	s.opts = optsets[2].bytes;
+	s.optlen = optsets[2].len;
+	frame_build(&f, &s);
+	run_frame(&f, &r);
+	frame_parse(r.out, r.out_len, &p);
+	check(r.verdict == XDP_TX_ && p.ok && p.optlen == 4 && p.opts[0] == 2,
+	      "verdict %s, %zu option bytes, want the MSS alone", verdict_name(r.verdict), p.optlen);
+	report("kernel cookie, tcp_timestamps=1: SYN-ACK with the MSS alone (the kernel keeps no more)");
+	sysctl_set("net.ipv4.tcp_timestamps", "1");
+
+	sysctl_set("net.ipv4.tcp_syncookies", "1");
+	spec_base(&s, 0);
+	s.sport = 42011;
+	frame_build(&f, &s);
+	expect2("kernel cookie, tcp_syncookies=1: the kernel makes no cookie -> PASS to the kernel",
+		&f, XDP_PASS_, XDPSYN_CNT_SYN, XDPSYN_CNT_SYN_NO_SYNCOOKIES);
+
+	skel = main_skel;
+	prog_fd = main_fd;
+	xdpsyn__destroy(k);
+}
+
 /* ---- setup ------------------------------------------------------------- */
 
 static void setup_netns(void)
@@ -2007,6 +2129,7 @@ int main(int argc, char **argv)
 
 	/* 7. do no harm: what the kernel alone would do */
 	noharm_cases(l4);
+	kcookie_cases(ports, sizeof(ports) / sizeof(ports[0]));
 
 	/* 8. attach to a veth, native then generic, and detach */
 	run_cmd("ip link add xsyn0 type veth peer name xsyn1");
