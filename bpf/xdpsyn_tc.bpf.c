@@ -30,9 +30,12 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Weak: kernels before 6.9 lack it; the loader then does not load
+ * xdpsyn_tc (the kernel-cookie hand-off needs no TC ingress program) and
+ * the object loads all the same. */
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs,
-				   int attrs__sz) __ksym;
+				   int attrs__sz) __weak __ksym;
 
 /* Failures of bpf_sk_assign_tcp_reqsk, per errno (per-CPU, index = -err,
  * clamped to XDPSYN_ERRNO_SLOTS - 1). */
