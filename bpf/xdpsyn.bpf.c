@@ -195,7 +195,9 @@ __noinline int xdpsyn_synack(struct xdp_md *ctx, struct pkt *pkt)
 			o.wscale = XDPSYN_WSCALE_NONE;
 			off = 1;
 		}
-		if (!(allow & SYN_ALLOW_ECN) && (in->flags & TCPF_ECE)) {
+		/* an ECN offer is ECE and CWR together (RFC 3168) */
+		if (!(allow & SYN_ALLOW_ECN) &&
+		    (in->flags & (TCPF_ECE | TCPF_CWR)) == (TCPF_ECE | TCPF_CWR)) {
 			in->flags &= ~(TCPF_ECE | TCPF_CWR);
 			off = 1;
 		}

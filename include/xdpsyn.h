@@ -59,7 +59,7 @@ enum xdpsyn_family {
 	X(POLICY_TO_TRACK, "auto: switched back to tracking (rate calm)")   \
 	X(SYN_NOT_HOST, "SYN to a broadcast, multicast or other host's address (L2 or L3): passed, never answered") \
 	X(SYN_MARTIAN, "SYN from a martian source (0/8, 127/8, multicast, ::1, v4-mapped, its own destination): dropped, never answered") \
-	X(NOT_LOCAL, "TCP to a protected port of an address this host does not own (forwarded, e.g. to a container): passed untouched") \
+	X(NOT_LOCAL, "TCP to a protected port that is not for this host (another or a group MAC, or an address it forwards, e.g. to a container): passed untouched") \
 	X(SYN_SOCKET, "SYN for a tuple a socket holds (time-wait, established, request): passed to the kernel") \
 	X(SYN_NO_LISTENER, "SYN to a protected port with no listener: passed (the kernel resets)") \
 	X(SYN_MPTCP, "SYN to an MPTCP listener: passed to the kernel (its own SYN cookies protect it)") \
