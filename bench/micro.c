@@ -352,7 +352,7 @@ static void udp_frame(struct frame *f)
 /* A SYN of the track paths' own client port (the record the egress path
  * then finds). */
 #define TRACK_CLI_PORT 65000
-static void track_syn_frame(struct frame *f)
+static void hs_retrans_frame(struct frame *f)
 {
 	struct spec s;
 
@@ -679,9 +679,9 @@ static void breakdown(struct path *paths, int np, FILE *md)
 		{ "SYN v4 -> SYN-ACK", "bpf_ktime_get_tai_ns", 0 },
 		{ "SYN v4 -> SYN-ACK", "parse_tcp_opts (MSS, SACK, TS, NOP, WS)", 1 },
 		{ "SYN v4 -> SYN-ACK", "cookie_hash (SipHash-2-4, 3 words)", 2 },
-		{ "SYN v4 -> SYN-ACK", "track_syn (count-min sketch)", 3 },
+		{ "SYN v4 -> SYN-ACK", "top_syn (count-min sketch)", 3 },
 		{ "valid ACK v4 (TS)", "parse_tcp_opts (NOP, NOP, TS)", 1 },
-		{ "valid ACK v4 (TS)", "track_complete (flow record + top touch, after deleting the last run's record)", 4 },
+		{ "valid ACK v4 (TS)", "flow_complete (flow record + top touch, after deleting the last run's record)", 4 },
 	};
 	FILE *outs[2] = { stdout, md };
 	double ns[sizeof(rows) / sizeof(rows[0])];
@@ -690,8 +690,8 @@ static void breakdown(struct path *paths, int np, FILE *md)
 
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
 		struct bpf_program *progs[] = { pt->progs.part_ktime, pt->progs.part_opts,
-						pt->progs.part_hash, pt->progs.part_track_syn,
-						pt->progs.part_track_ack };
+						pt->progs.part_hash, pt->progs.part_top_syn,
+						pt->progs.part_flow_complete };
 		const struct path *p = NULL;
 
 		ns[r] = -1;
@@ -926,7 +926,7 @@ int main(int argc, char **argv)
 			 B(FL_PARSE_PASS), FL_PARSE_PASS);
 		p->also = XDPSYN_CNT_SYN;
 		p->policy = XDPSYN_POLICY_TRACK;
-		track_syn_frame(&p->f);
+		hs_retrans_frame(&p->f);
 		p = PATH("auto, tracking: SYN v4, new", 1, V_PASS, XDPSYN_CNT_TRACK_SYN,
 			 B(FL_PARSE_PASS), FL_PARSE_PASS);
 		p->also = XDPSYN_CNT_SYN;

@@ -11,8 +11,8 @@
  *   part_hash       cookie_hash() over the frame's IPv4 tuple: one SipHash-2-4
  *                   of 3 words (the SYN path makes one; a forged ACK without
  *                   timestamps costs two)
- *   part_track_syn  track_syn(): the count-min sketch of SYN sources
- *   part_track_ack  track_complete(): the flow record and the top-sources
+ *   part_top_syn  top_syn(): the count-min sketch of SYN sources
+ *   part_flow_complete  flow_complete(): the flow record and the top-sources
  *                   completion, after deleting the previous run's record
  *                   touch a valid ACK writes
  */
@@ -23,7 +23,9 @@
 #include "csum.h"
 #include "synack.h"
 #include "maps.h"
-#include "track.h"
+#include "top.h"
+#include "flows.h"
+#include "handshakes.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -81,7 +83,7 @@ int part_hash(struct xdp_md *ctx)
 }
 
 SEC("xdp")
-int part_track_syn(struct xdp_md *ctx)
+int part_top_syn(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -96,12 +98,12 @@ int part_track_syn(struct xdp_md *ctx)
 	if (!cfg)
 		return XDP_ABORTED;
 	saddr[0] = iph->saddr;
-	track_syn(cfg, XDPSYN_V4, saddr);
+	top_syn(cfg, XDPSYN_V4, saddr);
 	return XDP_PASS;
 }
 
 SEC("xdp")
-int part_track_ack(struct xdp_md *ctx)
+int part_flow_complete(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -130,6 +132,6 @@ int part_track_ack(struct xdp_md *ctx)
 		flow_key_fill(&k, ctx->ingress_ifindex, &pkt, th);
 		bpf_map_delete_elem(&xdpsyn_flows, &k);
 	}
-	track_complete(ctx->ingress_ifindex, cfg, &pkt, th);
+	flow_complete(ctx->ingress_ifindex, cfg, &pkt, th);
 	return XDP_PASS;
 }

@@ -10,7 +10,9 @@
 #include "csum.h"
 #include "synack.h"
 #include "maps.h"
-#include "track.h"
+#include "top.h"
+#include "flows.h"
+#include "handshakes.h"
 #include "policy.h"
 #include "host.h"
 
@@ -170,7 +172,7 @@ __noinline int xdpsyn_synack(struct xdp_md *ctx, struct pkt *pkt)
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
 	}
-	track_syn(cfg, pkt->family, pkt->saddr);
+	top_syn(cfg, pkt->family, pkt->saddr);
 	in->sport = th->source;
 	in->dport = th->dest;
 	in->client_isn = bpf_ntohl(th->seq);
@@ -372,7 +374,7 @@ __noinline int xdpsyn_hs_seg(struct xdp_md *ctx, struct pkt *pkt)
  * record it and pass it to the kernel. A function of its own, called by
  * the entry after xdpsyn_syn returned, so the two stacks are never on top
  * of each other. */
-__noinline int xdpsyn_track_syn(struct xdp_md *ctx, struct pkt *pkt)
+__noinline int xdpsyn_hs_syn(struct xdp_md *ctx, struct pkt *pkt)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -392,7 +394,7 @@ __noinline int xdpsyn_track_syn(struct xdp_md *ctx, struct pkt *pkt)
 	}
 	if (hs_syn(ctx->ingress_ifindex, pkt, th, &o, pkt->now)) {
 		count(st, XDPSYN_CNT_TRACK_SYN);
-		track_syn(cfg, pkt->family, pkt->saddr);
+		top_syn(cfg, pkt->family, pkt->saddr);
 	} else {
 		count(st, XDPSYN_CNT_TRACK_SYN_RETRANS);
 	}
@@ -523,7 +525,7 @@ __noinline int xdpsyn_ack_valid(struct xdp_md *ctx, struct pkt *pkt)
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th || !cfg)
 		return XDP_PASS;
-	track_complete(ctx->ingress_ifindex, cfg, pkt, th);
+	flow_complete(ctx->ingress_ifindex, cfg, pkt, th);
 	return XDP_PASS;
 }
 
@@ -604,7 +606,7 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 		if (ret == SYN_PROXY)
 			return xdpsyn_synack(ctx, &pkt);
 		if (ret == SYN_TRACK)
-			return xdpsyn_track_syn(ctx, &pkt);
+			return xdpsyn_hs_syn(ctx, &pkt);
 		return ret;
 	}
 

@@ -20,7 +20,9 @@
 #include "cookie.h"
 #include "synack.h"
 #include "maps.h"
-#include "track.h"
+#include "top.h"
+#include "flows.h"
+#include "handshakes.h"
 #include "host.h"
 
 /* Every verdict of both programs: "continue" (TC_ACT_UNSPEC, which is
