@@ -511,6 +511,29 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 	return ACK_VALID;
 }
 
+/* Remember a validated handshake for the rest of its receive batch
+ * (burst_segment, and TC's one hand-off). The batch's first valid segment
+ * makes the entry; the others (ACK and first data both carry the ISN)
+ * leave it, so TC still sees whether it handed the handshake off. */
+static __always_inline void handshake_validated(__u32 ifindex,
+						const struct pkt *pkt,
+						const struct tcphdr *th)
+{
+	struct xdpsyn_flow_key k = {};
+	struct xdpsyn_handoff h = {}, *old;
+
+	flow_key_fill(&k, ifindex, pkt, th);
+	h.valid_ns = pkt->now;
+	h.isn = bpf_ntohl(th->seq) - 1;
+	h.cookie = bpf_ntohl(th->ack_seq) - 1;
+	if (!bpf_map_update_elem(&xdpsyn_handoffs, &k, &h, BPF_NOEXIST))
+		return;
+	old = bpf_map_lookup_elem(&xdpsyn_handoffs, &k);
+	if (old && (old->isn != h.isn || old->cookie != h.cookie ||
+		    h.valid_ns - old->valid_ns >= XDPSYN_HANDOFF_DUP_NS))
+		bpf_map_update_elem(&xdpsyn_handoffs, &k, &h, BPF_ANY);
+}
+
 /* A handshake ACK whose cookie validated (called by the entry after
  * xdpsyn_ack): write the flow record, pass the ACK to TC's handoff. */
 __noinline int xdpsyn_ack_valid(struct xdp_md *ctx, struct pkt *pkt)
@@ -526,12 +549,35 @@ __noinline int xdpsyn_ack_valid(struct xdp_md *ctx, struct pkt *pkt)
 	if (!th || !cfg)
 		return XDP_PASS;
 	flow_complete(ctx->ingress_ifindex, cfg, pkt, th);
+	handshake_validated(ctx->ingress_ifindex, pkt, th);
 	return XDP_PASS;
+}
+
+/* A segment to the listener whose handshake XDP validated moments ago, in
+ * the same receive batch: same tuple, same cookie, data further on than
+ * the first segment (whose seq named the ISN). */
+static __always_inline int burst_segment(__u32 ifindex, const struct pkt *pkt,
+					 const struct tcphdr *th)
+{
+	struct xdpsyn_flow_key k = {};
+	struct xdpsyn_handoff *h;
+	__u32 off;
+
+	flow_key_fill(&k, ifindex, pkt, th);
+	h = bpf_map_lookup_elem(&xdpsyn_handoffs, &k);
+	if (!h || h->cookie != bpf_ntohl(th->ack_seq) - 1)
+		return 0;
+	/* at the ISN + 1 the cookie itself decides (it failed): only data
+	 * further on is the batch's */
+	off = bpf_ntohl(th->seq) - (h->isn + 1);
+	return off && off < XDPSYN_BURST_SEQ_MAX &&
+	       bpf_ktime_get_tai_ns() - h->valid_ns < XDPSYN_HANDOFF_DUP_NS;
 }
 
 /* An ACK to a listener that no cookie validates: dropped, unless the frame
  * is not this host's (another MAC, or a destination it forwards, reached
- * through a wildcard listener's lookup): that passes untouched. */
+ * through a wildcard listener's lookup) or a later segment of a handshake
+ * validated in the same batch: those pass untouched. */
 __noinline int xdpsyn_ack_forged(struct xdp_md *ctx, struct pkt *pkt)
 {
 	void *data = (void *)(long)ctx->data;
@@ -547,6 +593,10 @@ __noinline int xdpsyn_ack_forged(struct xdp_md *ctx, struct pkt *pkt)
 	    (l2_not_host(data, data_end, cfg) ||
 	     (pkt->wildcard && dest_elsewhere(ctx, pkt, ctx->ingress_ifindex, th)))) {
 		count(st, XDPSYN_CNT_NOT_LOCAL);
+		return XDP_PASS;
+	}
+	if (th && burst_segment(ctx->ingress_ifindex, pkt, th)) {
+		count(st, XDPSYN_CNT_ACK_BURST);
 		return XDP_PASS;
 	}
 	count(st, XDPSYN_CNT_ACK_INVALID);

@@ -29,6 +29,8 @@
  * TCX_NEXT under tcx), so the programs and filters after xdpsyn's still
  * see every packet; the kernel takes it when the chain ends. */
 #define TC_NEXT -1
+/* xdpsyn_tc_ack's answer after a hand-off (xdpsyn_tc_handed follows). */
+#define HANDED_OFF 0x200
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -84,6 +86,30 @@ static __always_inline void flow_handed_off(struct __sk_buff *skb,
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/* One hand-off per handshake: another segment of one handed off in this
+ * receive batch (TC runs on the whole batch before TCP sees the first; XDP
+ * passed its later data) goes to the kernel as is, and finds the new
+ * connection. 1 for such a segment. */
+__noinline int xdpsyn_tc_dup(struct __sk_buff *skb, struct pkt *pkt)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct xdpsyn_flow_key hk = {};
+	struct xdpsyn_handoff *ho;
+	struct tcphdr *th;
+
+	th = pkt_tcp(pkt, data, data_end);
+	if (!th)
+		return 0;
+	flow_key_fill(&hk, skb->ingress_ifindex, pkt, th);
+	ho = bpf_map_lookup_elem(&xdpsyn_handoffs, &hk);
+	if (!ho || !ho->handed_ns || ho->cookie != bpf_ntohl(th->ack_seq) - 1 ||
+	    bpf_ktime_get_tai_ns() - ho->handed_ns >= XDPSYN_HANDOFF_DUP_NS)
+		return 0;
+	count(stats_get(), XDPSYN_CNT_HANDOFF_DUP);
+	return 1;
+}
+
 /* Global: verified once, whatever header layout the caller parsed. */
 __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 {
@@ -91,10 +117,7 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	void *data_end = (void *)(long)skb->data_end;
 	struct xdpsyn_stats *st = stats_get();
 	struct bpf_tcp_req_attrs attrs = {};
-	struct xdpsyn_flow_key hk = {};
-	struct xdpsyn_handoff *ho;
 	struct listener_view lv;
-	__u32 isn;
 	__u64 now;
 	struct bpf_sock_tuple tuple = {};
 	struct cookie_result r = {};
@@ -133,8 +156,8 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 		bpf_sk_release(sk);
 		return TC_NEXT;
 	}
-	if (!cookie_check(&k, &c, bpf_ntohl(th->ack_seq) - 1, &o,
-			  bpf_ktime_get_tai_ns(), &r)) {
+	now = bpf_ktime_get_tai_ns();
+	if (!cookie_check(&k, &c, bpf_ntohl(th->ack_seq) - 1, &o, now, &r)) {
 		bpf_sk_release(sk);
 		count(st, XDPSYN_CNT_HANDOFF_INVALID);
 		return TC_NEXT;
@@ -151,18 +174,6 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	if (!lv.syncookies) {
 		bpf_sk_release(sk);
 		count(st, XDPSYN_CNT_HANDOFF_NO_SYNCOOKIES);
-		return TC_NEXT;
-	}
-	/* One hand-off per handshake: a second segment of it in the same
-	 * receive batch (TC runs on the whole batch before TCP sees the
-	 * first) goes to the kernel as is, and finds the new connection. */
-	flow_key_fill(&hk, skb->ingress_ifindex, pkt, th);
-	isn = bpf_ntohl(th->seq) - 1;
-	now = bpf_ktime_get_tai_ns();
-	ho = bpf_map_lookup_elem(&xdpsyn_handoffs, &hk);
-	if (ho && ho->isn == isn && now - ho->time_ns < XDPSYN_HANDOFF_DUP_NS) {
-		bpf_sk_release(sk);
-		count(st, XDPSYN_CNT_HANDOFF_DUP);
 		return TC_NEXT;
 	}
 
@@ -186,13 +197,41 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	if (err) {
 		count(st, XDPSYN_CNT_HANDOFF_ERR);
 		count_errno(err);
-	} else {
-		struct xdpsyn_handoff h = { .time_ns = now, .isn = isn };
-
-		bpf_map_update_elem(&xdpsyn_handoffs, &hk, &h, BPF_ANY);
-		count(st, XDPSYN_CNT_HANDOFF_OK);
+		flow_handed_off(skb, pkt, th, 0);
+		return TC_NEXT;
 	}
-	flow_handed_off(skb, pkt, th, !err);
+	count(st, XDPSYN_CNT_HANDOFF_OK);
+	pkt->now = now;
+	return HANDED_OFF;
+}
+
+/* After a hand-off (xdpsyn_tc_ack said HANDED_OFF; a function of its own
+ * for the stack): mark it in the handshake's entry, for the rest of its
+ * receive batch, and announce the completed handshake. */
+__noinline int xdpsyn_tc_handed(struct __sk_buff *skb, struct pkt *pkt)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct xdpsyn_flow_key hk = {};
+	struct xdpsyn_handoff h = {}, *ho;
+	struct tcphdr *th;
+
+	th = pkt_tcp(pkt, data, data_end);
+	if (!th)
+		return TC_NEXT;
+	flow_key_fill(&hk, skb->ingress_ifindex, pkt, th);
+	h.valid_ns = pkt->now;
+	h.handed_ns = pkt->now;
+	h.isn = bpf_ntohl(th->seq) - 1;
+	h.cookie = bpf_ntohl(th->ack_seq) - 1;
+	ho = bpf_map_lookup_elem(&xdpsyn_handoffs, &hk);
+	if (ho && ho->cookie == h.cookie) { /* XDP's entry */
+		ho->isn = h.isn;
+		ho->handed_ns = h.handed_ns;
+	} else {
+		bpf_map_update_elem(&xdpsyn_handoffs, &hk, &h, BPF_ANY);
+	}
+	flow_handed_off(skb, pkt, th, 1);
 	return TC_NEXT;
 }
 
@@ -215,7 +254,11 @@ int xdpsyn_tc(struct __sk_buff *skb)
 		return TC_NEXT;
 	if (!port_protected(pkt.family, th->dest))
 		return TC_NEXT;
-	return xdpsyn_tc_ack(skb, &pkt);
+	if (xdpsyn_tc_dup(skb, &pkt))
+		return TC_NEXT;
+	if (xdpsyn_tc_ack(skb, &pkt) == HANDED_OFF)
+		return xdpsyn_tc_handed(skb, &pkt);
+	return TC_NEXT;
 }
 
 /* Egress: a SYN-ACK or RST the kernel sends from a protected port. */

@@ -66,7 +66,8 @@ enum xdpsyn_family {
 	X(SYN_NO_SYNCOOKIES, "SYN passed to the kernel unanswered: net.ipv4.tcp_syncookies is 0 (not 2, with the kernel-cookie hand-off), the hand-off cannot work") \
 	X(SYN_OPT_OFF, "SYN-ACK without an option the client offered: the server's sysctl turns it off (tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_ecn)") \
 	X(HANDOFF_DUP, "TC: another segment of a handshake just handed off (ACK and data in one batch): passed to the connection the first one makes") \
-	X(HANDOFF_NO_SYNCOOKIES, "TC: valid cookie but net.ipv4.tcp_syncookies is 0 now: not handed off (the kernel resets it)")
+	X(HANDOFF_NO_SYNCOOKIES, "TC: valid cookie but net.ipv4.tcp_syncookies is 0 now: not handed off (the kernel resets it)") \
+	X(ACK_BURST, "data segment of a handshake validated in the same receive batch (its seq no longer names the ISN): passed")
 
 #define XDPSYN_CNT_ENUM(name, help) XDPSYN_CNT_##name,
 enum xdpsyn_counter {
@@ -200,18 +201,25 @@ enum xdpsyn_switch_reason {
 #define XDPSYN_KCOOKIE_TRIGGER_NS 1000000000ULL
 #define XDPSYN_KCOOKIE_LIFE_NS (130ULL * 1000000000ULL)
 #define XDPSYN_MAX_CPUS 1024
-/* TC: a segment of a handshake handed off less than this ago (same tuple,
- * same client ISN) is another segment of the same receive batch (ACK and
- * data): it goes to the kernel without a second request socket, and finds
+/* A receive batch (NAPI, GRO, a NIC's interrupt coalescing) can hold a
+ * handshake's final ACK and several data segments: XDP sees them all, then
+ * TC sees them all, before TCP has made the connection from the first.
+ * For this long after XDP validated a handshake (or TC handed it off), its
+ * other segments (same tuple, same cookie, data further on) are the same
+ * batch's: XDP passes them though their seq no longer names the ISN, and
+ * TC gives them to the kernel without a second request socket; they find
  * the connection the first one made. Far below the minimum RTO (200 ms),
  * so a retransmission after a failed hand-off is handed off again. */
 #define XDPSYN_HANDOFF_DUP_NS (20ULL * 1000000ULL)
+/* How far past the ISN such a segment's data may start (bytes). */
+#define XDPSYN_BURST_SEQ_MAX (1U << 24)
 
 /* Value of xdpsyn_handoffs (key: struct xdpsyn_flow_key). */
 struct xdpsyn_handoff {
-	__u64 time_ns; /* CLOCK_TAI of the hand-off */
-	__u32 isn;     /* the client's ISN */
-	__u32 pad;
+	__u64 valid_ns;  /* CLOCK_TAI when XDP first validated it */
+	__u64 handed_ns; /* CLOCK_TAI of TC's hand-off (0: not yet) */
+	__u32 isn;       /* the client's ISN */
+	__u32 cookie;    /* our ISN (the cookie) */
 };
 
 struct xdpsyn_rate {
