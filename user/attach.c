@@ -21,6 +21,13 @@
 #define FLOWS_MAX_DEFAULT 65536
 #define FLOWS_MAX_LIMIT (1 << 24)
 
+/* --tc: how the TC programs are attached. */
+enum tc_mode {
+	TC_AUTO,   /* tcx where the kernel has it (>= 6.6), else clsact */
+	TC_TCX,    /* tcx links, or fail */
+	TC_CLSACT, /* classic clsact filters */
+};
+
 struct attach_args {
 	const char *ifname;
 	int ifindex;
@@ -34,6 +41,7 @@ struct attach_args {
 	int policy;              /* enum xdpsyn_policy */
 	long syn_rate;           /* 0: not given */
 	long calm_s, hs_timeout_s;
+	enum tc_mode tc_mode;
 };
 
 /* What attach has done so far, for the undo. */
@@ -42,6 +50,7 @@ struct attach_state {
 	struct xdpsyn_tc *tc;
 	int meta_fd;
 	int link_fd;
+	int tc_link_fd, tc_egress_link_fd; /* tcx */
 	bool dir_created;
 	bool tc_attached;
 	bool tc_egress_attached;
@@ -57,7 +66,8 @@ static void attach_help(FILE *f)
 		"\n"
 		"Load the XDP and TC programs, attach them to IFACE and pin everything\n"
 		"under " PIN_BASE "/IFACE/. Needs kernel >= 6.9 and\n"
-		"net.ipv4.tcp_syncookies != 0.\n"
+		"net.ipv4.tcp_syncookies != 0. Waits (up to %d s) for another attach\n"
+		"or detach.\n"
 		"\n"
 		"Options:\n"
 		"  --ports LIST        protected ports, both families: 80,443,8000-8100\n"
@@ -88,9 +98,14 @@ static void attach_help(FILE *f)
 		"                      1..%d (default %d)\n"
 		"  --handshake-timeout SECS  track: an incomplete handshake older than\n"
 		"                      this shows as timed out, 1..%d (default %d)\n"
+		"  --tc MODE           auto (default): the TC programs as tcx links at\n"
+		"                      the front of the chain where the kernel has tcx\n"
+		"                      (>= 6.6), else clsact filters (ingress at\n"
+		"                      priority 1 when free); tcx; clsact\n"
 		"  --set-sysctl        set net.ipv4.tcp_syncookies=1 if it is 0\n"
 		"  -v, --verbose       libbpf debug output\n"
-		"  -h, --help          this help\n", FLOWS_MAX_LIMIT, FLOWS_MAX_DEFAULT,
+		"  -h, --help          this help\n", LOCK_WAIT_S, FLOWS_MAX_LIMIT,
+		FLOWS_MAX_DEFAULT,
 		FLOWS_MAX_LIMIT, FLOWS_MAX_DEFAULT,
 		XDPSYN_TOP_PLEN4_DEFAULT, XDPSYN_TOP_PLEN6_DEFAULT, SYN_RATE_MAX,
 		POLICY_SECS_MAX, CALM_DEFAULT, POLICY_SECS_MAX,
@@ -113,7 +128,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 {
 	enum { O_MODE = 256, O_MSS4, O_MSS6, O_WSCALE, O_TTL, O_WINDOW, O_ECN,
 	       O_NOECN, O_KEYFILE, O_SYSCTL, O_PORTS, O_FLOWS_MAX, O_HS_MAX, O_PLEN4,
-	       O_PLEN6, O_POLICY, O_SYN_RATE, O_CALM, O_HS_TIMEOUT };
+	       O_PLEN6, O_POLICY, O_SYN_RATE, O_CALM, O_HS_TIMEOUT, O_TC };
 	static const struct option opts[] = {
 		{ "ports", required_argument, NULL, O_PORTS },
 		{ "mode", required_argument, NULL, O_MODE },
@@ -134,6 +149,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		{ "syn-rate", required_argument, NULL, O_SYN_RATE },
 		{ "calm", required_argument, NULL, O_CALM },
 		{ "handshake-timeout", required_argument, NULL, O_HS_TIMEOUT },
+		{ "tc", required_argument, NULL, O_TC },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -226,6 +242,17 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 			ret = parse_num_opt("handshake-timeout", optarg, 1,
 					    POLICY_SECS_MAX, &a->hs_timeout_s);
 			break;
+		case O_TC:
+			if (!strcmp(optarg, "auto"))
+				a->tc_mode = TC_AUTO;
+			else if (!strcmp(optarg, "tcx"))
+				a->tc_mode = TC_TCX;
+			else if (!strcmp(optarg, "clsact"))
+				a->tc_mode = TC_CLSACT;
+			else
+				ret = usage_err("attach", "--tc %s: expected auto, tcx "
+						"or clsact", optarg);
+			break;
 		case 'v':
 			verbose = true;
 			break;
@@ -311,6 +338,9 @@ static int config_fill(const struct attach_args *a, struct xdpsyn_config *cfg)
 	cfg->calm_s = a->calm_s;
 	cfg->hs_timeout_s = a->hs_timeout_s;
 	config_policy_derive(cfg);
+	/* SYNs to another unicast MAC are not ours (a bridge port, a
+	 * promiscuous NIC); other link types have no MAC: left 0, unchecked */
+	iface_mac(a->ifname, cfg->mac);
 	return 0;
 }
 
@@ -334,11 +364,7 @@ static int check_kernel(void)
 
 static int check_sysctls(bool set, int policy)
 {
-	static const char *const wanted[] = {
-		"net.ipv4.tcp_sack", "net.ipv4.tcp_window_scaling",
-		"net.ipv4.tcp_timestamps",
-	};
-	const char *sc = "net.ipv4.tcp_syncookies";
+	const char *sc = handoff_sysctl(HO_SYNCOOKIES);
 	long v;
 	int err;
 
@@ -365,11 +391,12 @@ static int check_sysctls(bool set, int policy)
 		warnmsg(sc, "is 2: the kernel answers every SYN with its own "
 			"cookie, so auto switches to proxy at the first SYN "
 			"(sysctl -w %s=1 to let it track)", sc);
-	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
-		if (!sysctl_read_long(wanted[i], &v) && !v)
-			warnmsg(wanted[i], "is 0: the SYN-ACK still agrees to it, "
-				"and the handoff of clients that offer it fails: "
-				"sysctl -w %s=1", wanted[i]);
+	/* the XDP program follows these live: an option turned off is not
+	 * offered (as the kernel would not) */
+	for (int i = HO_SYNCOOKIES + 1; i < HO_N; i++)
+		if (!sysctl_read_long(handoff_sysctl(i), &v) && !v)
+			fprintf(stderr, "xdpsyn: %s is 0: %s not offered while it "
+				"is 0\n", handoff_sysctl(i), handoff_option(i));
 	return 0;
 }
 
@@ -530,14 +557,15 @@ static int meta_record(const struct attach_state *s,
 	return EXIT_RUNTIME;
 }
 
-/* The clsact qdisc, the ingress filter (handoff), then the egress filter
- * (the kernel's SYN-ACKs) at the handle and priority the kernel gave the
- * ingress one (or where the kernel puts it when another filter holds
- * those). META records each step as it is made, so a detach after a
- * SIGKILL knows what to remove (and finds the filters by the programs'
- * pins, made before). */
-static int tc_attach(struct attach_state *s, const struct attach_args *a,
-		     struct xdpsyn_meta *meta)
+/* The clsact qdisc, the ingress filter (handoff) at priority 1, the front
+ * of the chain, when no filter holds it (else where the kernel puts it),
+ * then the egress filter (the kernel's SYN-ACKs) at the handle and
+ * priority the kernel gave the ingress one (or where the kernel puts it
+ * when another filter holds those). META records each step as it is made,
+ * so a detach after a SIGKILL knows what to remove (and finds the filters
+ * by the programs' pins, made before). */
+static int clsact_attach(struct attach_state *s, const struct attach_args *a,
+			 struct xdpsyn_meta *meta)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
 		    .attach_point = BPF_TC_INGRESS);
@@ -561,8 +589,14 @@ static int tc_attach(struct attach_state *s, const struct attach_args *a,
 	s->tc_opts = (struct bpf_tc_opts){
 		.sz = sizeof(struct bpf_tc_opts),
 		.prog_fd = bpf_program__fd(s->tc->progs.xdpsyn_tc),
+		.priority = tc_prio_taken(a->ifindex, false, 1) ? 0 : 1,
 	};
 	err = bpf_tc_attach(&hook, &s->tc_opts);
+	if (err && s->tc_opts.priority) {
+		/* taken meanwhile: where the kernel puts it */
+		s->tc_opts.priority = 0;
+		err = bpf_tc_attach(&hook, &s->tc_opts);
+	}
 	if (err) {
 		errmsg(a->ifname, "attaching the TC ingress filter: %s: see "
 		       "tc filter show dev %s ingress", strerror(-err), a->ifname);
@@ -581,7 +615,7 @@ static int tc_attach(struct attach_state *s, const struct attach_args *a,
 		.priority = s->tc_opts.priority,
 	};
 	err = bpf_tc_attach(&ehook, &s->tc_egress_opts);
-	if (err == -EEXIST) {
+	if (err == -EEXIST || err == -EINVAL) {
 		/* another filter holds that handle and priority on egress: let
 		 * the kernel choose (detach finds the filter by its program) */
 		s->tc_egress_opts.handle = 0;
@@ -597,6 +631,75 @@ static int tc_attach(struct attach_state *s, const struct attach_args *a,
 	}
 	s->tc_egress_attached = true;
 	return 0;
+}
+
+/* A tcx link of the TC program for ingress (or EGRESS) at the front of the
+ * chain, pinned at once (a link not yet pinned dies with this process).
+ * 0, -EINVAL when the kernel has no tcx, or an exit code after a message. */
+static int tcx_link(struct attach_state *s, const struct attach_args *a,
+		    bool egress)
+{
+	struct bpf_program *prog = egress ? s->tc->progs.xdpsyn_tc_egress :
+					    s->tc->progs.xdpsyn_tc;
+	int *slot = egress ? &s->tc_egress_link_fd : &s->tc_link_fd;
+	int fd = tcx_attach_front(bpf_program__fd(prog), a->ifindex, egress);
+
+	if (fd == -EINVAL && !egress && a->tc_mode == TC_AUTO)
+		return -EINVAL;
+	if (fd == -EINVAL && !egress) {
+		errmsg(a->ifname, "this kernel has no tcx (Linux >= 6.6): "
+		       "attach with --tc clsact");
+		return EXIT_PREREQ;
+	}
+	if (fd < 0) {
+		errmsg(a->ifname, "attaching the TC %s program (tcx link): %s",
+		       egress ? "egress" : "ingress", strerror(-fd));
+		return EXIT_RUNTIME;
+	}
+	*slot = fd;
+	return pin_fd(a->ifname, egress ? PIN_LINK_TC_EGRESS : PIN_LINK_TC_INGRESS,
+		      fd);
+}
+
+/* The TC programs: as tcx links where the kernel has them (and --tc allows
+ * it), else as clsact filters. META says which, for detach and status. */
+static int tc_attach(struct attach_state *s, const struct attach_args *a,
+		     struct xdpsyn_meta *meta)
+{
+	int ret;
+
+	if (a->tc_mode == TC_CLSACT)
+		return clsact_attach(s, a, meta);
+	ret = tcx_link(s, a, false);
+	if (ret == -EINVAL)
+		return clsact_attach(s, a, meta);
+	if (ret)
+		return ret;
+	meta->flags |= XDPSYN_META_TCX;
+	ret = meta_record(s, a, meta);
+	if (!ret)
+		ret = tcx_link(s, a, true);
+	return ret;
+}
+
+/* Warn when something runs before xdpsyn's TC ingress program: a tcx
+ * program before a clsact filter, a filter of a lower priority. */
+static void tc_order_check(const struct attach_state *s,
+			   const struct attach_args *a)
+{
+	struct tc_entry c[TC_CHAIN_MAX];
+	char msg[256];
+	int n, first;
+
+	n = tc_chain_read(a->ifindex, false, c, TC_CHAIN_MAX);
+	if (n < 0)
+		return;
+	first = tc_chain_first_other(c, n < TC_CHAIN_MAX ? n : TC_CHAIN_MAX,
+				     prog_id_of(bpf_program__fd(s->tc->progs.xdpsyn_tc)));
+	if (first < 0)
+		return;
+	tc_not_first_msg(msg, sizeof(msg), &c[first]);
+	warnmsg(a->ifname, "%s", msg);
 }
 
 static int xdp_attach(struct attach_state *s, const struct attach_args *a)
@@ -623,6 +726,33 @@ static int xdp_attach(struct attach_state *s, const struct attach_args *a)
 	return EXIT_RUNTIME;
 }
 
+/* Make IFNAME's pin directory in PIN_BASE, whose lock *BASE_FD holds. If
+ * PIN_BASE was removed meanwhile by something that takes no lock (an older
+ * xdpsyn's detach, an operator), lock it anew, and check again that IFNAME
+ * is not attached. 0 or an exit code after a message. */
+static int pin_dir_make(const char *ifname, int *base_fd)
+{
+	char path[256];
+	int ret;
+
+	pin_path(path, sizeof(path), ifname, NULL);
+	for (int tries = 0; tries < 3; tries++) {
+		if (!mkdir(path, 0700))
+			return 0;
+		if (errno != ENOENT)
+			break;
+		close(*base_fd);
+		*base_fd = pin_base_lock();
+		if (*base_fd < 0)
+			return -*base_fd;
+		ret = check_not_attached(ifname);
+		if (ret)
+			return ret;
+	}
+	errmsg(path, "mkdir: %s", strerror(errno));
+	return errno == EEXIST ? EXIT_CONFLICT : EXIT_RUNTIME;
+}
+
 static void attach_undo(struct attach_state *s, const struct attach_args *a)
 {
 	char path[256];
@@ -630,6 +760,15 @@ static void attach_undo(struct attach_state *s, const struct attach_args *a)
 	if (s->link_fd >= 0) {
 		bpf_link_detach(s->link_fd);
 		close(s->link_fd);
+	}
+	for (int e = 0; e < 2; e++) {
+		int *fd = e ? &s->tc_egress_link_fd : &s->tc_link_fd;
+
+		if (*fd >= 0) {
+			bpf_link_detach(*fd);
+			close(*fd);
+			*fd = -1;
+		}
 	}
 	if (s->tc_attached) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
@@ -655,8 +794,7 @@ static void attach_undo(struct attach_state *s, const struct attach_args *a)
 			unlink(path);
 		}
 		pin_path(path, sizeof(path), a->ifname, NULL);
-		rmdir(path);
-		rmdir(PIN_BASE);
+		rmdir(path); /* and PIN_BASE when empty: pin_base_unlock */
 	}
 }
 
@@ -664,6 +802,10 @@ static void attach_release(struct attach_state *s)
 {
 	if (s->meta_fd >= 0)
 		close(s->meta_fd);
+	if (s->tc_link_fd >= 0)
+		close(s->tc_link_fd); /* pinned: the link stays */
+	if (s->tc_egress_link_fd >= 0)
+		close(s->tc_egress_link_fd);
 	xdpsyn_tc__destroy(s->tc);
 	xdpsyn__destroy(s->xdp);
 }
@@ -673,14 +815,21 @@ static void attach_report(const struct attach_args *a,
 			  const struct xdpsyn_config *cfg)
 {
 	char *ports = ports_format(&a->ports);
+	__u32 xdp_id = prog_id_of(bpf_program__fd(s->xdp->progs.xdpsyn_xdp));
 
-	printf("%s: attached in %s mode: XDP prog %u, TC progs %u (ingress "
-	       "handle 0x%x prio %u) and %u (egress handle 0x%x prio %u)\n",
-	       a->ifname, xdp_mode_name(a->xdp_flags),
-	       prog_id_of(bpf_program__fd(s->xdp->progs.xdpsyn_xdp)),
-	       s->tc_opts.prog_id, s->tc_opts.handle, s->tc_opts.priority,
-	       s->tc_egress_opts.prog_id, s->tc_egress_opts.handle,
-	       s->tc_egress_opts.priority);
+	if (s->tc_link_fd >= 0)
+		printf("%s: attached in %s mode: XDP prog %u, TC progs %u (tcx "
+		       "ingress) and %u (tcx egress), first in their chains\n",
+		       a->ifname, xdp_mode_name(a->xdp_flags), xdp_id,
+		       prog_id_of(bpf_program__fd(s->tc->progs.xdpsyn_tc)),
+		       prog_id_of(bpf_program__fd(s->tc->progs.xdpsyn_tc_egress)));
+	else
+		printf("%s: attached in %s mode: XDP prog %u, TC progs %u "
+		       "(clsact ingress handle 0x%x prio %u) and %u (egress handle "
+		       "0x%x prio %u)\n", a->ifname, xdp_mode_name(a->xdp_flags),
+		       xdp_id, s->tc_opts.prog_id, s->tc_opts.handle,
+		       s->tc_opts.priority, s->tc_egress_opts.prog_id,
+		       s->tc_egress_opts.handle, s->tc_egress_opts.priority);
 	printf("  ports %s  mss4 %u  mss6 %u  wscale %u  ttl %u  window %u  "
 	       "ecn %s\n", ports ? ports : "?", cfg->mss[XDPSYN_V4],
 	       cfg->mss[XDPSYN_V6], cfg->wscale, cfg->ttl, cfg->window,
@@ -698,14 +847,15 @@ static void attach_report(const struct attach_args *a,
 
 int cmd_attach(int argc, char **argv)
 {
-	struct attach_state s = { .meta_fd = -1, .link_fd = -1 };
+	struct attach_state s = { .meta_fd = -1, .link_fd = -1, .tc_link_fd = -1,
+				  .tc_egress_link_fd = -1 };
 	struct xdpsyn_meta meta = { .version = XDPSYN_META_VERSION };
-	char path[256], drv[64];
+	char drv[64];
 	struct xdpsyn_config cfg;
 	struct xdpsyn_key key;
 	struct attach_args *a;
 	sigset_t block, saved;
-	int ret;
+	int ret, base_fd = -1, dir_fd = -1;
 
 	a = calloc(1, sizeof(*a));
 	if (!a) {
@@ -737,6 +887,12 @@ int cmd_attach(int argc, char **argv)
 		ret = check_sysctls(a->set_sysctl, a->policy);
 	if (!ret)
 		ret = bpffs_ensure();
+	if (!ret) {
+		/* PIN_BASE's lock, held to the end: one attach or detach at a
+		 * time; the check and the mkdir below cannot race */
+		base_fd = pin_base_lock();
+		ret = base_fd < 0 ? -base_fd : 0;
+	}
 	if (!ret)
 		ret = check_not_attached(a->ifname);
 	if (!ret && !a->key_file)
@@ -783,18 +939,16 @@ int cmd_attach(int argc, char **argv)
 	if (ret)
 		goto out;
 
-	if (mkdir(PIN_BASE, 0700) && errno != EEXIST) {
-		errmsg(PIN_BASE, "mkdir: %s", strerror(errno));
-		ret = EXIT_RUNTIME;
+	ret = pin_dir_make(a->ifname, &base_fd);
+	if (ret)
 		goto out;
-	}
-	pin_path(path, sizeof(path), a->ifname, NULL);
-	if (mkdir(path, 0700)) {
-		errmsg(path, "mkdir: %s", strerror(errno));
-		ret = errno == EEXIST ? EXIT_CONFLICT : EXIT_RUNTIME;
-		goto out;
-	}
 	s.dir_created = true;
+	/* set and key rotate wait until the attachment is complete */
+	dir_fd = pin_dir_lock(a->ifname);
+	if (dir_fd < 0) {
+		ret = -dir_fd;
+		goto out;
+	}
 	/* The programs are pinned before they are attached, so a detach after
 	 * a SIGKILL at any point finds the filters running them. TC first:
 	 * alone it only hands off ACKs with valid cookies, which exist only
@@ -810,6 +964,8 @@ int cmd_attach(int argc, char **argv)
 	if (!ret)
 		ret = tc_attach(&s, a, &meta);
 	if (!ret)
+		tc_order_check(&s, a);
+	if (!ret)
 		ret = xdp_attach(&s, a);
 	if (!ret)
 		ret = pin_fd(a->ifname, PIN_LINK_XDP, s.link_fd);
@@ -823,9 +979,11 @@ out:
 	if (ret)
 		attach_undo(&s, a);
 	attach_release(&s);
+	pin_dir_unlock(dir_fd);
 	fflush(stdout);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 out_free:
+	pin_base_unlock(base_fd);
 	explicit_bzero(&key, sizeof(key));
 	free(a);
 	return ret;

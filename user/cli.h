@@ -17,7 +17,8 @@ enum {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1,  /* kernel or BPF operation failed */
 	EXIT_USAGE = 2,    /* bad arguments, no such interface */
-	EXIT_CONFLICT = 3, /* already attached / not attached */
+	EXIT_CONFLICT = 3, /* already attached / not attached / locked by
+	                    * another command longer than LOCK_WAIT_S */
 	EXIT_PREREQ = 4,   /* kernel too old, sysctl, privileges */
 };
 
@@ -77,9 +78,12 @@ int cmd_exporter(int argc, char **argv);
 #define PIN_RATE "xdpsyn_rate"
 #define PIN_POLICY "xdpsyn_policy"
 #define PIN_META "xdpsyn_meta"
+#define PIN_HANDOFFS "xdpsyn_handoffs"
 #define PIN_LINK_XDP "link_xdp"
 #define PIN_PROG_TC "prog_tc"
 #define PIN_PROG_TC_EGRESS "prog_tc_egress"
+#define PIN_LINK_TC_INGRESS "link_tc_ingress" /* tcx links (kernel >= 6.6) */
+#define PIN_LINK_TC_EGRESS "link_tc_egress"
 
 /* Every name xdpsyn may pin in an interface directory (detach removes
  * these and nothing else). */
@@ -89,11 +93,13 @@ extern const char *const pin_names[];
  * so detach and status need nothing else. Times are CLOCK_REALTIME s. */
 #define XDPSYN_META_VERSION 1
 #define XDPSYN_META_CLSACT_CREATED 0x1 /* attach created the clsact qdisc */
+#define XDPSYN_META_TCX 0x2 /* the TC programs run as tcx links (pinned
+			     * PIN_LINK_TC_*), not as clsact filters */
 struct xdpsyn_meta {
 	__u32 version;
 	__u32 ifindex;
 	__u32 xdp_flags;      /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
-	__u32 tc_handle;
+	__u32 tc_handle;      /* clsact: the ingress filter's; 0 under tcx */
 	__u32 tc_priority;
 	__u32 flags;          /* XDPSYN_META_* */
 	__u64 netns_dev;      /* network namespace of the interface */
@@ -109,6 +115,7 @@ struct pins {
 	int flows_fd, events_fd, cms_fd, top_fd;
 	int hs_fd, rate_fd, policy_fd;
 	int link_fd, tc_fd, tc_egress_fd;
+	int tc_link_fd, tc_egress_link_fd; /* tcx links */
 	bool have_meta;
 	struct xdpsyn_meta meta;
 };
@@ -149,12 +156,38 @@ void names_free(char **names);
 /* Mount bpffs on /sys/fs/bpf unless it is there. 0 or an exit code. */
 int bpffs_ensure(void);
 
+/*
+ * Locks (lock.c). Every command that changes state holds an exclusive
+ * flock(2) on a pin directory while it works: attach and detach on PIN_BASE
+ * and then on the interface's directory, set and key rotate on the
+ * interface's directory. So a `set` (a read-modify-write of the config)
+ * never interleaves with a key rotation, an attach or a detach. A second
+ * command waits for the first, up to LOCK_WAIT_S; readers (status, stats,
+ * flows, top, exporter) take no lock.
+ */
+#define LOCK_WAIT_S 10
+/* PIN_BASE, created (0700) if missing, locked. The fd (closing it
+ * releases the lock), or a negated exit code after a message. */
+int pin_base_lock(void);
+/* Unlock PIN_BASE, removing it first when no interface is left in it. */
+void pin_base_unlock(int fd);
+/* IFACE's pin directory, locked; it must exist (else the "not attached"
+ * message of pin_dir_check). The fd, or a negated exit code after a
+ * message (EXIT_CONFLICT when another command held it LOCK_WAIT_S). */
+int pin_dir_lock(const char *ifname);
+void pin_dir_unlock(int fd);
+
 /* Interfaces and system, in the caller's network namespace. */
 bool ifname_valid(const char *name);
 int iface_mtu(const char *ifname);                    /* -errno on error */
 int iface_driver(const char *ifname, char *buf, size_t len);
 /* IFF_LOOPBACK set on IFNAME (false when unreadable). */
 bool iface_is_loopback(const char *ifname);
+/* The MAC of an Ethernet-type interface (ARPHRD_ETHER) into MAC: 0, or
+ * -errno (-ENOTSUP for other link types: tunnels, loopback). */
+int iface_mac(const char *ifname, __u8 mac[6]);
+/* "02:00:0a:c9:00:01". */
+void fmt_mac(char *buf, size_t len, const __u8 mac[6]);
 int netns_id(__u64 *dev, __u64 *ino);
 bool netns_is_current(const struct xdpsyn_meta *m);
 int sysctl_read(const char *name, char *buf, size_t len); /* "net.ipv4.x" */
@@ -164,6 +197,14 @@ int kernel_version(int *major, int *minor, char *buf, size_t len);
 /* 0 if the caller may load BPF and change network config, else a message
  * and EXIT_PREREQ. */
 int need_privileges(void);
+
+/* A netlink dump: send REQ (nlmsg_len bytes) on a NETLINK_ socket of
+ * protocol PROTO and call CB for each message of the answer up to
+ * NLMSG_DONE. 0, the first nonzero return of CB, or -errno (that of an
+ * NLMSG_ERROR). */
+struct nlmsghdr;
+int nl_dump(int proto, const struct nlmsghdr *req,
+	    int (*cb)(const struct nlmsghdr *h, void *arg), void *arg);
 
 /* Values. */
 int parse_ulong(const char *s, unsigned long min, unsigned long max,
@@ -209,16 +250,88 @@ __u64 syn_rate_read(int rate_fd);
 #define POLICY_SECS_MAX 3600
 
 /* TC and programs (tc.c). */
+/* One program or filter on an interface's TC ingress (or egress) hook. */
+struct tc_entry {
+	bool tcx;           /* a tcx program; else a clsact filter */
+	__u32 chain;        /* clsact: its chain (0 is the one that runs) */
+	__u32 prio, handle; /* clsact */
+	char kind[16];      /* clsact: "bpf", "u32", ... */
+	__u32 prog_id;      /* its BPF program, 0 when none */
+	char name[16];      /* that program's name (BPF_OBJ_NAME_LEN) */
+};
+#define TC_CHAIN_MAX 32
+/* What IFINDEX's ingress (or EGRESS) hook runs, in the kernel's order:
+ * the tcx programs in their order, then the clsact filters by chain and
+ * priority. At most MAX into OUT; the number found (possibly more than
+ * MAX), or -errno when neither can be read. */
+int tc_chain_read(int ifindex, bool egress, struct tc_entry *out, int max);
+/* "tcx prog 812 xdpsyn_tc", "clsact prio 1 u32",
+ * "clsact prio 49152 bpf prog 9 foo". */
+void tc_entry_format(char *buf, size_t len, const struct tc_entry *e);
+/* In CHAIN (N entries, as tc_chain_read gives them), the first entry that
+ * runs when it is not program OURS: its index; -1 when OURS runs first,
+ * -2 when OURS is not there. */
+int tc_chain_first_other(const struct tc_entry *c, int n, __u32 ours);
+/* The warning about E running before xdpsyn's ingress program. */
+void tc_not_first_msg(char *buf, size_t len, const struct tc_entry *e);
+/* A tcx link (kernel >= 6.6) of PROG_FD on IFINDEX's ingress (or EGRESS)
+ * hook, at the front of the chain. The link fd, or -errno: -EINVAL when
+ * the kernel has no tcx. */
+int tcx_attach_front(int prog_fd, int ifindex, bool egress);
+/* The interface of a netdev link (XDP, tcx): its ifindex, 0 when the
+ * interface is gone or the link detached, -1 when unreadable. */
+int link_ifindex(int link_fd);
+/* 1 when a clsact filter of IFINDEX's ingress (or EGRESS) block holds
+ * priority PRIO, 0 when none (or no clsact qdisc), -errno. */
+int tc_prio_taken(int ifindex, bool egress, __u32 prio);
 /* Remove the clsact qdisc of IFINDEX if neither of its blocks holds a
  * filter; true when removed. */
 bool clsact_destroy_if_empty(int ifindex);
 /* Remove every filter of the clsact ingress (or EGRESS) block of IFINDEX
  * that runs program PROG_ID. The number removed, or -errno. */
 int tc_detach_prog(int ifindex, bool egress, __u32 prog_id);
-/* 1 when a filter of that block runs PROG_ID, 0 when none, -errno. */
-int tc_prog_attached(int ifindex, bool egress, __u32 prog_id);
 /* Id of the program behind FD, 0 when unknown. */
 __u32 prog_id_of(int fd);
+
+/*
+ * Hand-off health (handoff.c). The kernel takes a handed-off connection
+ * only while net.ipv4.tcp_syncookies is not 0, and refuses an option its
+ * sysctl turns off; the XDP program reads these per SYN (from the
+ * listener's network namespace) and follows them: with tcp_syncookies 0 it
+ * passes SYNs to the kernel unanswered (syn_no_syncookies), an option
+ * turned off is not offered (syn_opt_off), and SYNs to an MPTCP listener
+ * go to the kernel (syn_mptcp). This reads the same sysctls, in the
+ * caller's network namespace.
+ */
+enum { HO_SYNCOOKIES, HO_TIMESTAMPS, HO_SACK, HO_WSCALE, HO_ECN, HO_N };
+#define HANDOFF_MPTCP_MAX 16
+struct handoff {
+	long val[HO_N];          /* each sysctl; -1 when unreadable */
+	int err[HO_N];           /* -errno of an unreadable one */
+	bool ready;              /* tcp_syncookies read and not 0 */
+	bool other_netns;        /* the interface's netns is not ours */
+	int ecn_cfg;             /* xdpsyn's ecn setting; -1 unknown */
+	bool mptcp_read;         /* the MPTCP listeners were listed */
+	int mptcp_err;           /* -errno when they could not be */
+	int nmptcp;              /* protected ports with an MPTCP listener */
+	__u16 mptcp_ports[HANDOFF_MPTCP_MAX];
+};
+/* "net.ipv4.tcp_syncookies", ...; the option's name ("timestamps", NULL
+ * for syncookies). */
+const char *handoff_sysctl(int i);
+const char *handoff_option(int i);
+/* Read them for the attachment P (its meta: the netns; its config: ecn;
+ * with MPTCP, its ports: the MPTCP listeners on them, NETLINK_SOCK_DIAG). */
+void handoff_read(struct handoff *h, const struct pins *p, bool mptcp);
+/* "ready (syncookies=1; timestamps, SACK, window scaling, ECN offered as
+ * the kernel would)", "CANNOT WORK: net.ipv4.tcp_syncookies=0: ...". */
+void handoff_summary(char *buf, size_t len, const struct handoff *h);
+/* "timestamps (net.ipv4.tcp_timestamps=0), ..."; empty when all are. */
+void handoff_not_offered(char *buf, size_t len, const struct handoff *h);
+/* {"ready", "summary", "sysctls_netns", "sysctls": {name: value},
+ * "offered": [...], "not_offered": [...], "mptcp_ports": [...] (when
+ * listed)} */
+struct json_object *handoff_json(const struct handoff *h);
 
 /* Time and addresses (util.c). The BPF programs stamp records with
  * CLOCK_TAI ns; realtime = TAI - tai_offset_ns(). */
@@ -264,6 +377,7 @@ struct ifstats {
 	bool have_errs;          /* errs read (TC errno map pinned) */
 	__u64 cnt[XDPSYN_CNT_MAX];
 	__u64 errs[XDPSYN_ERRNO_SLOTS];
+	struct handoff handoff;  /* the hand-off's sysctls (no MPTCP query) */
 };
 /* Read NAME's counters from its pins. 0, or an exit code after a message. */
 int ifstats_read(struct ifstats *s, const char *name);

@@ -13,7 +13,8 @@ static void set_help(FILE *f)
 	fprintf(f,
 		"Usage: xdpsyn set IFACE KEY=VALUE...\n"
 		"\n"
-		"Change live settings of an attached interface (no reload).\n"
+		"Change live settings of an attached interface (no reload). Waits\n"
+		"(up to %d s) for another attach, detach, set or key rotate.\n"
 		"\n"
 		"Keys:\n"
 		"  ports=LIST    protected ports, both families (80,443,8000-8100 or\n"
@@ -35,8 +36,8 @@ static void set_help(FILE *f)
 		"  calm=SECS     auto: seconds below syn-rate/2 to switch back, 1..%d\n"
 		"  handshake-timeout=SECS\n"
 		"                track: an incomplete handshake older than this shows\n"
-		"                as timed out, 1..%d\n", SYN_RATE_MAX, POLICY_SECS_MAX,
-		POLICY_SECS_MAX);
+		"                as timed out, 1..%d\n", LOCK_WAIT_S, SYN_RATE_MAX,
+		POLICY_SECS_MAX, POLICY_SECS_MAX);
 }
 
 struct set_req {
@@ -239,7 +240,7 @@ int cmd_set(int argc, char **argv)
 	struct set_req *r;
 	const char *ifname;
 	struct pins p;
-	int c, ret;
+	int c, ret, lock_fd = -1;
 
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -269,6 +270,13 @@ int cmd_set(int argc, char **argv)
 		ret = pin_dir_check(ifname);
 	if (!ret)
 		ret = need_privileges();
+	if (!ret) {
+		/* the config is read and written back under the interface's
+		 * lock: a key rotation, an attach or a detach cannot come
+		 * between (set never writes back stale key slots) */
+		lock_fd = pin_dir_lock(ifname);
+		ret = lock_fd < 0 ? -lock_fd : 0;
+	}
 	if (!ret)
 		ret = pins_open(&p, ifname, PINS_CONFIG | PINS_PORTS |
 				(policy_changes(r) ? PINS_POLICY : 0));
@@ -276,6 +284,7 @@ int cmd_set(int argc, char **argv)
 		ret = set_apply(r, &p);
 		pins_close(&p);
 	}
+	pin_dir_unlock(lock_fd);
 	if (!ret) {
 		printf("%s: set", ifname);
 		for (int i = optind; i < argc; i++)
@@ -294,10 +303,11 @@ static void key_help(FILE *f)
 		"Install a new cookie key (random, or from PATH: 16 bytes or 32 hex\n"
 		"characters, not readable by group/others). Cookies made with the\n"
 		"previous key stay valid for their lifetime (up to about 137 s).\n"
+		"Waits (up to %d s) for another attach, detach, set or key rotate.\n"
 		"\n"
 		"Options:\n"
 		"  --key-file PATH  the new key\n"
-		"  -h, --help       this help\n");
+		"  -h, --help       this help\n", LOCK_WAIT_S);
 }
 
 static int key_rotate(const char *ifname, const char *key_file)
@@ -306,7 +316,7 @@ static int key_rotate(const char *ifname, const char *key_file)
 	struct xdpsyn_key key;
 	struct pins p;
 	__u32 zero = 0, slot;
-	int ret;
+	int ret, lock_fd;
 
 	ret = pin_dir_check(ifname);
 	if (!ret)
@@ -317,9 +327,17 @@ static int key_rotate(const char *ifname, const char *key_file)
 		ret = key_random(&key);
 	if (ret)
 		return ret;
+	/* the interface's lock: no set can write back the key slots it read
+	 * before this rotation */
+	lock_fd = pin_dir_lock(ifname);
+	if (lock_fd < 0) {
+		explicit_bzero(&key, sizeof(key));
+		return -lock_fd;
+	}
 	ret = pins_open(&p, ifname, PINS_CONFIG | PINS_KEYS | PINS_META);
 	if (ret) {
 		explicit_bzero(&key, sizeof(key));
+		pin_dir_unlock(lock_fd);
 		return ret;
 	}
 	if (bpf_map_lookup_elem(p.config_fd, &zero, &cfg)) {
@@ -360,6 +378,7 @@ static int key_rotate(const char *ifname, const char *key_file)
 out:
 	explicit_bzero(&key, sizeof(key));
 	pins_close(&p);
+	pin_dir_unlock(lock_fd);
 	return ret;
 }
 

@@ -116,6 +116,7 @@ int ifstats_read(struct ifstats *s, const char *name)
 	}
 	if (p.herr_fd >= 0 && !handoff_errs_read(p.herr_fd, s->errs))
 		s->have_errs = true;
+	handoff_read(&s->handoff, &p, false);
 	pins_close(&p);
 	return 0;
 }
@@ -188,6 +189,7 @@ static json_object *stats_json(const struct ifstats *s, const struct rates *r)
 	}
 	json_object_object_add(o, "handoff_errors", je);
 	json_object_object_add(o, "completed_ratio", json_ratio(completed_ratio(s->cnt)));
+	json_object_object_add(o, "handoff", handoff_json(&s->handoff));
 	if (r && r->ok) {
 		json_object *jr = json_object_new_object();
 
@@ -203,22 +205,34 @@ static json_object *stats_json(const struct ifstats *s, const struct rates *r)
 	return o;
 }
 
+/* Width of the name column: the longest counter name. */
+static int name_width(void)
+{
+	int w = 0;
+
+	for (int i = 0; i < XDPSYN_CNT_MAX; i++)
+		if ((int)strlen(counter_name(i)) > w)
+			w = (int)strlen(counter_name(i));
+	return w;
+}
+
 /* R: the rate column (NULL: none; R->ok false: "-"); HELP: the help
  * column. */
 static void stats_print(const struct ifstats *s, const struct rates *r,
 			bool help)
 {
-	char rate[32], ratio[16];
+	char rate[32], ratio[16], ho[320];
 	bool any = false;
+	int w = name_width();
 
 	if (s->ifindex)
 		printf("%s (ifindex %u)\n", s->name, s->ifindex);
 	else
 		printf("%s\n", s->name);
 	if (r)
-		printf("  %-20s %14s %12s\n", "counter", "total", "per second");
+		printf("  %-*s %14s %12s\n", w, "counter", "total", "per second");
 	for (int i = 0; i < XDPSYN_CNT_MAX; i++) {
-		printf("  %-20s %14llu", counter_name(i), s->cnt[i]);
+		printf("  %-*s %14llu", w, counter_name(i), s->cnt[i]);
 		if (r) {
 			if (r->ok)
 				snprintf(rate, sizeof(rate), "%.1f", r->r[i]);
@@ -231,7 +245,7 @@ static void stats_print(const struct ifstats *s, const struct rates *r,
 		printf("\n");
 	}
 	fmt_ratio(ratio, sizeof(ratio), completed_ratio(s->cnt));
-	printf("  %-20s %14s", "completed/syn", ratio);
+	printf("  %-*s %14s", w, "completed/syn", ratio);
 	if (r) {
 		fmt_ratio(ratio, sizeof(ratio), r->ok ? completed_ratio(r->d) : -1);
 		printf(" %12s", ratio);
@@ -245,7 +259,7 @@ static void stats_print(const struct ifstats *s, const struct rates *r,
 		if (!any)
 			printf("  handoff errors by errno:\n");
 		any = true;
-		printf("    %-18s %14llu", errno_name(e), s->errs[e]);
+		printf("    %-*s %14llu", w - 2, errno_name(e), s->errs[e]);
 		if (r)
 			printf(" %12s", "");
 		if (help && e == XDPSYN_ERRNO_SLOTS - 1)
@@ -256,6 +270,14 @@ static void stats_print(const struct ifstats *s, const struct rates *r,
 	}
 	if (!any)
 		printf("  handoff errors:  none\n");
+	/* whether the kernel can take handed-off connections now (this
+	 * netns's sysctls) */
+	handoff_summary(ho, sizeof(ho), &s->handoff);
+	printf("  hand-off: %s%s\n", ho, s->handoff.other_netns ?
+	       " (sysctls of this network namespace, not the interface's)" : "");
+	handoff_not_offered(ho, sizeof(ho), &s->handoff);
+	if (ho[0])
+		printf("  not offered: %s\n", ho);
 }
 
 static void stats_help(FILE *f)
@@ -265,8 +287,9 @@ static void stats_help(FILE *f)
 		"       xdpsyn stats [IFACE] --prometheus\n"
 		"\n"
 		"Every counter of IFACE (default: every attached interface), summed\n"
-		"over CPUs, the completed/syn ratio ((ack_valid + track_established) / syn) and the errors\n"
-		"of the handoff to the listener by errno.\n"
+		"over CPUs, the completed/syn ratio ((ack_valid + track_established) / syn), the errors\n"
+		"of the handoff to the listener by errno, and whether the hand-off can\n"
+		"work (net.ipv4.tcp_syncookies; the options the sysctls turn off).\n"
 		"\n"
 		"Options:\n"
 		"  --rate           read twice, 1 s apart, and show per-second rates\n"
@@ -281,7 +304,8 @@ static void stats_help(FILE *f)
 		"\n"
 		"Counters:\n");
 	for (int i = 0; i < XDPSYN_CNT_MAX; i++)
-		fprintf(f, "  %-20s %s\n", counter_name(i), counter_help(i));
+		fprintf(f, "  %-*s %s\n", name_width(), counter_name(i),
+			counter_help(i));
 }
 
 /* The interfaces of one round: ONE (a NULL-terminated list of one name) or

@@ -15,33 +15,45 @@ static void detach_help(FILE *f)
 		"Usage: xdpsyn detach IFACE\n"
 		"\n"
 		"Remove what `xdpsyn attach IFACE` created: the XDP link, the TC\n"
-		"ingress and egress filters (and the clsact qdisc if attach created\n"
-		"it and no other filter uses it), the pins and " PIN_BASE "/IFACE/.\n"
+		"programs' tcx links, or their ingress and egress filters (and the\n"
+		"clsact qdisc if attach created it and no other filter uses it), the\n"
+		"pins and " PIN_BASE "/IFACE/; other programs and filters stay.\n"
 		"Works when IFACE has disappeared (then only the pins are left).\n"
+		"Waits (up to %d s) for another attach, detach, set or key rotate.\n"
 		"\n"
 		"Options:\n"
 		"  -v, --verbose  libbpf debug output\n"
-		"  -h, --help     this help\n");
+		"  -h, --help     this help\n", LOCK_WAIT_S);
 }
 
-/* The XDP link's interface: its ifindex, 0 when the interface is gone or
- * the link was detached; -1 when there is no link. */
-static int link_ifindex(int link_fd)
+/* Detach our tcx links (pinned: an attachment made with tcx, whatever its
+ * meta says after a SIGKILL). Those of a vanished interface are detached
+ * already. Returns 0, or -1 after a message. */
+static int tcx_detach_ours(const struct pins *p)
 {
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info);
+	static const char *const hook_names[] = { "ingress", "egress" };
+	int fds[2] = { p->tc_link_fd, p->tc_egress_link_fd };
 
-	if (link_fd < 0 || bpf_obj_get_info_by_fd(link_fd, &info, &len))
-		return -1;
-	return info.xdp.ifindex;
+	for (int e = 0; e < 2; e++) {
+		if (fds[e] < 0 || link_ifindex(fds[e]) <= 0)
+			continue;
+		if (bpf_link_detach(fds[e]) && errno != ENOLINK) {
+			errmsg(p->ifname, "detaching the TC %s tcx link: %s: retry "
+			       "xdpsyn detach %s", hook_names[e], strerror(errno),
+			       p->ifname);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Remove our TC filters: on ingress and on egress, every filter that runs
  * the program pinned for that hook (an attachment by an older xdpsyn has no
- * egress pin, and no egress filter). Then the clsact qdisc if attach
- * created it and it is left empty. A filter at our handle and priority
- * that runs another program is left alone, with a note. Returns 0, or -1
- * after a message when a filter could not be removed. */
+ * egress pin, and no egress filter; one made with tcx has none). Then the
+ * clsact qdisc if attach created it and it is left empty. A filter at our
+ * handle and priority that runs another program is left alone, with a
+ * note. Returns 0, or -1 after a message when a filter could not be
+ * removed. */
 static int tc_detach_ours(const struct pins *p)
 {
 	static const char *const hook_names[] = { "ingress", "egress" };
@@ -85,6 +97,8 @@ static int tc_detach_ours(const struct pins *p)
 	return 0;
 }
 
+static int detach_locked(const char *ifname);
+
 int cmd_detach(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -92,11 +106,8 @@ int cmd_detach(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *ifname, *note = "";
-	char path[256], name[IF_NAMESIZE];
-	struct pins p;
-	int c, ret, lifindex;
-	bool same_ns, gone;
+	const char *ifname;
+	int c, ret, base_fd, dir_fd;
 
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -120,6 +131,31 @@ int cmd_detach(int argc, char **argv)
 	ret = need_privileges();
 	if (ret)
 		return ret;
+	/* PIN_BASE's lock, then the interface's: after an attach or set in
+	 * progress, before anything else */
+	base_fd = pin_base_lock();
+	if (base_fd < 0)
+		return -base_fd;
+	dir_fd = pin_dir_lock(ifname);
+	if (dir_fd < 0) {
+		pin_base_unlock(base_fd);
+		return -dir_fd;
+	}
+	ret = detach_locked(ifname);
+	pin_dir_unlock(dir_fd);
+	pin_base_unlock(base_fd);
+	return ret;
+}
+
+/* Detach IFNAME, its locks held. */
+static int detach_locked(const char *ifname)
+{
+	const char *note = "";
+	char path[256], name[IF_NAMESIZE];
+	struct pins p;
+	int ret, lifindex;
+	bool same_ns, gone;
+
 	ret = pins_open(&p, ifname, 0);
 	if (ret)
 		return ret;
@@ -138,7 +174,7 @@ int cmd_detach(int argc, char **argv)
 		pins_close(&p);
 		return EXIT_RUNTIME;
 	}
-	if (p.have_meta && same_ns && tc_detach_ours(&p)) {
+	if (tcx_detach_ours(&p) || (p.have_meta && same_ns && tc_detach_ours(&p))) {
 		pins_close(&p); /* pins kept: a retry needs them */
 		return EXIT_RUNTIME;
 	}
@@ -158,7 +194,7 @@ int cmd_detach(int argc, char **argv)
 		       "there", strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	rmdir(PIN_BASE); /* only if empty */
+	/* PIN_BASE goes too if empty: pin_base_unlock */
 	if (lifindex == 0 && gone)
 		note = " (the interface is gone: pins removed)";
 	else if (lifindex == 0)

@@ -41,7 +41,11 @@ static void exporter_help(FILE *f)
 		"Metrics (see xdpsyn(8)): xdpsyn_<counter>_total for every counter of\n"
 		"`xdpsyn stats`, xdpsyn_handoff_errors_total{errno}, xdpsyn_flows,\n"
 		"xdpsyn_flows_max, xdpsyn_handshake_rtt_seconds (histogram of the\n"
-		"flow records at scrape time); labels ifname, ifindex.\n");
+		"flow records at scrape time), xdpsyn_handshakes{state}, the policy's\n"
+		"xdpsyn_policy_proxy_active, xdpsyn_policy_info{policy},\n"
+		"xdpsyn_policy_since_seconds, xdpsyn_syn_rate, and the hand-off's\n"
+		"xdpsyn_handoff_ready (0: net.ipv4.tcp_syncookies is 0) and\n"
+		"xdpsyn_handoff_sysctl{sysctl}; labels ifname, ifindex.\n");
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,

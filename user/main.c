@@ -128,8 +128,10 @@ static void usage(FILE *f)
 		"  0  success\n"
 		"  1  runtime failure (a kernel or BPF operation failed)\n"
 		"  2  usage: bad argument, no such interface\n"
-		"  3  state conflict: already attached, not attached\n"
-		"  4  missing prerequisite: kernel too old, sysctl, not root\n");
+		"  3  state conflict: already attached, not attached, or another\n"
+		"     command held the lock for %d s (attach, detach, set, key rotate)\n"
+		"  4  missing prerequisite: kernel too old, sysctl, not root\n",
+		LOCK_WAIT_S);
 }
 
 int main(int argc, char **argv)

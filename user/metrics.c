@@ -15,6 +15,9 @@
  *   xdpsyn_policy_info{ifname,ifindex,policy}         gauge, always 1
  *   xdpsyn_policy_since_seconds{ifname,ifindex}       gauge, unix time
  *   xdpsyn_syn_rate{ifname,ifindex}                   gauge, SYN/s
+ *   xdpsyn_handoff_ready{ifname,ifindex}              gauge, 1 or 0
+ *   xdpsyn_handoff_sysctl{ifname,ifindex,sysctl}      gauge, its value
+ * (the last two for interfaces of the exporter's network namespace only)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -185,6 +188,12 @@ static int ifmetrics_read(struct ifmetrics *m, const char *name)
 	return 0;
 }
 
+/* The hand-off's sysctls were read in the interface's netns. */
+static bool handoff_known(const struct handoff *h)
+{
+	return !h->other_netns && h->val[HO_SYNCOOKIES] >= 0;
+}
+
 static void family(FILE *f, const char *name, const char *type,
 		   const char *help)
 {
@@ -299,6 +308,26 @@ int metrics_write(FILE *f, char *const *names)
 		if (m[i].have_policy)
 			fprintf(f, "xdpsyn_syn_rate{%s} %llu\n", m[i].labels,
 				m[i].syn_rate);
+	family(f, "xdpsyn_handoff_ready", "gauge",
+	       "1 when the kernel takes handed-off connections "
+	       "(net.ipv4.tcp_syncookies is not 0), 0 when it does not: then "
+	       "the XDP program passes SYNs to the kernel unanswered and "
+	       "unprotected (counter syn_no_syncookies). Interfaces of the "
+	       "exporter's network namespace only");
+	for (size_t i = 0; i < ok; i++)
+		if (handoff_known(&m[i].st.handoff))
+			fprintf(f, "xdpsyn_handoff_ready{%s} %d\n", m[i].labels,
+				m[i].st.handoff.ready);
+	family(f, "xdpsyn_handoff_sysctl", "gauge",
+	       "The sysctls the hand-off follows (label sysctl): with "
+	       "tcp_syncookies 0 it cannot work; an option whose sysctl is 0 "
+	       "is not offered (counter syn_opt_off)");
+	for (size_t i = 0; i < ok; i++)
+		for (int h = 0; h < HO_N && handoff_known(&m[i].st.handoff); h++)
+			if (m[i].st.handoff.val[h] >= 0)
+				fprintf(f, "xdpsyn_handoff_sysctl{%s,sysctl=\"%s\"} "
+					"%ld\n", m[i].labels, handoff_sysctl(h),
+					m[i].st.handoff.val[h]);
 	free(m);
 	return ret;
 }

@@ -16,7 +16,8 @@
 const char *const pin_names[] = {
 	PIN_LINK_XDP, PIN_PROG_TC, PIN_CONFIG, PIN_KEYS, PIN_PORTS, PIN_STATS,
 	PIN_HANDOFF_ERR, PIN_FLOWS, PIN_EVENTS, PIN_CMS, PIN_TOP, PIN_META,
-	PIN_HS, PIN_RATE, PIN_POLICY, PIN_PROG_TC_EGRESS, NULL
+	PIN_HS, PIN_RATE, PIN_POLICY, PIN_PROG_TC_EGRESS, PIN_HANDOFFS,
+	PIN_LINK_TC_INGRESS, PIN_LINK_TC_EGRESS, NULL
 };
 
 int pin_path(char *buf, size_t len, const char *ifname, const char *name)
@@ -89,6 +90,8 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 		{ PIN_RATE, offsetof(struct pins, rate_fd), PINS_RATE },
 		{ PIN_POLICY, offsetof(struct pins, policy_fd), PINS_POLICY },
 		{ PIN_PROG_TC_EGRESS, offsetof(struct pins, tc_egress_fd), 0 },
+		{ PIN_LINK_TC_INGRESS, offsetof(struct pins, tc_link_fd), 0 },
+		{ PIN_LINK_TC_EGRESS, offsetof(struct pins, tc_egress_link_fd), 0 },
 	};
 	__u32 zero = 0;
 
@@ -131,7 +134,8 @@ void pins_close(struct pins *p)
 	int *fds[] = { &p->config_fd, &p->keys_fd, &p->ports_fd, &p->stats_fd,
 		       &p->herr_fd, &p->meta_fd, &p->flows_fd, &p->events_fd,
 		       &p->cms_fd, &p->top_fd, &p->link_fd, &p->tc_fd,
-		       &p->hs_fd, &p->rate_fd, &p->policy_fd, &p->tc_egress_fd };
+		       &p->hs_fd, &p->rate_fd, &p->policy_fd, &p->tc_egress_fd,
+		       &p->tc_link_fd, &p->tc_egress_link_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

@@ -2,6 +2,7 @@
 /* xdpsyn status: attached interfaces, their programs and settings. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,17 @@ struct status {
 	__u32 hs_max;                /* 0: no handshake map pinned */
 	int link_ifindex;            /* 0: link detached (interface gone) */
 	const char *state;
+	bool tcx;                    /* the TC programs are tcx links */
+	/* The TC ingress [0] and egress [1] hooks in the order they run
+	 * (read in the interface's netns only): entries, or -errno. */
+	bool have_chains;
+	int nchain[2];
+	struct tc_entry chain[2][TC_CHAIN_MAX];
+	int first_other;             /* chain[0]'s entry that runs before our
+				      * ingress program; -1 none */
+	struct handoff ho;
+	char warn[4][320];           /* what is wrong, beside the state */
+	int nwarn;
 };
 
 static void status_help(FILE *f)
@@ -43,7 +55,9 @@ static void status_help(FILE *f)
 		"Usage: xdpsyn status [IFACE] [-j]\n"
 		"\n"
 		"Interfaces xdpsyn is attached to (default: all), their programs,\n"
-		"settings and headline counters.\n"
+		"settings, the TC chains in the order they run, whether the\n"
+		"hand-off can work (the sysctls and MPTCP listeners of this network\n"
+		"namespace) and headline counters.\n"
 		"\n"
 		"Options:\n"
 		"  -j, --json     JSON output: {\"interfaces\": [...]}, or the one\n"
@@ -51,12 +65,66 @@ static void status_help(FILE *f)
 		"  -h, --help     this help\n");
 }
 
+static void status_warn(struct status *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void status_warn(struct status *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->nwarn >= (int)(sizeof(s->warn) / sizeof(s->warn[0])))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->warn[s->nwarn++], sizeof(s->warn[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* True when program ID is in N entries of chain C. */
+static bool chain_has(const struct tc_entry *c, int n, __u32 id)
+{
+	for (int i = 0; id && i < n; i++)
+		if (c[i].prog_id == id)
+			return true;
+	return false;
+}
+
+/* The TC chains of the interface; the state says when our programs are
+ * not in them; a warning when something runs before our ingress one. */
+static void status_read_chains(struct status *s)
+{
+	int n[2];
+
+	for (int e = 0; e < 2; e++) {
+		s->nchain[e] = tc_chain_read(s->meta.ifindex, e, s->chain[e],
+					     TC_CHAIN_MAX);
+		n[e] = s->nchain[e] < TC_CHAIN_MAX ? s->nchain[e] : TC_CHAIN_MAX;
+	}
+	s->have_chains = s->nchain[0] >= 0 && s->nchain[1] >= 0;
+	s->first_other = -1;
+	if (!s->have_chains)
+		return;
+	if (!chain_has(s->chain[0], n[0], s->tc_prog_id))
+		s->state = s->tcx ? "tcx link missing" : "tc filter missing";
+	else if (s->tc_egress_prog_id &&
+		 !chain_has(s->chain[1], n[1], s->tc_egress_prog_id))
+		s->state = s->tcx ? "tcx egress link missing" :
+				    "tc egress filter missing";
+	s->first_other = tc_chain_first_other(s->chain[0], n[0], s->tc_prog_id);
+	if (s->first_other >= 0) {
+		char msg[256];
+
+		tc_not_first_msg(msg, sizeof(msg), &s->chain[0][s->first_other]);
+		status_warn(s, "%s", msg);
+	}
+}
+
 static void status_read(struct status *s, const struct pins *p)
 {
 	struct bpf_link_info li = {};
 	struct bpf_prog_info pi = {};
+	static const __u8 zero_mac[6];
 	char name[IF_NAMESIZE];
 	__u32 len, zero = 0;
+	__u8 mac[6];
 
 	s->have_meta = p->have_meta;
 	s->meta = p->meta;
@@ -104,21 +172,29 @@ static void status_read(struct status *s, const struct pins *p)
 		s->state = "other netns";
 	else
 		s->state = "attached";
-	/* In our netns, check the TC filter is still there and ours. */
-	if (!strcmp(s->state, "attached")) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = s->meta.ifindex,
-			    .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, q, .handle = s->meta.tc_handle,
-			    .priority = s->meta.tc_priority);
+	s->tcx = (s->have_meta && (s->meta.flags & XDPSYN_META_TCX)) ||
+		 p->tc_link_fd >= 0;
+	/* In our netns, with the interface there: the TC chains, with our
+	 * programs in them and first on ingress */
+	if (!strcmp(s->state, "attached"))
+		status_read_chains(s);
+	handoff_read(&s->ho, p, true);
+	if (s->ho.other_netns)
+		status_warn(s, "hand-off: the sysctls and MPTCP listeners shown "
+			    "are this network namespace's, not the interface's: "
+			    "run xdpsyn status there (nsenter --net=...)");
+	/* SYNs to another unicast MAC are passed as not ours */
+	if (s->have_config && s->same_ns && memcmp(s->cfg.mac, zero_mac, 6) &&
+	    if_indextoname(s->meta.ifindex, name) && !iface_mac(name, mac) &&
+	    memcmp(mac, s->cfg.mac, 6)) {
+		char was[24], now_[24];
 
-		if (bpf_tc_query(&hook, &q) || q.prog_id != s->tc_prog_id)
-			s->state = "tc filter missing";
+		fmt_mac(was, sizeof(was), s->cfg.mac);
+		fmt_mac(now_, sizeof(now_), mac);
+		status_warn(s, "the interface's MAC is %s, not %s as at attach: "
+			    "SYNs to the new MAC pass unanswered: detach and "
+			    "attach again", now_, was);
 	}
-	/* The egress filter is where attach could put it: found by its
-	 * program. */
-	if (!strcmp(s->state, "attached") && p->tc_egress_fd >= 0 &&
-	    tc_prog_attached(s->meta.ifindex, true, s->tc_egress_prog_id) != 1)
-		s->state = "tc egress filter missing";
 }
 
 static void status_free(struct status *s)
@@ -204,6 +280,48 @@ out:
 	return o;
 }
 
+/* {"mechanism": "tcx"|"clsact", "ingress": [...], "egress": [...],
+ * "ingress_first": bool}: the chains in the order they run. */
+static json_object *tc_json(const struct status *s)
+{
+	static const char *const hooks[] = { "ingress", "egress" };
+	__u32 ours[2] = { s->tc_prog_id, s->tc_egress_prog_id };
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "mechanism", json_object_new_string(
+		s->tcx ? "tcx" : "clsact"));
+	if (!s->have_chains)
+		return o;
+	for (int h = 0; h < 2; h++) {
+		json_object *arr = json_object_new_array();
+
+		for (int i = 0; i < s->nchain[h] && i < TC_CHAIN_MAX; i++) {
+			const struct tc_entry *e = &s->chain[h][i];
+			json_object *j = json_object_new_object();
+
+#define J(k, v) json_object_object_add(j, k, v)
+			J("hook", json_object_new_string(e->tcx ? "tcx" : "clsact"));
+			if (!e->tcx) {
+				J("chain", json_object_new_int64(e->chain));
+				J("prio", json_object_new_int64(e->prio));
+				J("handle", json_object_new_int64(e->handle));
+				J("kind", json_object_new_string(e->kind));
+			}
+			J("prog_id", json_object_new_int64(e->prog_id));
+			J("name", json_object_new_string(e->name));
+			J("xdpsyn", json_object_new_boolean(e->prog_id &&
+							    e->prog_id == ours[h]));
+#undef J
+			json_object_array_add(arr, j);
+		}
+		json_object_object_add(o, hooks[h], arr);
+	}
+	json_object_object_add(o, "ingress_first", json_object_new_boolean(
+		s->first_other < 0 && chain_has(s->chain[0], s->nchain[0] <
+			TC_CHAIN_MAX ? s->nchain[0] : TC_CHAIN_MAX, s->tc_prog_id)));
+	return o;
+}
+
 static json_object *status_json(const struct status *s, __u64 now)
 {
 	json_object *o = json_object_new_object();
@@ -251,6 +369,18 @@ static json_object *status_json(const struct status *s, __u64 now)
 		ADD("tc_egress_prog_id", json_object_new_int64(s->tc_egress_prog_id));
 	if (s->have_config)
 		ADD("policy", policy_json(s));
+	if (s->have_config) {
+		char mac[24];
+
+		fmt_mac(mac, sizeof(mac), s->cfg.mac);
+		ADD("mac", json_object_new_string(mac));
+	}
+	ADD("tc", tc_json(s));
+	ADD("handoff", handoff_json(&s->ho));
+	c = json_object_new_array();
+	for (int i = 0; i < s->nwarn; i++)
+		json_object_array_add(c, json_object_new_string(s->warn[i]));
+	ADD("warnings", c);
 	if (s->have_stats) {
 		c = json_object_new_object();
 		for (size_t i = 0; i < NHEADLINE; i++)
@@ -335,6 +465,61 @@ static void policy_print(const struct status *s)
 	}
 }
 
+/* The TC chains, one entry a line, in the order they run. */
+static void tc_print(const struct status *s)
+{
+	static const char *const hooks[] = { "ingress", "egress " };
+	__u32 ours[2] = { s->tc_prog_id, s->tc_egress_prog_id };
+
+	if (!s->have_meta)
+		return;
+	if (s->tcx)
+		printf("    tc       tcx links, first in their chains when attached");
+	else
+		printf("    tc       clsact filters, ingress handle 0x%x prio %u",
+		       s->meta.tc_handle, s->meta.tc_priority);
+	if (!s->have_chains) {
+		printf("\n");
+		return;
+	}
+	printf("; what runs, in order (* xdpsyn):\n");
+	for (int h = 0; h < 2; h++) {
+		int n = s->nchain[h] < TC_CHAIN_MAX ? s->nchain[h] : TC_CHAIN_MAX;
+
+		if (!n)
+			printf("             %s  (nothing)\n", hooks[h]);
+		for (int i = 0; i < n; i++) {
+			const struct tc_entry *e = &s->chain[h][i];
+			char buf[96];
+
+			tc_entry_format(buf, sizeof(buf), e);
+			printf("             %s  %s%s\n", i ? "       " : hooks[h], buf,
+			       e->prog_id && e->prog_id == ours[h] ? " *" : "");
+		}
+	}
+}
+
+/* Whether the hand-off can work (sysctls), what is not offered, the
+ * protected ports whose SYNs go to an MPTCP listener. */
+static void handoff_print(const struct status *s)
+{
+	char buf[320];
+
+	handoff_summary(buf, sizeof(buf), &s->ho);
+	printf("%s hand-off %s\n", s->ho.ready ? "   " : " !!", buf);
+	handoff_not_offered(buf, sizeof(buf), &s->ho);
+	if (buf[0])
+		printf("             not offered: %s\n", buf);
+	for (int i = 0; i < s->ho.nmptcp; i++)
+		printf("             port %u: MPTCP listener: SYNs go to the kernel "
+		       "(its own SYN cookies protect it)\n", s->ho.mptcp_ports[i]);
+	if (s->ho.nmptcp >= HANDOFF_MPTCP_MAX)
+		printf("             (more ports with MPTCP listeners: ss -Mlt)\n");
+	if (!s->ho.mptcp_read && s->ho.mptcp_err)
+		printf("             MPTCP listeners unknown: %s\n",
+		       strerror(-s->ho.mptcp_err));
+}
+
 static void status_print(const struct status *s, __u64 now)
 {
 	char since[64] = "-", age[32], ifindex[16] = "-";
@@ -352,6 +537,8 @@ static void status_print(const struct status *s, __u64 now)
 	       s->xdp_prog_id, s->tc_prog_id, s->link_id, since);
 	if (strcmp(s->state, "attached"))
 		printf(" !! %s\n", s->state);
+	for (int i = 0; i < s->nwarn; i++)
+		printf(" !! %s\n", s->warn[i]);
 	if (s->have_ports) {
 		printf(" => ports4   %s\n", s->ports[XDPSYN_V4]);
 		printf("    ports6   %s\n", s->ports[XDPSYN_V6]);
@@ -374,15 +561,11 @@ static void status_print(const struct status *s, __u64 now)
 		policy_print(s);
 	}
 	if (s->have_meta) {
-		char eg[40] = "";
-
 		fmt_duration(age, sizeof(age), now - s->meta.key_rotated_at);
-		if (s->tc_egress_prog_id)
-			snprintf(eg, sizeof(eg), ", egress prog %u", s->tc_egress_prog_id);
-		printf("    tc       ingress handle 0x%x prio %u%s  key age %s "
-		       "(slot %u)\n", s->meta.tc_handle, s->meta.tc_priority, eg, age,
-		       s->cfg.key_cur);
+		printf("    key      age %s (slot %u)\n", age, s->cfg.key_cur);
 	}
+	tc_print(s);
+	handoff_print(s);
 	if (s->have_stats) {
 		printf("    counters");
 		for (size_t i = 0; i < NHEADLINE; i++)

@@ -17,9 +17,11 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <arpa/inet.h>
+#include <net/if_arp.h>
 #include <linux/capability.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
 #include <linux/sockios.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -425,6 +427,25 @@ int iface_driver(const char *ifname, char *buf, size_t len)
 	return 0;
 }
 
+int iface_mac(const char *ifname, __u8 mac[6])
+{
+	struct ifreq ifr = {};
+	int err = ifreq_ioctl(ifname, SIOCGIFHWADDR, &ifr);
+
+	if (err)
+		return err;
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		return -ENOTSUP;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
+}
+
+void fmt_mac(char *buf, size_t len, const __u8 m[6])
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+}
+
 bool iface_is_loopback(const char *ifname)
 {
 	struct ifreq ifr = {};
@@ -620,4 +641,44 @@ __u64 syn_rate_read(int fd)
 			sum += xdpsyn_rate_sum(&r[c], now);
 	free(r);
 	return sum / xdpsyn_rate_threshold(1);
+}
+
+int nl_dump(int proto, const struct nlmsghdr *req,
+	    int (*cb)(const struct nlmsghdr *h, void *arg), void *arg)
+{
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int fd, ret = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, req, req->nlmsg_len, 0) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+
+		if (len <= 0) {
+			ret = len ? -errno : 0;
+			goto out;
+		}
+		for (; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				goto out;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				ret = e->error ? e->error : -EPROTO;
+				goto out;
+			}
+			ret = cb(h, arg);
+			if (ret)
+				goto out;
+		}
+	}
+out:
+	close(fd);
+	return ret;
 }

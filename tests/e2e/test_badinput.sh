@@ -133,6 +133,8 @@ expect 2 "attach: --calm 3601"        -- attach "$F" --calm 3601
 expect 2 "attach: --handshake-timeout 0" -- attach "$F" --handshake-timeout 0
 expect 2 "attach: --handshake-timeout 1h" -- attach "$F" --handshake-timeout 1h
 expect 2 "attach: --policy missing its value" -- attach "$F" --policy
+expect 2 "attach: --tc bogus"         -- attach "$F" --tc bogus
+expect 2 "attach: --tc missing its value" -- attach "$F" --tc
 expect 2 "attach: unknown interface"  -- attach xs-nosuch0
 expect 2 "attach: interface name too long" -- attach abcdefghijklmnopqrstuvwxyz
 expect 2 "attach: interface name ../x" -- attach ../x

@@ -80,6 +80,42 @@ check "attach twice says already attached" $? "rc=$rc out=$out"
 x status "$SRV_IF" >/dev/null
 check "xdpsyn status $SRV_IF" $? "status failed"
 
+# -- hand-off health: the server's sysctls and MPTCP listeners ---------------------
+out=$(x status "$SRV_IF")
+grep -qx "    hand-off ready (syncookies=1; timestamps, SACK, window scaling, ECN offered as the kernel would)" <<<"$out" &&
+	[ "$(x stats "$SRV_IF" -j | jq -c '[.handoff.ready, .handoff.not_offered]')" = '[true,[]]' ]
+check "status, stats -j: hand-off ready, every option offered" $? "$out"
+srv sysctl -qw net.ipv4.tcp_syncookies=0
+out=$(x status "$SRV_IF"); st=$(x stats "$SRV_IF")
+srv sysctl -qw net.ipv4.tcp_syncookies=1
+grep -qx " !! hand-off CANNOT WORK: net.ipv4.tcp_syncookies=0: SYNs go to the kernel unprotected: sysctl -w net.ipv4.tcp_syncookies=1" <<<"$out" &&
+	grep -q "^  hand-off: CANNOT WORK: net.ipv4.tcp_syncookies=0" <<<"$st"
+check "net.ipv4.tcp_syncookies=0: status and stats say the hand-off cannot work" $? "$out $st"
+srv sysctl -qw net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0
+out=$(x status "$SRV_IF"); j=$(x status "$SRV_IF" -j | jq -c '[.handoff.ready, .handoff.not_offered, .handoff.sysctls["net.ipv4.tcp_sack"]]')
+srv sysctl -qw net.ipv4.tcp_timestamps=1 net.ipv4.tcp_sack=1
+grep -qx "    hand-off ready (syncookies=1; window scaling, ECN offered as the kernel would)" <<<"$out" &&
+	grep -qx "             not offered: timestamps (net.ipv4.tcp_timestamps=0), SACK (net.ipv4.tcp_sack=0)" <<<"$out" &&
+	[ "$j" = '[true,["timestamps","SACK"],0]' ]
+check "tcp_timestamps=0, tcp_sack=0: status says they are not offered ($j)" $? "$out $j"
+MPORT=$((PORT + 1))
+out=$(x set "$SRV_IF" ports=$PORT,$MPORT 2>&1)
+check "set ports=$PORT,$MPORT" $? "$out"
+lab_bg "$NS_SRV" python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM, 262)  # IPPROTO_MPTCP
+s.bind(('::', $MPORT)); s.listen(); time.sleep(60)"
+mp=${LAB_PIDS[-1]}
+for _ in $(seq 1 20); do srv ss -Mlnt | grep -q ":$MPORT " && break; sleep 0.1; done
+out=$(x status "$SRV_IF")
+grep -qx "             port $MPORT: MPTCP listener: SYNs go to the kernel (its own SYN cookies protect it)" <<<"$out" &&
+	[ "$(x status "$SRV_IF" -j | jq -c .handoff.mptcp_ports)" = "[$MPORT]" ]
+check "an MPTCP listener on protected port $MPORT: status names it, not port $PORT" $? "$out"
+kill "$mp"; wait "$mp" 2>/dev/null
+out=$(x set "$SRV_IF" ports=$PORT 2>&1)
+[ $? -eq 0 ] && [ "$(x status "$SRV_IF" -j | jq -c .handoff.mptcp_ports)" = "[]" ]
+check "set ports=$PORT again, the MPTCP listener gone: none listed" $? "$out"
+
 # -- real connections through the proxy ---------------------------------------
 # tcpdump_syns OUTFILE cmd...: run cmd with its output in OUTFILE, and set
 # SYNS_SEEN to the SYNs the server's stack saw meanwhile (tcpdump's tap is

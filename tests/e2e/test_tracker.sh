@@ -262,7 +262,7 @@ exporter_vs_stats() {
 	return 1
 }
 for try in 1 2 3; do detail=$(exporter_vs_stats) && break; sleep 0.2; done
-check "exporter: xdpsyn_<counter>_total equal stats -j for all 20 counters" $? "$detail"
+check "exporter: xdpsyn_<counter>_total equal stats -j for all $(x stats "$SRV_IF" -j | jq '.counters | length') counters" $? "$detail"
 nflows=$(x flows "$SRV_IF" -j | jq .count)
 nts=$(x flows "$SRV_IF" -j | jq '[.flows[] | select(.ts)] | length')
 grep -q "^xdpsyn_flows{ifname=\"$SRV_IF\",ifindex=\"[0-9]*\"} $nflows$" "$M" &&
@@ -272,6 +272,22 @@ grep -q "^xdpsyn_flows{ifname=\"$SRV_IF\",ifindex=\"[0-9]*\"} $nflows$" "$M" &&
 	grep -q '^# TYPE xdpsyn_flows gauge$' "$M"
 check "exporter: xdpsyn_flows $nflows, RTT histogram of the $nts records with timestamps" $? \
 	"$(grep -E '^xdpsyn_(flows|handshake)' "$M")"
+# the hand-off's gauges: ready 1 and the sysctls' values, then 0 while
+# net.ipv4.tcp_syncookies is 0
+sc_lines() { grep -E "^xdpsyn_handoff_(ready|sysctl)\{ifname=\"$SRV_IF\"" "$1"; }
+want="xdpsyn_handoff_ready 1"
+for k in tcp_syncookies tcp_timestamps tcp_sack tcp_window_scaling tcp_ecn; do
+	want+=" net.ipv4.$k $(srv sysctl -n net.ipv4.$k)"
+done
+got=$(sc_lines "$M" | sed -E 's/^(xdpsyn_handoff_ready)\{[^}]*\} /\1 /; s/^xdpsyn_handoff_sysctl\{.*sysctl="([^"]*)"\} /\1 /' | tr '\n' ' ' | sed 's/ $//')
+[ "$got" = "$want" ] && grep -q '^# TYPE xdpsyn_handoff_ready gauge$' "$M"
+check "exporter: xdpsyn_handoff_ready 1 and xdpsyn_handoff_sysctl of the 5 sysctls ($got)" $? "got '$got' want '$want'"
+srv sysctl -qw net.ipv4.tcp_syncookies=0
+srv curl -sS -o "$M" "http://127.0.0.1:$HPORT/metrics"
+srv sysctl -qw net.ipv4.tcp_syncookies=1
+sc_lines "$M" | grep -q '^xdpsyn_handoff_ready{.*} 0$' &&
+	sc_lines "$M" | grep -q 'sysctl="net.ipv4.tcp_syncookies"} 0$'
+check "exporter: xdpsyn_handoff_ready 0 while net.ipv4.tcp_syncookies is 0" $? "$(sc_lines "$M")"
 code=$(srv curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HPORT/")
 [ "$code" = 404 ]
 check "exporter: GET / is 404" $? "$code"
