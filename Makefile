@@ -113,6 +113,7 @@ include user/user.mk
 include bench/bench.mk
 include tests/fuzz/fuzz.mk
 include tests/check.mk
+include tests/vm/vm.mk
 install: install-user
 uninstall: uninstall-user
 all: $(BUILD)/xdpsyn

@@ -322,7 +322,9 @@ static __always_inline int parse_tcp_opts(void *ctx, __u32 l4_off,
 	o->ts_ok = 0;
 	o->tsval = 0;
 	o->tsecr = 0;
-	if (!optlen)
+	/* optlen is a multiple of 4: "< 4" is "no options", and gives older
+	 * verifiers (6.1) the lower bound the load below needs */
+	if (optlen < 4)
 		return 0;
 	if (optlen > TCP_MAX_OPTLEN)
 		return -1;

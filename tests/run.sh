@@ -38,5 +38,6 @@ run_suite "track and auto policies (network namespaces)" tests/e2e/test_track.sh
 run_suite "bad input (CLI)" tests/e2e/test_badinput.sh
 run_suite "lifecycle, faults, forgery" tests/e2e/test_lifecycle.sh
 run_suite "bench smoke (the benchmarks still run)" bench/run.sh smoke
+run_suite "kernels: Debian 6.1 and 6.12 in qemu (tests/vm)" tests/vm/run.sh
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -11,12 +11,17 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 #include "cli.h"
 #include "xdpsyn.skel.h"
 #include "xdpsyn_tc.skel.h"
 
+/* The oldest kernel the programs load on: bpf_ktime_get_tai_ns (6.1);
+ * bpf_tcp_raw_check_syncookie_* (6.0), bpf_loop (5.17). */
 #define MIN_KERNEL_MAJOR 6
-#define MIN_KERNEL_MINOR 9
+#define MIN_KERNEL_MINOR 1
+/* The reqsk hand-off's kfunc (Linux >= 6.9), probed in the kernel's BTF. */
+#define REQSK_KFUNC "bpf_sk_assign_tcp_reqsk"
 #define MSS_MIN 88
 #define FLOWS_MAX_DEFAULT 65536
 #define FLOWS_MAX_LIMIT (1 << 24)
@@ -42,6 +47,7 @@ struct attach_args {
 	long syn_rate;           /* 0: not given */
 	long calm_s, hs_timeout_s;
 	enum tc_mode tc_mode;
+	int handoff;             /* enum xdpsyn_handoff_mode, -1: auto */
 };
 
 /* What attach has done so far, for the undo. */
@@ -65,9 +71,9 @@ static void attach_help(FILE *f)
 		"Usage: xdpsyn attach IFACE [OPTIONS]\n"
 		"\n"
 		"Load the XDP and TC programs, attach them to IFACE and pin everything\n"
-		"under " PIN_BASE "/IFACE/. Needs kernel >= 6.9 and\n"
-		"net.ipv4.tcp_syncookies != 0. Waits (up to %d s) for another attach\n"
-		"or detach.\n"
+		"under " PIN_BASE "/IFACE/. Needs kernel >= 6.1 and\n"
+		"net.ipv4.tcp_syncookies != 0 (2 for the kernel-cookie hand-off).\n"
+		"Waits (up to %d s) for another attach or detach.\n"
 		"\n"
 		"Options:\n"
 		"  --ports LIST        protected ports, both families: 80,443,8000-8100\n"
@@ -102,7 +108,17 @@ static void attach_help(FILE *f)
 		"                      the front of the chain where the kernel has tcx\n"
 		"                      (>= 6.6), else clsact filters (ingress at\n"
 		"                      priority 1 when free); tcx; clsact\n"
-		"  --set-sysctl        set net.ipv4.tcp_syncookies=1 if it is 0\n"
+		"  --handoff MODE      how a validated handshake reaches the listener:\n"
+		"                      auto (default): reqsk where the kernel has\n"
+		"                      bpf_sk_assign_tcp_reqsk (>= 6.9), else\n"
+		"                      kernel-cookie; reqsk: our cookie, every option\n"
+		"                      the client offered; kernel-cookie: the kernel's\n"
+		"                      own cookie (>= 6.1; needs tcp_syncookies=2; keeps\n"
+		"                      the MSS, and window scale, SACK, ECN only for\n"
+		"                      clients with timestamps and tcp_timestamps=2)\n"
+		"  --set-sysctl        set net.ipv4.tcp_syncookies=1 if it is 0 (for\n"
+		"                      kernel-cookie: tcp_syncookies=2 and\n"
+		"                      tcp_timestamps=2 if it is 1)\n"
 		"  -v, --verbose       libbpf debug output\n"
 		"  -h, --help          this help\n", LOCK_WAIT_S, FLOWS_MAX_LIMIT,
 		FLOWS_MAX_DEFAULT,
@@ -128,7 +144,8 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 {
 	enum { O_MODE = 256, O_MSS4, O_MSS6, O_WSCALE, O_TTL, O_WINDOW, O_ECN,
 	       O_NOECN, O_KEYFILE, O_SYSCTL, O_PORTS, O_FLOWS_MAX, O_HS_MAX, O_PLEN4,
-	       O_PLEN6, O_POLICY, O_SYN_RATE, O_CALM, O_HS_TIMEOUT, O_TC };
+	       O_PLEN6, O_POLICY, O_SYN_RATE, O_CALM, O_HS_TIMEOUT, O_TC,
+	       O_HANDOFF };
 	static const struct option opts[] = {
 		{ "ports", required_argument, NULL, O_PORTS },
 		{ "mode", required_argument, NULL, O_MODE },
@@ -150,6 +167,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		{ "calm", required_argument, NULL, O_CALM },
 		{ "handshake-timeout", required_argument, NULL, O_HS_TIMEOUT },
 		{ "tc", required_argument, NULL, O_TC },
+		{ "handoff", required_argument, NULL, O_HANDOFF },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -165,6 +183,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 	a->top_plen4 = XDPSYN_TOP_PLEN4_DEFAULT;
 	a->top_plen6 = XDPSYN_TOP_PLEN6_DEFAULT;
 	a->policy = XDPSYN_POLICY_PROXY;
+	a->handoff = -1;
 	a->calm_s = CALM_DEFAULT;
 	a->hs_timeout_s = XDPSYN_HS_TIMEOUT_DEFAULT;
 	while (!ret && (c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -241,6 +260,17 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		case O_HS_TIMEOUT:
 			ret = parse_num_opt("handshake-timeout", optarg, 1,
 					    POLICY_SECS_MAX, &a->hs_timeout_s);
+			break;
+		case O_HANDOFF:
+			if (!strcmp(optarg, "auto"))
+				a->handoff = -1;
+			else if (!strcmp(optarg, "reqsk"))
+				a->handoff = XDPSYN_HANDOFF_REQSK;
+			else if (!strcmp(optarg, "kernel-cookie"))
+				a->handoff = XDPSYN_HANDOFF_KCOOKIE;
+			else
+				ret = usage_err("attach", "--handoff %s: expected auto, "
+						"reqsk or kernel-cookie", optarg);
 			break;
 		case O_TC:
 			if (!strcmp(optarg, "auto"))
@@ -356,10 +386,101 @@ static int check_kernel(void)
 	if (maj > MIN_KERNEL_MAJOR ||
 	    (maj == MIN_KERNEL_MAJOR && min >= MIN_KERNEL_MINOR))
 		return 0;
-	errmsg("kernel", "%s is too old: the handoff (bpf_sk_assign_tcp_reqsk) "
-	       "needs >= %d.%d: run a newer kernel", rel, MIN_KERNEL_MAJOR,
+	errmsg("kernel", "%s is too old: xdpsyn needs >= %d.%d "
+	       "(bpf_ktime_get_tai_ns; the kernel-cookie hand-off's helpers "
+	       "since 6.0): run a newer kernel", rel, MIN_KERNEL_MAJOR,
 	       MIN_KERNEL_MINOR);
 	return EXIT_PREREQ;
+}
+
+/* 1 when the running kernel has the reqsk hand-off's kfunc (its BTF names
+ * it), 0 when not, -1 when its BTF cannot be read. */
+static int kernel_has_reqsk(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int id;
+
+	if (!btf)
+		return -1;
+	id = btf__find_by_name_kind(btf, REQSK_KFUNC, BTF_KIND_FUNC);
+	btf__free(btf);
+	return id > 0;
+}
+
+/* --handoff auto: the best this kernel has; a mode it lacks is refused. */
+static int handoff_choose(struct attach_args *a)
+{
+	int has = kernel_has_reqsk();
+
+	if (has < 0) {
+		errmsg("kernel", "cannot read its BTF (/sys/kernel/btf/vmlinux): "
+		       "xdpsyn needs a kernel built with CONFIG_DEBUG_INFO_BTF");
+		return EXIT_PREREQ;
+	}
+	if (a->handoff < 0)
+		a->handoff = has ? XDPSYN_HANDOFF_REQSK : XDPSYN_HANDOFF_KCOOKIE;
+	if (a->handoff == XDPSYN_HANDOFF_REQSK && !has) {
+		errmsg("kernel", "has no " REQSK_KFUNC " (Linux >= 6.9): use "
+		       "--handoff kernel-cookie (or auto)");
+		return EXIT_PREREQ;
+	}
+	if (a->handoff == XDPSYN_HANDOFF_KCOOKIE && a->wscale >= 0) {
+		errmsg("--wscale", "the kernel-cookie hand-off lets the kernel "
+		       "choose the window scale (from net.ipv4.tcp_rmem and "
+		       "net.core.rmem_max): leave --wscale out");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The kernel-cookie hand-off's sysctls: tcp_syncookies = 2 (required) and
+ * tcp_timestamps = 2 (to keep the options), set only with --set-sysctl. */
+static int check_kcookie_sysctls(bool set)
+{
+	const char *sc = handoff_sysctl(HO_SYNCOOKIES);
+	const char *ts = handoff_sysctl(HO_TIMESTAMPS);
+	long v;
+	int err;
+
+	err = sysctl_read_long(sc, &v);
+	if (err) {
+		errmsg(sc, "cannot read: %s", strerror(-err));
+		return EXIT_PREREQ;
+	}
+	if (v != 2) {
+		if (!set) {
+			errmsg(sc, "is %ld: the kernel-cookie hand-off needs 2 (the "
+			       "kernel makes a cookie only then); with 2 it also "
+			       "answers every SYN to the ports xdpsyn does not "
+			       "protect with a cookie, so their clients without "
+			       "timestamps lose window scaling and SACK, as under a "
+			       "flood: pass --set-sysctl, or sysctl -w %s=2", v, sc);
+			return EXIT_PREREQ;
+		}
+		err = sysctl_write(sc, "2");
+		if (err) {
+			errmsg(sc, "cannot set it to 2: %s", strerror(-err));
+			return EXIT_PREREQ;
+		}
+		fprintf(stderr, "xdpsyn: %s: set to 2 (the kernel now answers "
+			"every SYN with a cookie)\n", sc);
+	}
+	if (sysctl_read_long(ts, &v) || v != 1)
+		return 0;
+	if (!set) {
+		warnmsg(ts, "is 1: the kernel reads the options back from TSecr "
+			"only with 2 (no random timestamp offset), so SYN-ACKs "
+			"carry the MSS alone: --set-sysctl sets it to 2 (then TCP "
+			"timestamps show this host's clock)");
+		return 0;
+	}
+	err = sysctl_write(ts, "2");
+	if (err) {
+		errmsg(ts, "cannot set it to 2: %s", strerror(-err));
+		return EXIT_PREREQ;
+	}
+	fprintf(stderr, "xdpsyn: %s: set to 2 (no random timestamp offset)\n", ts);
+	return 0;
 }
 
 static int check_sysctls(bool set, int policy)
@@ -462,6 +583,7 @@ static int load_programs(struct attach_state *s, const struct attach_args *a)
 		return EXIT_RUNTIME;
 	}
 	s->xdp->rodata->nr_cpus = ncpus;
+	s->xdp->rodata->handoff_mode = (__u8)a->handoff;
 	err = bpf_map__set_max_entries(s->xdp->maps.xdpsyn_flows, a->flows_max);
 	if (err) {
 		errmsg(ifname, "sizing " PIN_FLOWS ": %s", strerror(-err));
@@ -503,6 +625,10 @@ static int load_programs(struct attach_state *s, const struct attach_args *a)
 			return EXIT_RUNTIME;
 		}
 	}
+	/* the kernel-cookie hand-off needs no TC ingress program (and the
+	 * kernel may lack its kfunc) */
+	if (a->handoff != XDPSYN_HANDOFF_REQSK)
+		bpf_program__set_autoload(s->tc->progs.xdpsyn_tc, false);
 	err = xdpsyn_tc__load(s->tc);
 	if (err) {
 		errmsg(ifname, "loading the TC program: %s: rerun with -v for the "
@@ -591,6 +717,13 @@ static int clsact_attach(struct attach_state *s, const struct attach_args *a,
 		.prog_fd = bpf_program__fd(s->tc->progs.xdpsyn_tc),
 		.priority = tc_prio_taken(a->ifindex, false, 1) ? 0 : 1,
 	};
+	if (a->handoff != XDPSYN_HANDOFF_REQSK) {
+		/* the kernel-cookie hand-off: egress only, where the kernel
+		 * puts it */
+		s->tc_opts.handle = 0;
+		s->tc_opts.priority = 0;
+		goto egress;
+	}
 	err = bpf_tc_attach(&hook, &s->tc_opts);
 	if (err && s->tc_opts.priority) {
 		/* taken meanwhile: where the kernel puts it */
@@ -608,6 +741,7 @@ static int clsact_attach(struct attach_state *s, const struct attach_args *a,
 	ret = meta_record(s, a, meta);
 	if (ret)
 		return ret;
+egress:
 	s->tc_egress_opts = (struct bpf_tc_opts){
 		.sz = sizeof(struct bpf_tc_opts),
 		.prog_fd = bpf_program__fd(s->tc->progs.xdpsyn_tc_egress),
@@ -644,9 +778,13 @@ static int tcx_link(struct attach_state *s, const struct attach_args *a,
 	int *slot = egress ? &s->tc_egress_link_fd : &s->tc_link_fd;
 	int fd = tcx_attach_front(bpf_program__fd(prog), a->ifindex, egress);
 
-	if (fd == -EINVAL && !egress && a->tc_mode == TC_AUTO)
+	/* the first link tells whether the kernel has tcx: ingress, or
+	 * egress alone under the kernel-cookie hand-off */
+	bool first = !egress || a->handoff != XDPSYN_HANDOFF_REQSK;
+
+	if (fd == -EINVAL && first && a->tc_mode == TC_AUTO)
 		return -EINVAL;
-	if (fd == -EINVAL && !egress) {
+	if (fd == -EINVAL && first) {
 		errmsg(a->ifname, "this kernel has no tcx (Linux >= 6.6): "
 		       "attach with --tc clsact");
 		return EXIT_PREREQ;
@@ -666,18 +804,19 @@ static int tcx_link(struct attach_state *s, const struct attach_args *a,
 static int tc_attach(struct attach_state *s, const struct attach_args *a,
 		     struct xdpsyn_meta *meta)
 {
+	bool ingress = a->handoff == XDPSYN_HANDOFF_REQSK;
 	int ret;
 
 	if (a->tc_mode == TC_CLSACT)
 		return clsact_attach(s, a, meta);
-	ret = tcx_link(s, a, false);
+	ret = tcx_link(s, a, !ingress);
 	if (ret == -EINVAL)
 		return clsact_attach(s, a, meta);
 	if (ret)
 		return ret;
 	meta->flags |= XDPSYN_META_TCX;
 	ret = meta_record(s, a, meta);
-	if (!ret)
+	if (!ret && ingress)
 		ret = tcx_link(s, a, true);
 	return ret;
 }
@@ -817,7 +956,14 @@ static void attach_report(const struct attach_args *a,
 	char *ports = ports_format(&a->ports);
 	__u32 xdp_id = prog_id_of(bpf_program__fd(s->xdp->progs.xdpsyn_xdp));
 
-	if (s->tc_link_fd >= 0)
+	if (a->handoff != XDPSYN_HANDOFF_REQSK)
+		printf("%s: attached in %s mode: XDP prog %u, TC egress prog %u "
+		       "(%s); hand-off: kernel-cookie (the kernel's own SYN "
+		       "cookies; no TC ingress program)\n", a->ifname,
+		       xdp_mode_name(a->xdp_flags), xdp_id,
+		       prog_id_of(bpf_program__fd(s->tc->progs.xdpsyn_tc_egress)),
+		       s->tc_egress_link_fd >= 0 ? "tcx, first in its chain" : "clsact");
+	else if (s->tc_link_fd >= 0)
 		printf("%s: attached in %s mode: XDP prog %u, TC progs %u (tcx "
 		       "ingress) and %u (tcx egress), first in their chains\n",
 		       a->ifname, xdp_mode_name(a->xdp_flags), xdp_id,
@@ -884,6 +1030,10 @@ int cmd_attach(int argc, char **argv)
 	if (!ret)
 		ret = check_kernel();
 	if (!ret)
+		ret = handoff_choose(a);
+	if (!ret && a->handoff == XDPSYN_HANDOFF_KCOOKIE)
+		ret = check_kcookie_sysctls(a->set_sysctl);
+	if (!ret)
 		ret = check_sysctls(a->set_sysctl, a->policy);
 	if (!ret)
 		ret = bpffs_ensure();
@@ -933,6 +1083,8 @@ int cmd_attach(int argc, char **argv)
 	 * handle and the clsact flag are added as they are made). */
 	meta.ifindex = a->ifindex;
 	meta.xdp_flags = a->xdp_flags;
+	if (a->handoff == XDPSYN_HANDOFF_KCOOKIE)
+		meta.flags |= XDPSYN_META_KCOOKIE;
 	netns_id(&meta.netns_dev, &meta.netns_ino);
 	meta.attached_at = meta.key_rotated_at = realtime_now();
 	ret = meta_record(&s, a, &meta);
@@ -955,7 +1107,7 @@ int cmd_attach(int argc, char **argv)
 	 * once XDP answers SYNs, and watches the kernel's SYN-ACKs. The XDP
 	 * link is pinned last: its pin means "attached". */
 	ret = pin_maps(&s, a->ifname);
-	if (!ret)
+	if (!ret && a->handoff == XDPSYN_HANDOFF_REQSK)
 		ret = pin_fd(a->ifname, PIN_PROG_TC,
 			     bpf_program__fd(s.tc->progs.xdpsyn_tc));
 	if (!ret)
@@ -963,7 +1115,7 @@ int cmd_attach(int argc, char **argv)
 			     bpf_program__fd(s.tc->progs.xdpsyn_tc_egress));
 	if (!ret)
 		ret = tc_attach(&s, a, &meta);
-	if (!ret)
+	if (!ret && a->handoff == XDPSYN_HANDOFF_REQSK)
 		tc_order_check(&s, a);
 	if (!ret)
 		ret = xdp_attach(&s, a);

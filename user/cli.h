@@ -93,6 +93,8 @@ extern const char *const pin_names[];
  * so detach and status need nothing else. Times are CLOCK_REALTIME s. */
 #define XDPSYN_META_VERSION 1
 #define XDPSYN_META_CLSACT_CREATED 0x1 /* attach created the clsact qdisc */
+#define XDPSYN_META_KCOOKIE 0x4 /* the kernel-cookie hand-off (no TC
+				       * ingress program) */
 #define XDPSYN_META_TCX 0x2 /* the TC programs run as tcx links (pinned
 			     * PIN_LINK_TC_*), not as clsact filters */
 struct xdpsyn_meta {
@@ -308,7 +310,9 @@ enum { HO_SYNCOOKIES, HO_TIMESTAMPS, HO_SACK, HO_WSCALE, HO_ECN, HO_N };
 struct handoff {
 	long val[HO_N];          /* each sysctl; -1 when unreadable */
 	int err[HO_N];           /* -errno of an unreadable one */
-	bool ready;              /* tcp_syncookies read and not 0 */
+	bool kcookie;            /* the kernel-cookie hand-off (meta) */
+	bool ready;              /* tcp_syncookies read and not 0 (2 for
+				  * the kernel-cookie hand-off) */
 	bool other_netns;        /* the interface's netns is not ours */
 	int ecn_cfg;             /* xdpsyn's ecn setting; -1 unknown */
 	bool mptcp_read;         /* the MPTCP listeners were listed */

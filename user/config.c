@@ -164,6 +164,9 @@ static int set_apply(const struct set_req *r, const struct pins *p)
 
 	/* Read and check first: nothing is written when the result would be
 	 * refused. */
+	if (r->wscale_set && p->have_meta && (p->meta.flags & XDPSYN_META_KCOOKIE))
+		return usage_err("set", "wscale: the kernel-cookie hand-off lets "
+				 "the kernel choose the window scale");
 	if (cfg_changes(r) && bpf_map_lookup_elem(p->config_fd, &zero, &cfg)) {
 		errmsg(p->ifname, "reading " PIN_CONFIG ": %s", strerror(errno));
 		return EXIT_RUNTIME;
@@ -278,7 +281,7 @@ int cmd_set(int argc, char **argv)
 		ret = lock_fd < 0 ? -lock_fd : 0;
 	}
 	if (!ret)
-		ret = pins_open(&p, ifname, PINS_CONFIG | PINS_PORTS |
+		ret = pins_open(&p, ifname, PINS_CONFIG | PINS_PORTS | PINS_META |
 				(policy_changes(r) ? PINS_POLICY : 0));
 	if (!ret) {
 		ret = set_apply(r, &p);

@@ -116,7 +116,8 @@ void handoff_read(struct handoff *h, const struct pins *p, bool mptcp)
 		if (h->err[i] || h->val[i] < 0)
 			h->val[i] = -1;
 	}
-	h->ready = h->val[HO_SYNCOOKIES] > 0;
+	h->kcookie = p->have_meta && (p->meta.flags & XDPSYN_META_KCOOKIE);
+	h->ready = h->kcookie ? h->val[HO_SYNCOOKIES] == 2 : h->val[HO_SYNCOOKIES] > 0;
 	h->ecn_cfg = p->config_fd >= 0 &&
 		     !bpf_map_lookup_elem(p->config_fd, &zero, &cfg) ? cfg.ecn : -1;
 	if (mptcp && p->ports_fd >= 0) {
@@ -152,6 +153,23 @@ void handoff_summary(char *buf, size_t len, const struct handoff *h)
 			 ho_tab[HO_SYNCOOKIES].sysctl,
 			 strerror(h->err[HO_SYNCOOKIES] ?
 				  -h->err[HO_SYNCOOKIES] : EINVAL));
+		return;
+	}
+	if (h->kcookie) {
+		if (!h->ready)
+			snprintf(buf, len, "kernel-cookie: CANNOT WORK: %s=%ld (it "
+				 "needs 2): SYNs go to the kernel unanswered: "
+				 "sysctl -w %s=2", ho_tab[HO_SYNCOOKIES].sysctl,
+				 h->val[HO_SYNCOOKIES], ho_tab[HO_SYNCOOKIES].sysctl);
+		else if (h->val[HO_TIMESTAMPS] == 2)
+			snprintf(buf, len, "kernel-cookie: ready (syncookies=2; the "
+				 "kernel's own cookies: the MSS, and window scaling, "
+				 "SACK, ECN for clients that send timestamps)");
+		else
+			snprintf(buf, len, "kernel-cookie: ready (syncookies=2; the "
+				 "kernel's own cookies: the MSS alone, since %s=%ld, "
+				 "not 2)", ho_tab[HO_TIMESTAMPS].sysctl,
+				 h->val[HO_TIMESTAMPS]);
 		return;
 	}
 	if (!h->ready) {
@@ -198,6 +216,8 @@ json_object *handoff_json(const struct handoff *h)
 	char buf[256];
 
 	handoff_summary(buf, sizeof(buf), h);
+	json_object_object_add(o, "mode", json_object_new_string(
+		h->kcookie ? "kernel-cookie" : "reqsk"));
 	json_object_object_add(o, "ready", json_object_new_boolean(h->ready));
 	json_object_object_add(o, "summary", json_object_new_string(buf));
 	/* the sysctls are those of the netns the command runs in */

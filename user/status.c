@@ -102,13 +102,16 @@ static void status_read_chains(struct status *s)
 	s->first_other = -1;
 	if (!s->have_chains)
 		return;
-	if (!chain_has(s->chain[0], n[0], s->tc_prog_id))
+	if (s->ho.kcookie)
+		; /* the kernel-cookie hand-off has no TC ingress program */
+	else if (!chain_has(s->chain[0], n[0], s->tc_prog_id))
 		s->state = s->tcx ? "tcx link missing" : "tc filter missing";
 	else if (s->tc_egress_prog_id &&
 		 !chain_has(s->chain[1], n[1], s->tc_egress_prog_id))
 		s->state = s->tcx ? "tcx egress link missing" :
 				    "tc egress filter missing";
-	s->first_other = tc_chain_first_other(s->chain[0], n[0], s->tc_prog_id);
+	s->first_other = s->ho.kcookie ? -1 :
+			 tc_chain_first_other(s->chain[0], n[0], s->tc_prog_id);
 	if (s->first_other >= 0) {
 		char msg[256];
 
@@ -176,9 +179,9 @@ static void status_read(struct status *s, const struct pins *p)
 		 p->tc_link_fd >= 0;
 	/* In our netns, with the interface there: the TC chains, with our
 	 * programs in them and first on ingress */
+	handoff_read(&s->ho, p, true);
 	if (!strcmp(s->state, "attached"))
 		status_read_chains(s);
-	handoff_read(&s->ho, p, true);
 	if (s->ho.other_netns)
 		status_warn(s, "hand-off: the sysctls and MPTCP listeners shown "
 			    "are this network namespace's, not the interface's: "

@@ -217,5 +217,48 @@ tcpdump_syns "$OUT" cli "$ROOT/build/tcpecho" client $SRV4 $PORT -n 5 -b 1000; r
 [ $rc -eq 0 ] && [ "$SYNS_SEEN" -ge 5 ]
 check "after detach: direct connections, SYNs reach the stack ($SYNS_SEEN)" $? \
 	"rc=$rc syns=$SYNS_SEEN $(cat "$OUT")"
+
+# -- the kernel-cookie hand-off (kernels without the reqsk kfunc; this one
+# has both): the kernel's own cookies, no TC ingress program ---------------
+out=$(x attach "$SRV_IF" --ports $PORT --handoff kernel-cookie 2>&1)
+[ $? -eq 4 ] && grep -q 'tcp_syncookies: is 1: the kernel-cookie hand-off needs 2' <<<"$out"
+check "kernel-cookie: refused while tcp_syncookies=1, exit 4, says why and what 2 changes" $? "$out"
+out=$(x attach "$SRV_IF" --ports $PORT --handoff kernel-cookie --wscale 7 --set-sysctl 2>&1)
+[ $? -eq 2 ]
+check "kernel-cookie: --wscale refused (the kernel chooses it)" $? "$out"
+out=$(x attach "$SRV_IF" --ports $PORT --handoff kernel-cookie --set-sysctl 2>&1)
+check "kernel-cookie: attach --set-sysctl (tcp_syncookies=2, tcp_timestamps=2)" $? "$out"
+[ "$(srv sysctl -n net.ipv4.tcp_syncookies)" = 2 ] && [ "$(srv sysctl -n net.ipv4.tcp_timestamps)" = 2 ]
+check "kernel-cookie: the sysctls it names were set" $? "$(srv sysctl net.ipv4.tcp_syncookies net.ipv4.tcp_timestamps)"
+st=$(x status "$SRV_IF" -j)
+[ "$(jq -r .handoff.mode <<<"$st")" = kernel-cookie ] && [ "$(jq -r .handoff.ready <<<"$st")" = true ] &&
+	[ "$(jq -r .state <<<"$st")" = attached ]
+check "kernel-cookie: status says attached, hand-off kernel-cookie, ready" $? "$(jq -c '{state, handoff}' <<<"$st")"
+for fam in 4 6; do
+	addr=$SRV4; [ $fam = 6 ] && addr=$SRV6
+	before=$(counter ack_valid)
+	out=$(cli "$ROOT/build/tcpecho" client $addr $PORT -n 20 -b 65536 2>&1); rc=$?
+	after=$(counter ack_valid)
+	[ $rc -eq 0 ] && [ $((after - before)) -ge 20 ] && [ "$(counter handoff_ok)" = 0 ]
+	check "kernel-cookie: IPv$fam 20 connections, 64 KiB echoed each, validated in XDP ($((after - before)))" \
+		$? "rc=$rc $out ack_valid +$((after - before)) handoff_ok $(counter handoff_ok)"
+done
+for fam in 4 6; do
+	addr=$SRV4; [ $fam = 6 ] && addr=$SRV6
+	got=$(server_opts $addr)
+	[ -n "$got" ] && [ "$got" = "${DIRECT[0,$fam]}" ]
+	check "kernel-cookie: IPv$fam default client (timestamps on): options as direct ($got)" $? \
+		"through: '$got' direct: '${DIRECT[0,$fam]}'"
+done
+before_inv=$(counter ack_invalid)
+out=$(in_ns "$NS_ATK" "$ROOT/build/synflood" -i eth0 --dst-ip $SRV4 --dst-mac "$SRV_MAC" --dport $PORT \
+	--src-net $FLOOD_NET4 --ack --count 2000 --duration 5 -q 2>&1)
+sleep 0.3
+[ $(( $(counter ack_invalid) - before_inv )) -eq 2000 ]
+check "kernel-cookie: 2000 forged ACKs dropped by the kernel's own check in XDP" $? \
+	"$out; ack_invalid +$(( $(counter ack_invalid) - before_inv ))"
+out=$(x detach "$SRV_IF" 2>&1)
+check "kernel-cookie: detach" $? "$out"
+srv sysctl -qw net.ipv4.tcp_syncookies=1 net.ipv4.tcp_timestamps=1
 rm -f "$OUT"
 [ $FAIL -eq 0 ]
