@@ -72,6 +72,7 @@ static struct xdpsyn *xs;
 static struct floors *fl;
 static struct parts *pt;
 static struct xdpsyn_tc *tcs;
+static struct xdpsyn *xk; /* the program for the kernel-cookie hand-off */
 static int nproc;
 static int passed, failed;
 static unsigned repeat = 1000000, trials = 5;
@@ -455,6 +456,8 @@ struct path {
 	int egress;          /* run the TC egress program, not XDP */
 	int bump;            /* wrapper writes a new port and ISN per run */
 	int delflow;         /* wrapper deletes the flow's record per run */
+	int kc;              /* the program loaded for the kernel-cookie
+			      * hand-off (handoff_mode KCOOKIE) */
 	/* results */
 	double ns, ns_raw, fns[FL_MAX];
 	int valid;
@@ -501,7 +504,8 @@ static void run_path(struct path *p)
 	struct meas m, wrap_empty;
 	uint64_t runs = (uint64_t)repeat * trials;
 	int xfd = p->egress ? bpf_program__fd(tcs->progs.xdpsyn_tc_egress) :
-			      bpf_program__fd(xs->progs.xdpsyn_xdp);
+		  p->kc ? bpf_program__fd(xk->progs.xdpsyn_xdp) :
+			  bpf_program__fd(xs->progs.xdpsyn_xdp);
 	double empty_ns = 0;
 
 	policy_set(p->policy, p->auto_state);
@@ -844,9 +848,31 @@ int main(int argc, char **argv)
 			tcs = NULL;
 		}
 	}
-	if (!xs || !fl || !pt || !tcs) {
+	/* the same program for the kernel-cookie hand-off, on the same maps
+	 * (its SYN path makes the kernel's cookie: tcp_syncookies=2) */
+	run_cmd("sysctl -qw net.ipv4.tcp_syncookies=2 net.ipv4.tcp_timestamps=2");
+	xk = xs ? xdpsyn__open() : NULL;
+	if (xk) {
+		struct bpf_map *m;
+
+		xk->rodata->nr_cpus = (__u32)nproc;
+		xk->rodata->handoff_mode = XDPSYN_HANDOFF_KCOOKIE;
+		bpf_object__for_each_map(m, xk->obj) {
+			struct bpf_map *x = bpf_map__is_internal(m) ? NULL :
+					    bpf_object__find_map_by_name(xs->obj, bpf_map__name(m));
+
+			if (x && bpf_map__reuse_fd(m, bpf_map__fd(x)))
+				fprintf(stderr, "bench_micro: reusing map %s failed\n", bpf_map__name(m));
+		}
+		if (xdpsyn__load(xk)) {
+			xdpsyn__destroy(xk);
+			xk = NULL;
+		}
+	}
+	if (!xs || !fl || !pt || !tcs || !xk) {
 		fprintf(stderr, "bench_micro: loading %s failed\n",
-			!xs ? "xdpsyn" : !fl ? "floors" : !pt ? "parts" : "xdpsyn_tc");
+			!xs ? "xdpsyn" : !fl ? "floors" : !pt ? "parts" :
+			!tcs ? "xdpsyn_tc" : "xdpsyn (kernel-cookie)");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
@@ -906,6 +932,24 @@ int main(int argc, char **argv)
 			       B(FL_PARSE_DROP) | B(FL_LOOKUP), FL_LOOKUP)->f, 1, PORT_PROT);
 	forged_ack_frame(&PATH("forged ACK v4, wildcard listener", 0, V_DROP, XDPSYN_CNT_ACK_INVALID,
 			       B(FL_PARSE_DROP) | B(FL_LOOKUP), FL_LOOKUP)->f, 0, PORT_WILD);
+	/* the kernel-cookie hand-off (kernels without the reqsk kfunc), on
+	 * this kernel, which has both */
+	{
+		struct path *p;
+
+		p = PATH("kernel-cookie: SYN v4 -> SYN-ACK", 1, V_TX, XDPSYN_CNT_SYNACK_TX,
+			 B(FL_PARSE_PASS) | B(FL_SYNACK), FL_SYNACK);
+		p->kc = 1;
+		syn_frame(&p->f, 0, PORT_PROT);
+		p = PATH("kernel-cookie: SYN v6 -> SYN-ACK", 1, V_TX, XDPSYN_CNT_SYNACK_TX,
+			 B(FL_PARSE_PASS) | B(FL_SYNACK), FL_SYNACK);
+		p->kc = 1;
+		syn_frame(&p->f, 1, PORT_PROT);
+		p = PATH("kernel-cookie: forged ACK v4 (no TS)", 0, V_DROP, XDPSYN_CNT_ACK_INVALID,
+			 B(FL_PARSE_DROP) | B(FL_LOOKUP), FL_LOOKUP);
+		p->kc = 1;
+		forged_ack_frame(&p->f, 0, PORT_PROT);
+	}
 	established_frame(&PATH("established v4", 0, V_PASS, XDPSYN_CNT_ESTABLISHED,
 				B(FL_PARSE_PASS) | B(FL_LOOKUP), FL_LOOKUP)->f, est_port);
 	syn_frame(&PATH("unprotected port v4", 0, V_PASS, XDPSYN_CNT_UNPROTECTED,
