@@ -1,13 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests of the XDP program: the real object, loaded through its
- * skeleton, run with BPF_PROG_TEST_RUN on crafted frames. Runs in a private
- * network namespace it creates: the frames' server addresses sit on its
- * loopback with listening sockets on the protected port, so
+ * Unit tests of the XDP and TC programs: the real objects, loaded through
+ * their skeletons, run with BPF_PROG_TEST_RUN on crafted frames. Runs in a
+ * private network namespace it creates: the frames' server addresses sit
+ * on its loopback with listening sockets on the protected ports, so
  * bpf_skc_lookup_tcp finds real sockets.
  *
- * Output: one line per fixture, then "N passed, N failed"; exit 1 on any
- * failure. `test_unit --bench` prints ns/packet of a few paths instead.
+ * The tests are named cases (the table `cases` at the end), each one
+ * concern, most of them a loop over a fixture table at the top of their
+ * group: a name, the frame (a change to the base SYN, or a builder), the
+ * verdict and counters it must give, checks on the output. Every case
+ * starts from the same fixture (fixture_reset): default config, key A,
+ * the protected ports, empty flow/handshake/top tables, the netns's
+ * sysctls as found; a case that needs a handshake makes it itself
+ * (handshake_make), so any case runs alone and in any order.
+ *
+ *   test_unit            every case in order
+ *   test_unit -l         the case names, one a line
+ *   test_unit -r NAME    that case alone (-r may repeat)
+ *   test_unit --bench    ns/packet of a few paths instead
+ *
+ * Output: "# case" before each case, one "ok"/"FAIL" line per check, then
+ * "N passed, N failed"; exit 1 on any failure.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -46,11 +60,24 @@
 #define PORT_WILD 8081    /* protected, listeners on the wildcard address */
 #define PORT_MAXSEG 8082  /* protected, a listener with TCP_MAXSEG 1000 */
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const int prot_ports[] = { PORT_PROT, PORT_PROT_NOLSN, PORT_MPTCP, PORT_WILD, PORT_MAXSEG };
+
 static struct xdpsyn *skel;
 static struct xdpsyn_tc *tcskel;
 static int prog_fd, egress_fd, ingress_fd;
 static int passed, failed;
 static int nproc;
+
+/* The shared fixture's sockets (fixture_setup). */
+static int l4 = -1, l6 = -1, lo4 = -1;  /* listeners on PORT_PROT (v4, v6), PORT_OPEN */
+static int est_fd = -1, acc_fd = -1;    /* an established connection to PORT_PROT */
+static uint16_t est_port;               /* its client port */
+static int mptcp_fd[2] = { -1, -1 };    /* MPTCP listeners on PORT_MPTCP (v4, v6) */
+static int mptcp_errno;
+static int wild_fd[2] = { -1, -1 };     /* wildcard listeners on PORT_WILD (v4, v6) */
+static int maxseg_fd = -1;              /* PORT_MAXSEG, TCP_MAXSEG 1000 */
 
 static const uint8_t srv4[4] = { 10, 201, 1, 1 };
 static const uint8_t cli4[4] = { 10, 201, 2, 7 };
@@ -76,6 +103,11 @@ static struct xdpsyn_config cfg_default = {
 static uint32_t counter_now(void)
 {
 	return (uint32_t)(tai_ns() >> XDPSYN_COUNTER_NS_SHIFT);
+}
+
+static uint32_t be32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static void key_put(int slot, const uint8_t k[16])
@@ -137,20 +169,23 @@ struct result {
 	uint64_t t0, t1; /* CLOCK_TAI around the run */
 };
 
-static int run_frame(const struct frame *f, struct result *r)
+/* Run program FD on f (out: the frame it leaves, if r->out is wanted). */
+static int run_prog(int fd, const struct frame *f, struct result *r, int want_out)
 {
 	uint64_t before[XDPSYN_CNT_MAX], after[XDPSYN_CNT_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		    .data_in = f->b,
 		    .data_size_in = (uint32_t)f->len,
-		    .data_out = r->out,
-		    .data_size_out = sizeof(r->out),
 		    .repeat = 1);
 	int err;
 
+	if (want_out) {
+		opts.data_out = r->out;
+		opts.data_size_out = sizeof(r->out);
+	}
 	stats_read(before);
 	r->t0 = tai_ns();
-	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	err = bpf_prog_test_run_opts(fd, &opts);
 	r->t1 = tai_ns();
 	stats_read(after);
 	if (err)
@@ -162,10 +197,23 @@ static int run_frame(const struct frame *f, struct result *r)
 	return 0;
 }
 
+/* Run the XDP program on f. */
+static int run_frame(const struct frame *f, struct result *r)
+{
+	return run_prog(prog_fd, f, r, 1);
+}
+
+/* Run a TC program (FD) on f. */
+static int run_tc(int fd, const struct frame *f, struct result *r)
+{
+	return run_prog(fd, f, r, 0);
+}
+
 /* ---- reporting -------------------------------------------------------- */
 
 static char fail_msg[512];
 
+/* Note the first failed condition for the next report(). */
 static int check(int cond, const char *fmt, ...)
 {
 	va_list ap;
@@ -178,6 +226,7 @@ static int check(int cond, const char *fmt, ...)
 	return 0;
 }
 
+/* One check line: "ok   NAME", or "FAIL NAME: the first failure". */
 static void report(const char *name)
 {
 	if (fail_msg[0]) {
@@ -222,8 +271,34 @@ static void check_counters(const struct result *r, int c)
 	check_counters2(r, c, -1);
 }
 
+/* Run f: verdict, exactly these counters, and no change to the frame
+ * unless it is sent back. */
+static void expect2(const char *name, const struct frame *f, int verdict, int counter, int also)
+{
+	struct result r;
+
+	if (run_frame(f, &r)) {
+		check(0, "BPF_PROG_TEST_RUN failed: %s", strerror(errno));
+		report(name);
+		return;
+	}
+	check(r.verdict == verdict, "verdict %s, want %s", verdict_name(r.verdict),
+	      verdict_name(verdict));
+	check_counters2(&r, counter, also);
+	if (verdict != XDP_TX_)
+		check(r.out_len == f->len && !memcmp(r.out, f->b, f->len),
+		      "frame modified on a %s verdict", verdict_name(verdict));
+	report(name);
+}
+
+static void expect(const char *name, const struct frame *f, int verdict, int counter)
+{
+	expect2(name, f, verdict, counter, -1);
+}
+
 /* ---- frames ------------------------------------------------------------ */
 
+/* The base SYN: client -> server:PORT_PROT, no options. */
 static void spec_base(struct spec *s, int v6)
 {
 	memset(s, 0, sizeof(*s));
@@ -242,6 +317,58 @@ static void spec_base(struct spec *s, int v6)
 	s->seq = 0x11223344;
 	s->flags = F_SYN;
 	s->window = 64240;
+}
+
+/* A fixture's frame: the fixture's spec, the base SYN's (of family
+ * mod->v6) where it leaves a field zero, and always the base's MACs and
+ * addresses. */
+static void spec_from(struct spec *s, const struct spec *mod)
+{
+	struct spec base;
+
+	spec_base(&base, mod->v6);
+	*s = *mod;
+	memcpy(s->smac, base.smac, sizeof(s->smac));
+	memcpy(s->dmac, base.dmac, sizeof(s->dmac));
+	memcpy(s->saddr, base.saddr, sizeof(s->saddr));
+	memcpy(s->daddr, base.daddr, sizeof(s->daddr));
+	s->sport = s->sport ? s->sport : base.sport;
+	s->dport = s->dport ? s->dport : base.dport;
+	s->seq = s->seq ? s->seq : base.seq;
+	s->flags = s->flags ? s->flags : base.flags;
+	s->window = s->window ? s->window : base.window;
+}
+
+/* A frame fixture: the frame, and what the program must do with it. */
+struct frame_case {
+	const char *name;
+	struct spec mod;       /* spec_from: the base SYN with these fields */
+	void (*build)(struct frame *f, struct spec *s); /* instead of frame_build */
+	size_t cut;            /* non-zero: the frame is cut to this many bytes */
+	int verdict;
+	int counter;           /* the counter it moves (and RX) */
+	int also;              /* another one, 0 for none (RX moves anyway) */
+};
+
+_Static_assert(XDPSYN_CNT_RX == 0, "frame_case.also 0 means none");
+
+/* Every fixture of a table: build, run, expect2 (one check line each). */
+static void frame_cases_run(const struct frame_case *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct frame_case *c = &t[i];
+		struct spec s;
+		struct frame f;
+
+		spec_from(&s, &c->mod);
+		if (c->build)
+			c->build(&f, &s);
+		else
+			frame_build(&f, &s);
+		if (c->cut)
+			f.len = c->cut;
+		expect2(c->name, &f, c->verdict, c->counter, c->also ? c->also : -1);
+	}
 }
 
 /* Client option sets. */
@@ -267,6 +394,8 @@ static const struct optset optsets[] = {
 	{ "unknown option skipped, WS 15 clamped", {30, 6, 1, 2, 3, 4, 3, 3, 15, 0}, 10, 0, 0, 0, 14, 0, 0 },
 	{ "EOL ends options", {2, 4, 0x05, 0xb4, 0, 3, 3, 9}, 8, 1460, 0, 0, -1, 0, 0 },
 };
+
+enum { OPTS_NONE, OPTS_MSS, OPTS_LINUX, OPTS_ECN = 5 }; /* rows of optsets used by name */
 
 /* The client's MSS capped by ours, rounded down in the table. */
 static int table_index(int v6, int mss)
@@ -315,9 +444,127 @@ static uint8_t expected_info(const struct optset *o, int v6, int ecn_agreed)
 			 (o->sack ? 0x10 : 0) | (o->ws >= 0 ? o->ws : 0xf));
 }
 
-/* ---- SYN fixtures ------------------------------------------------------ */
+/* The client offers option set o in the SYN s. */
+static void spec_opts(struct spec *s, const struct optset *o)
+{
+	s->opts = o->bytes;
+	s->optlen = o->len;
+}
 
-/* Handshake state one SYN fixture leaves for the ACK fixtures. */
+/* Run the frame of s; *p is the frame the program leaves, parsed (the
+ * SYN-ACK when it answers; p->ok 0 and r->verdict -1 if the run fails). */
+static int run_parsed(const struct spec *s, struct result *r, struct parsed *p)
+{
+	struct frame f;
+
+	frame_build(&f, s);
+	if (run_frame(&f, r)) {
+		memset(p, 0, sizeof(*p));
+		snprintf(p->why, sizeof(p->why), "BPF_PROG_TEST_RUN failed: %s", strerror(errno));
+		r->verdict = -1;
+		return -1;
+	}
+	frame_parse(r->out, r->out_len, p);
+	return 0;
+}
+
+/* ---- tracker lookups ----------------------------------------------------- */
+
+/* The record of a client tuple in map FD (any ifindex), or -1. */
+static int record_find(int fd, const struct spec *s, struct xdpsyn_flow *out)
+{
+	struct xdpsyn_flow_key k, next;
+	int alen = s->v6 ? 16 : 4;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (k.family == s->v6 && !memcmp(k.saddr, s->saddr, alen) &&
+		    !memcmp(k.daddr, s->daddr, alen) && ntohs(k.sport) == s->sport &&
+		    ntohs(k.dport) == s->dport)
+			return bpf_map_lookup_elem(fd, &k, out);
+	}
+	return -1;
+}
+
+/* The flow record (a completed handshake) of a client tuple, or -1. */
+static int flow_find(const struct spec *s, struct xdpsyn_flow *out)
+{
+	return record_find(bpf_map__fd(skel->maps.xdpsyn_flows), s, out);
+}
+
+/* The track policy's handshake record of a client tuple, or -1. */
+static int hs_find(const struct spec *s, struct xdpsyn_flow *out)
+{
+	return record_find(bpf_map__fd(skel->maps.xdpsyn_hs), s, out);
+}
+
+static int top_find(int v6, const uint8_t *addr, int plen, struct xdpsyn_top_val *out)
+{
+	struct xdpsyn_prefix p = { .family = v6, .plen = plen };
+
+	memcpy(p.addr, addr, v6 ? 16 : 4);
+	return bpf_map__lookup_elem(skel->maps.xdpsyn_top, &p, sizeof(p), out, sizeof(*out), 0);
+}
+
+/* SYN estimate of a prefix from the sketch: sum over CPUs, min over rows. */
+static uint64_t cms_estimate(int v6, const uint8_t *addr, int plen)
+{
+	struct xdpsyn_prefix p = { .family = v6, .plen = plen };
+	struct xdpsyn_cms *v = calloc(nproc, sizeof(*v));
+	uint64_t est = UINT64_MAX;
+	__u32 zero = 0;
+	__u64 h;
+
+	memcpy(p.addr, addr, v6 ? 16 : 4);
+	h = xdpsyn_prefix_hash(&p);
+	if (!v || bpf_map__lookup_elem(skel->maps.xdpsyn_cms, &zero, sizeof(zero), v,
+				       sizeof(*v) * nproc, 0)) {
+		free(v);
+		return 0;
+	}
+	for (int r = 0; r < XDPSYN_CMS_ROWS; r++) {
+		uint64_t sum = 0;
+
+		for (int c = 0; c < nproc; c++)
+			sum += v[c].c[r][xdpsyn_cms_col(h, r)];
+		if (sum < est)
+			est = sum;
+	}
+	free(v);
+	return est;
+}
+
+/* ---- SYN: the SYN-ACK and its cookie ----------------------------------- */
+
+/* IPv4 options, IPv6 extension headers, a SYN's payload: left out of the
+ * SYN-ACK (the option sets are the table optsets above). */
+static const uint8_t ext_hbh_dst_frag[] = { /* hop-by-hop (8) -> dest opts (16) -> fragment (first) -> TCP */
+	60, 0, 1, 4, 0, 0, 0, 0,
+	44, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	6, 0, 0x00, 0x01, 0, 0, 0, 42,
+};
+static const uint8_t ext_routing[] = { 6, 0, 0, 0, 0, 0, 0, 0 }; /* type 0, segleft 0 */
+
+static const struct syn_header_case {
+	const char *name;
+	struct spec mod;
+	int optset;
+} syn_headers[] = {
+	{ "SYN v4 with 8 bytes of IP options -> SYN-ACK without them",
+	  { .ipopt_len = 8 }, OPTS_LINUX },
+	{ "SYN v4 with 30 bytes of payload -> SYN-ACK without it",
+	  { .payload = 30 }, OPTS_LINUX },
+	{ "SYN v6 via hop-by-hop, dest-opts, first fragment -> SYN-ACK",
+	  { .v6 = 1, .ext = ext_hbh_dst_frag, .ext_len = sizeof(ext_hbh_dst_frag), .ext_first = 0 },
+	  OPTS_LINUX },
+	{ "SYN v6 with a routing header, 1 VLAN tag -> SYN-ACK",
+	  { .v6 = 1, .ext = ext_routing, .ext_len = sizeof(ext_routing), .ext_first = 43, .vlans = 1 },
+	  OPTS_MSS },
+};
+
+/* Handshake state a SYN leaves for the ACKs that answer it. */
 struct handshake {
 	struct spec syn;
 	uint32_t cookie;
@@ -328,6 +575,9 @@ struct handshake {
 /* A counter that moves with SYNACK_TX in syn_case (-1: none). */
 static int syn_case_also = -1;
 
+/* Run the SYN s with the client options o: one check line NAME over every
+ * byte of the SYN-ACK and its cookie against the reference; *hs is the
+ * handshake for the ACK that would answer it. */
 static int syn_case(const char *name, struct spec *s, const struct optset *o,
 		    struct handshake *hs)
 {
@@ -340,8 +590,7 @@ static int syn_case(const char *name, struct spec *s, const struct optset *o,
 	uint8_t info = expected_info(o, s->v6, ecn_agreed);
 	int alen = s->v6 ? 16 : 4;
 
-	s->opts = o->bytes;
-	s->optlen = o->len;
+	spec_opts(s, o);
 	if (o->ecn)
 		s->flags |= F_ECE | F_CWR;
 	frame_build(&f, s);
@@ -407,8 +656,7 @@ static int syn_case(const char *name, struct spec *s, const struct optset *o,
 			if ((uint32_t)(h & 0xffffff) << 8 == (p.seq & 0xffffff00)) {
 				found = 1;
 				if (o->ts) {
-					uint32_t tsval = (uint32_t)p.opts[8] << 24 | p.opts[9] << 16 |
-							 p.opts[10] << 8 | p.opts[11];
+					uint32_t tsval = be32_at(p.opts + 8);
 					uint32_t clk0 = (r.t0 >> XDPSYN_TSCLK_NS_SHIFT) & XDPSYN_TSCLK_MASK;
 					uint32_t age = (((tsval >> 8) - clk0) & XDPSYN_TSCLK_MASK);
 
@@ -428,7 +676,100 @@ static int syn_case(const char *name, struct spec *s, const struct optset *o,
 	return 0;
 }
 
-/* ---- ACK fixtures ------------------------------------------------------ */
+/* The test's own reference: the SipHash-2-4 paper's vector. */
+static void case_siphash_reference(void)
+{
+	uint8_t k[16], m[15];
+
+	for (int i = 0; i < 16; i++)
+		k[i] = i;
+	for (int i = 0; i < 15; i++)
+		m[i] = i;
+	check(ref_siphash(k, m, 15) == 0xa129ca6149be45e5ULL, "reference SipHash wrong");
+	report("reference SipHash-2-4 matches the published test vector");
+}
+
+/* Every client option set, v4 and v6; 0, 1 and 2 VLAN tags for no options
+ * and the full Linux set. */
+static void case_syn_options(void)
+{
+	struct handshake hs;
+	struct spec s;
+	char name[160];
+
+	for (int v6 = 0; v6 <= 1; v6++) {
+		for (size_t i = 0; i < ARRAY_LEN(optsets); i++) {
+			for (int vl = 0; vl <= 2; vl++) {
+				if (vl && i != OPTS_LINUX && i != OPTS_NONE)
+					continue;
+				spec_base(&s, v6);
+				s.vlans = vl;
+				s.seq = 0x11223344 + (uint32_t)(i * 7919 + vl * 104729 + v6);
+				s.sport = (uint16_t)(40000 + v6 * 100 + i * 10 + vl); /* a flow each */
+				snprintf(name, sizeof(name), "SYN %s, %s, %d VLAN tag%s -> SYN-ACK",
+					 v6 ? "v6" : "v4", optsets[i].name, vl, vl == 1 ? "" : "s");
+				syn_case(name, &s, &optsets[i], &hs);
+			}
+		}
+	}
+}
+
+static void case_syn_headers(void)
+{
+	struct handshake hs;
+	struct spec s;
+
+	for (size_t i = 0; i < ARRAY_LEN(syn_headers); i++) {
+		spec_from(&s, &syn_headers[i].mod);
+		syn_case(syn_headers[i].name, &s, &optsets[syn_headers[i].optset], &hs);
+	}
+}
+
+/* ---- the handshake fixture -------------------------------------------- */
+
+/* The handshakes the ACK cases answer (the flows of three SYN fixtures of
+ * syn_options: the same tuples and ISNs). */
+enum { HS_V4_TS, HS_V6_TS, HS_V4_PLAIN, HS_N };
+
+static const struct hs_fixture {
+	const char *what;
+	int v6, optset;
+	uint16_t sport;
+	uint32_t seq;
+} hs_fixtures[HS_N] = {
+	[HS_V4_TS]    = { "v4 MSS+SACK+TS+WS", 0, OPTS_LINUX, 40020, 0x11223344 + 2 * 7919 },
+	[HS_V6_TS]    = { "v6 MSS+SACK+TS+WS", 1, OPTS_LINUX, 40120, 0x11223344 + 2 * 7919 + 1 },
+	[HS_V4_PLAIN] = { "v4 MSS only", 0, OPTS_MSS, 40010, 0x11223344 + 7919 },
+};
+
+/* Send fixture WHICH's SYN and keep what its SYN-ACK says. No check line
+ * of its own: a failure shows in the case's next one. */
+static void handshake_make(int which, struct handshake *hs)
+{
+	const struct hs_fixture *h = &hs_fixtures[which];
+	const struct optset *o = &optsets[h->optset];
+	struct result r;
+	struct parsed p;
+
+	memset(hs, 0, sizeof(*hs));
+	spec_base(&hs->syn, h->v6);
+	hs->syn.sport = h->sport;
+	hs->syn.seq = h->seq;
+	spec_opts(&hs->syn, o);
+	hs->ts = o->ts;
+	run_parsed(&hs->syn, &r, &p);
+	check(r.verdict == XDP_TX_ && p.ok, "handshake %s: no SYN-ACK (verdict %s; %s)", h->what,
+	      verdict_name(r.verdict), p.why);
+	hs->cookie = p.seq;
+	if (o->ts && p.optlen >= 12)
+		hs->our_tsval = be32_at(p.opts + 8);
+}
+
+static void handshakes_make(struct handshake hs[HS_N])
+{
+	for (int i = 0; i < HS_N; i++)
+		handshake_make(i, &hs[i]);
+}
 
 /* The final ACK a client sends for a handshake (optionally altered). */
 static void ack_frame(struct frame *f, const struct handshake *hs, uint32_t ack, uint16_t sport,
@@ -456,30 +797,249 @@ static void ack_frame(struct frame *f, const struct handshake *hs, uint32_t ack,
 	frame_build(f, &s);
 }
 
-/* Run f: verdict, exactly these counters, and no change to the frame
- * unless it is sent back. */
-static void expect2(const char *name, const struct frame *f, int verdict, int counter, int also)
-{
-	struct result r;
+/* ---- ACK: the round trip and its forgeries ----------------------------- */
 
-	if (run_frame(f, &r)) {
-		check(0, "BPF_PROG_TEST_RUN failed: %s", strerror(errno));
-		report(name);
-		return;
+/* An ACK fixture: the answer to handshake HS, as the client sends it
+ * (altered by the non-zero fields), and what the program must do. */
+enum ack_layout {
+	ACK_LINUX,     /* the final ACK, with TS when the SYN offered it */
+	ACK_TS_FIRST,  /* TS first, NOPs after: not Linux's layout (the general walk) */
+	ACK_DATA,      /* the first data segment (the final ACK lost), no options */
+};
+
+struct ack_case {
+	const char *name;
+	int hs;
+	enum ack_layout layout;
+	uint32_t ack_xor;      /* flipped in ack_seq (the cookie + 1) */
+	int sport_delta;       /* added to the client's port */
+	uint8_t saddr_xor;     /* flipped in the last byte of the client's address */
+	uint32_t tsecr_xor;    /* flipped in TSecr */
+	int verdict, counter;
+};
+
+static const struct ack_case acks_valid[] = {
+	{ "ACK v4 with TS for our SYN-ACK validates -> PASS", HS_V4_TS, ACK_LINUX,
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_ACK_VALID },
+	{ "ACK v6 with TS for our SYN-ACK validates -> PASS", HS_V6_TS, ACK_LINUX,
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_ACK_VALID },
+	{ "ACK v4 without TS validates -> PASS", HS_V4_PLAIN, ACK_LINUX,
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_ACK_VALID },
+	{ "ACK v6 with TS in a non-Linux option layout validates -> PASS", HS_V6_TS, ACK_TS_FIRST,
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_ACK_VALID },
+	{ "first data segment (final ACK lost) validates -> PASS", HS_V4_PLAIN, ACK_DATA,
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_ACK_VALID },
+};
+
+static const struct ack_case acks_forged[] = {
+	{ "ACK with one bit flipped in ack_seq -> DROP", HS_V4_TS, ACK_LINUX, .ack_xor = 0x00010000,
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_ACK_INVALID },
+	{ "ACK without TS, one bit flipped -> DROP", HS_V4_PLAIN, ACK_LINUX, .ack_xor = 0x100,
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_ACK_INVALID },
+	{ "ACK with TSecr hash bits altered -> DROP", HS_V4_TS, ACK_LINUX, .tsecr_xor = 0x1,
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_ACK_INVALID },
+	{ "same ACK from another source port -> DROP", HS_V4_TS, ACK_LINUX, .sport_delta = 1,
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_ACK_INVALID },
+	{ "same ACK from another source address -> DROP", HS_V4_PLAIN, ACK_LINUX, .saddr_xor = 1,
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_ACK_INVALID },
+};
+
+/* Cookies of other periods: the reference's cookie for the counter of a
+ * moment AGE periods ago (negative: ahead), with a TSecr of that moment's
+ * clock when the handshake has timestamps (TS names the period). */
+static const struct period_case {
+	const char *name;
+	int hs;
+	double age;
+	int verdict, counter;
+} cookie_periods[] = {
+	{ "ACK for a cookie of the previous period validates -> PASS", HS_V4_PLAIN, 1.0,
+	  XDP_PASS_, XDPSYN_CNT_ACK_VALID },
+	{ "ACK for a cookie two periods old -> DROP", HS_V4_PLAIN, 2.0,
+	  XDP_DROP_, XDPSYN_CNT_ACK_INVALID },
+	{ "ACK for a cookie of a future period -> DROP", HS_V4_PLAIN, -1.0,
+	  XDP_DROP_, XDPSYN_CNT_ACK_INVALID },
+	{ "ACK with TS from a SYN-ACK 2.1 periods old -> DROP", HS_V4_TS, 2.1,
+	  XDP_DROP_, XDPSYN_CNT_ACK_INVALID },
+	{ "ACK with TS from a SYN-ACK half a period old validates -> PASS", HS_V4_TS, 0.5,
+	  XDP_PASS_, XDPSYN_CNT_ACK_VALID },
+};
+
+/* The client tuple an ACK fixture is sent from (the handshake's SYN with
+ * the fixture's changes). */
+static struct spec ack_case_tuple(const struct ack_case *c, const struct handshake *hs)
+{
+	struct spec s = hs->syn;
+
+	s.sport = (uint16_t)(s.sport + c->sport_delta);
+	s.saddr[s.v6 ? 15 : 3] ^= c->saddr_xor;
+	return s;
+}
+
+/* Every fixture of an ACK table: build, run, expect (one check line each). */
+static void ack_cases_run(const struct ack_case *t, size_t n, const struct handshake hs[HS_N])
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct ack_case *c = &t[i];
+		const struct handshake *h = &hs[c->hs];
+		struct handshake alt = *h;
+		uint32_t ack = (h->cookie + 1) ^ c->ack_xor, tsecr = h->our_tsval ^ c->tsecr_xor;
+		struct spec s;
+		struct frame f;
+
+		alt.syn = ack_case_tuple(c, h);
+		switch (c->layout) {
+		case ACK_LINUX:
+			ack_frame(&f, &alt, ack, alt.syn.sport, h->ts, tsecr);
+			break;
+		case ACK_TS_FIRST: {
+			uint8_t o[12] = { 8, 10, 0, 0, 0, 9, (uint8_t)(tsecr >> 24), (uint8_t)(tsecr >> 16),
+					  (uint8_t)(tsecr >> 8), (uint8_t)tsecr, 1, 1 };
+
+			s = alt.syn;
+			s.flags = F_ACK;
+			s.seq = h->syn.seq + 1;
+			s.ack = ack;
+			s.opts = o;
+			s.optlen = sizeof(o);
+			frame_build(&f, &s);
+			break;
+		}
+		case ACK_DATA:
+			s = alt.syn;
+			s.flags = F_ACK | F_PSH;
+			s.seq = h->syn.seq + 1;
+			s.ack = ack;
+			s.opts = NULL;
+			s.optlen = 0;
+			s.payload = 100;
+			frame_build(&f, &s);
+			break;
+		}
+		expect(c->name, &f, c->verdict, c->counter);
 	}
-	check(r.verdict == verdict, "verdict %s, want %s", verdict_name(r.verdict),
-	      verdict_name(verdict));
-	check_counters2(&r, counter, also);
-	if (verdict != XDP_TX_)
-		check(r.out_len == f->len && !memcmp(r.out, f->b, f->len),
-		      "frame modified on a %s verdict", verdict_name(verdict));
-	report(name);
 }
 
-static void expect(const char *name, const struct frame *f, int verdict, int counter)
+/* Final ACKs (and a first data segment) that validate, and what the
+ * tracker keeps of them: the flow record, one completion per handshake. */
+static void case_ack_valid(void)
 {
-	expect2(name, f, verdict, counter, -1);
+	struct handshake hs[HS_N];
+	struct xdpsyn_flow fl;
+	struct xdpsyn_top_val tv;
+	const uint8_t cli24[4] = { cli4[0], cli4[1], cli4[2], 0 };
+
+	handshakes_make(hs);
+	ack_cases_run(acks_valid, ARRAY_LEN(acks_valid), hs);
+
+	check(flow_find(&hs[HS_V4_TS].syn, &fl) == 0, "no flow record for the validated v4 ACK");
+	check(fl.mss == 1460, "flow mss %u, want 1460", fl.mss);
+	check(fl.snd_wscale == 7 && fl.rcv_wscale == cfg_default.wscale,
+	      "flow wscale %u/%u, want 7/%u", fl.snd_wscale, fl.rcv_wscale, cfg_default.wscale);
+	check((fl.flags & (XDPSYN_FLOW_SACK | XDPSYN_FLOW_TS | XDPSYN_FLOW_WS | XDPSYN_FLOW_ECN)) ==
+	      (XDPSYN_FLOW_SACK | XDPSYN_FLOW_TS | XDPSYN_FLOW_WS), "flow flags 0x%x", fl.flags);
+	check(fl.rtt_us < 1000000, "flow rtt %u us for a handshake made just now", fl.rtt_us);
+	check(fl.time_ns > tai_ns() - 60ull * 1000000000 && fl.time_ns <= tai_ns(),
+	      "flow time not now");
+	report("valid ACK writes the flow record: MSS, wscales, SACK/TS/WS flags, time");
+	check(flow_find(&hs[HS_V4_PLAIN].syn, &fl) == 0 && !(fl.flags & XDPSYN_FLOW_TS) &&
+	      fl.rtt_us == 0, "flow without timestamps: record missing, or TS flag/RTT set");
+	report("valid ACK without TS: record with no TS flag and RTT 0");
+	/* two v4 handshakes validated, HS_V4_PLAIN twice (its ACK and its
+	 * first data segment) */
+	memset(&tv, 0, sizeof(tv));
+	check(top_find(0, cli24, 24, &tv) == 0, "client /24 not in top sources");
+	check(tv.completed == 2, "completed %llu, want 2 (one per handshake)",
+	      (unsigned long long)tv.completed);
+	report("completions counted for the client's /24 in top sources, once per handshake");
 }
+
+/* Forged final ACKs: dropped, and no flow record for any of them. */
+static void case_ack_forged(void)
+{
+	struct handshake hs[HS_N];
+	struct xdpsyn_flow fl;
+
+	handshakes_make(hs);
+	ack_cases_run(acks_forged, ARRAY_LEN(acks_forged), hs);
+	for (size_t i = 0; i < ARRAY_LEN(acks_forged); i++) {
+		struct spec tuple = ack_case_tuple(&acks_forged[i], &hs[acks_forged[i].hs]);
+
+		check(flow_find(&tuple, &fl) != 0, "a forged ACK (%s) left a flow record",
+		      acks_forged[i].name);
+	}
+	report("forged ACKs leave no flow record");
+}
+
+/* ACKs for cookies of other periods (the table cookie_periods). */
+static void case_cookie_periods(void)
+{
+	struct handshake hs[HS_N];
+
+	handshakes_make(hs);
+	for (size_t i = 0; i < ARRAY_LEN(cookie_periods); i++) {
+		const struct period_case *c = &cookie_periods[i];
+		const struct handshake *h = &hs[c->hs];
+		const struct spec *sy = &h->syn;
+		uint8_t info = h->cookie & 0xff;
+		uint64_t then = tai_ns() - (int64_t)(c->age * (double)(1ull << XDPSYN_COUNTER_NS_SHIFT));
+		uint32_t ctr = (uint32_t)(then >> XDPSYN_COUNTER_NS_SHIFT);
+		uint64_t hash = ref_cookie_hash(key_a, sy->v6, sy->saddr, sy->daddr, sy->sport,
+						sy->dport, sy->seq, ctr, info);
+		uint32_t cookie = (uint32_t)(hash & 0xffffff) << 8 | info;
+		uint32_t tsv = (uint32_t)(((then >> XDPSYN_TSCLK_NS_SHIFT) & XDPSYN_TSCLK_MASK) << 8) |
+			       (uint32_t)((hash >> 24) & 0xff);
+		struct frame f;
+
+		ack_frame(&f, h, cookie + 1, sy->sport, h->ts, tsv);
+		expect(c->name, &f, c->verdict, c->counter);
+	}
+}
+
+/* ---- top sources ------------------------------------------------------ */
+
+/* SYNs from one /24 and one /64, with no completions: listed. */
+static void case_top_sources(void)
+{
+	static const uint8_t net[4] = { 10, 201, 77, 0 };
+	struct xdpsyn_top_val tv;
+	struct result r;
+	struct spec s;
+	struct frame f;
+	uint8_t net6[16];
+	uint64_t est;
+
+	/* 40 SYNs from one /24: listed in top with 0 completions; the
+	 * sketch's estimate covers them */
+	for (int i = 0; i < 40; i++) {
+		spec_base(&s, 0);
+		memcpy(s.saddr, net, 3);
+		s.saddr[3] = (uint8_t)(i + 1);
+		s.sport = (uint16_t)(20000 + i);
+		frame_build(&f, &s);
+		run_frame(&f, &r);
+	}
+	check(top_find(0, net, 24, &tv) == 0, "10.201.77.0/24 not listed after 40 SYNs");
+	check(tv.completed == 0, "flooding /24 shows %llu completions", (unsigned long long)tv.completed);
+	est = cms_estimate(0, net, 24);
+	check(est >= 40, "sketch estimate %llu < 40 SYNs sent", (unsigned long long)est);
+	report("40 SYNs from one /24: listed in top, 0 completed, sketch estimate >= 40");
+
+	for (int i = 0; i < 20; i++) {
+		spec_base(&s, 1);
+		s.saddr[15] = (uint8_t)(i + 9);
+		s.saddr[8] = 0x77;
+		s.sport = (uint16_t)(21000 + i);
+		frame_build(&f, &s);
+		run_frame(&f, &r);
+	}
+	memcpy(net6, cli6, 16);
+	memset(net6 + 8, 0, 8);
+	check(top_find(1, net6, 64, &tv) == 0, "client /64 not listed after 20 v6 SYNs");
+	report("20 SYNs from one IPv6 /64: listed in top");
+}
+
+/* ---- key rotation ------------------------------------------------------ */
 
 static void expect_prev_key(const char *name, const struct frame *f, int want_prev)
 {
@@ -498,135 +1058,226 @@ static void expect_prev_key(const char *name, const struct frame *f, int want_pr
 	report(name);
 }
 
-/* A cookie made by the reference for an arbitrary counter (no TS). */
-static uint32_t ref_cookie(const uint8_t key[16], const struct handshake *hs, uint32_t counter,
-			   uint8_t info)
+/* Key B becomes current; cookies of key A stay valid as the previous key
+ * until its period is over. */
+static void case_key_rotation(void)
 {
-	const struct spec *s = &hs->syn;
-	uint64_t h = ref_cookie_hash(key, s->v6, s->saddr, s->daddr, s->sport, s->dport, s->seq,
-				     counter, info);
+	struct xdpsyn_config c = cfg_default;
+	struct handshake old, hs;
+	uint32_t now = counter_now();
+	struct result r;
+	struct parsed p;
+	struct spec s;
+	struct frame f;
+	uint8_t info;
+	uint64_t h;
 
-	return (uint32_t)(h & 0xffffff) << 8 | info;
+	handshake_make(HS_V4_TS, &old); /* under key A */
+	key_put(1, key_b);
+	c.key_cur = 1;
+	c.key_prev_until = now;
+	cfg_put(&c);
+	ack_frame(&f, &old, old.cookie + 1, old.syn.sport, 1, old.our_tsval);
+	expect_prev_key("after key rotation, ACK for the old key's cookie still validates", &f, 1);
+
+	/* a new SYN gets a key-B cookie; its ACK validates with the current key */
+	spec_base(&s, 0);
+	s.seq = 0x55667788;
+	spec_opts(&s, &optsets[OPTS_MSS]);
+	run_parsed(&s, &r, &p);
+	info = p.seq & 0xff;
+	h = ref_cookie_hash(key_b, 0, s.saddr, s.daddr, s.sport, s.dport, s.seq,
+			    (uint32_t)(r.t0 >> XDPSYN_COUNTER_NS_SHIFT), info);
+	check(r.verdict == XDP_TX_ && p.ok, "no SYN-ACK after rotation");
+	check((uint32_t)(h & 0xffffff) << 8 == (p.seq & 0xffffff00),
+	      "after rotation the cookie is not made with the new key");
+	report("after key rotation, new SYN-ACKs carry new-key cookies");
+	hs.syn = s;
+	hs.cookie = p.seq;
+	ack_frame(&f, &hs, hs.cookie + 1, s.sport, 0, 0);
+	expect_prev_key("after key rotation, ACK for a new-key cookie validates", &f, 0);
+
+	c.key_prev_until = now - 2; /* the rotation is two periods old */
+	cfg_put(&c);
+	ack_frame(&f, &old, old.cookie + 1, old.syn.sport, 1, old.our_tsval);
+	expect("old key's cookie once its period is over -> DROP", &f, XDP_DROP_,
+	       XDPSYN_CNT_ACK_INVALID);
 }
 
+/* ---- not ours, malformed ------------------------------------------------ */
 
-/* ---- tracker checks ------------------------------------------------------ */
-
-static int record_find(int fd, const struct spec *s, struct xdpsyn_flow *out);
-
-/* The flow record for a client tuple (any ifindex), or -1. */
-static int flow_find(const struct spec *s, struct xdpsyn_flow *out)
+/* Builders for the frames a spec cannot say. */
+static void build_established(struct frame *f, struct spec *s)
 {
-	return record_find(bpf_map__fd(skel->maps.xdpsyn_flows), s, out);
+	s->sport = est_port; /* the fixture's established connection */
+	frame_build(f, s);
 }
 
-static int top_find(int v6, const uint8_t *addr, int plen, struct xdpsyn_top_val *out)
+static void build_arp(struct frame *f, struct spec *s)
 {
-	struct xdpsyn_prefix p = { .family = v6, .plen = plen };
-
-	memcpy(p.addr, addr, v6 ? 16 : 4);
-	return bpf_map__lookup_elem(skel->maps.xdpsyn_top, &p, sizeof(p), out, sizeof(*out), 0);
+	(void)s;
+	memset(f, 0, sizeof(*f));
+	memcpy(f->b, "\xff\xff\xff\xff\xff\xff", 6);
+	memcpy(f->b + 6, cli_mac, 6);
+	f->b[12] = 0x08; f->b[13] = 0x06; /* ARP */
+	f->len = 42;
 }
 
-/* SYN estimate of a prefix from the sketch: sum over CPUs, min over rows. */
-static uint64_t cms_estimate(int v6, const uint8_t *addr, int plen)
+/* Three VLAN tags: not parsed further. */
+static void build_three_vlans(struct frame *f, struct spec *s)
 {
-	struct xdpsyn_prefix p = { .family = v6, .plen = plen };
-	struct xdpsyn_cms *v = calloc(nproc, sizeof(*v));
-	uint64_t est = UINT64_MAX;
-	__u32 zero = 0;
-	__u64 h;
-
-	memcpy(p.addr, addr, v6 ? 16 : 4);
-	h = xdpsyn_prefix_hash(&p);
-	if (!v || bpf_map__lookup_elem(skel->maps.xdpsyn_cms, &zero, sizeof(zero), v,
-				       sizeof(*v) * nproc, 0))
-		return 0;
-	for (int r = 0; r < XDPSYN_CMS_ROWS; r++) {
-		uint64_t sum = 0;
-
-		for (int c = 0; c < nproc; c++)
-			sum += v[c].c[r][xdpsyn_cms_col(h, r)];
-		if (sum < est)
-			est = sum;
-	}
-	free(v);
-	return est;
+	s->vlans = 2;
+	frame_build(f, s);
+	memmove(f->b + 16 + 4, f->b + 16, f->len - 16);
+	f->b[16] = 0x81; f->b[17] = 0x00; f->b[18] = 0; f->b[19] = 5;
+	f->len += 4;
 }
 
+static const uint8_t ext_frag_nonfirst[] = { 6, 0, 0x00, 0x64, 0, 0, 0, 7 }; /* offset 100*8 */
+
+/* Segments that are not the program's to answer: passed as they are. */
+static const struct frame_case not_ours[] = {
+	{ "segment of an established connection -> PASS", { .flags = F_ACK, .ack = 777 },
+	  .build = build_established, .verdict = XDP_PASS_, .counter = XDPSYN_CNT_ESTABLISHED },
+	{ "ACK to a protected port with no socket -> PASS", { .dport = PORT_PROT_NOLSN, .flags = F_ACK },
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_NO_SOCKET },
+	{ "RST to the listener -> PASS", { .flags = F_RST },
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_LISTENER_OTHER },
+	{ "SYN to an unprotected port -> PASS", { .dport = PORT_OPEN },
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_UNPROTECTED },
+	{ "v6 ACK to an unprotected port -> PASS", { .v6 = 1, .dport = 22, .flags = F_ACK },
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_UNPROTECTED },
+	{ "UDP -> PASS", { .l4proto = 17 }, .verdict = XDP_PASS_, .counter = XDPSYN_CNT_NOT_TCP },
+	{ "ICMPv6 -> PASS", { .v6 = 1, .l4proto = 58 }, .verdict = XDP_PASS_, .counter = XDPSYN_CNT_NOT_TCP },
+	{ "ICMP -> PASS", { .l4proto = 1 }, .verdict = XDP_PASS_, .counter = XDPSYN_CNT_NOT_TCP },
+	{ "ARP -> PASS", .build = build_arp, .verdict = XDP_PASS_, .counter = XDPSYN_CNT_NOT_IP },
+	{ "SYN-ACK to the listener -> PASS, not answered", { .flags = F_SYN | F_ACK },
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_LISTENER_OTHER },
+	{ "IPv4 non-first fragment -> PASS", { .frag_off = 100 }, /* offset 800 bytes */
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_FRAGMENT },
+	{ "IPv6 non-first fragment -> PASS",
+	  { .v6 = 1, .ext = ext_frag_nonfirst, .ext_len = sizeof(ext_frag_nonfirst), .ext_first = 44 },
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_FRAGMENT },
+	{ "three VLAN tags -> PASS as not-IP", .build = build_three_vlans,
+	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_NOT_IP },
+};
+
+static void case_not_ours(void)
+{
+	frame_cases_run(not_ours, ARRAY_LEN(not_ours));
+}
+
+static const uint8_t opt_zero_len[] = { 2, 4, 5, 0xb4, 30, 0, 1, 1 };
+static const uint8_t opt_past_end[] = { 2, 4, 5, 0xb4, 1, 1, 30, 9 };
+static const uint8_t opt_bad_mss[] = { 2, 3, 5, 1 };
+/* nine destination-options headers (PadN inside), the last -> TCP */
+static const uint8_t ext_chain9[] = {
+	60, 0, 1, 4, 0, 0, 0, 0,   60, 0, 1, 4, 0, 0, 0, 0,   60, 0, 1, 4, 0, 0, 0, 0,
+	60, 0, 1, 4, 0, 0, 0, 0,   60, 0, 1, 4, 0, 0, 0, 0,   60, 0, 1, 4, 0, 0, 0, 0,
+	60, 0, 1, 4, 0, 0, 0, 0,   60, 0, 1, 4, 0, 0, 0, 0,    6, 0, 1, 4, 0, 0, 0, 0,
+};
+/* two destination-options headers -> TCP, the frame cut inside the second */
+static const uint8_t ext_chain2[] = {
+	60, 0, 1, 4, 0, 0, 0, 0,    6, 0, 1, 4, 0, 0, 0, 0,
+};
+
+/* Truncated or inconsistent headers, and SYNs no one may answer: dropped.
+ * (BPF_PROG_TEST_RUN refuses frames under 14 bytes, so a cut inside the
+ * Ethernet header cannot be run; the cut VLAN tag is the L2 case.) */
+static const struct frame_case malformed[] = {
+	{ "VLAN tag cut off after the Ethernet header -> DROP", { .vlans = 1 }, .cut = 16,
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_MALFORMED },
+	{ "truncated IPv4 header -> DROP", { .vlans = 1 }, .cut = 14 + 12,
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_MALFORMED },
+	{ "truncated IPv6 header -> DROP", { .v6 = 1 }, .cut = 14 + 30,
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_MALFORMED },
+	{ "truncated TCP header -> DROP", { .v6 = 0 }, .cut = 14 + 20 + 12,
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_MALFORMED },
+	{ "SYN with TCP data offset 4 (< 5) -> DROP", { .raw_doff = 4 },
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_MALFORMED, .also = XDPSYN_CNT_SYN },
+	{ "SYN with data offset beyond the packet -> DROP", { .raw_doff = 15 },
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_MALFORMED, .also = XDPSYN_CNT_SYN },
+	{ "SYN with an option of length 0 -> DROP", { .opts = opt_zero_len, .optlen = sizeof(opt_zero_len) },
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_MALFORMED, .also = XDPSYN_CNT_SYN },
+	{ "SYN with an option running past the header -> DROP",
+	  { .opts = opt_past_end, .optlen = sizeof(opt_past_end) },
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_MALFORMED, .also = XDPSYN_CNT_SYN },
+	{ "v6 SYN with an MSS option of length 3 -> DROP",
+	  { .v6 = 1, .opts = opt_bad_mss, .optlen = sizeof(opt_bad_mss) },
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_MALFORMED, .also = XDPSYN_CNT_SYN },
+	{ "ACK to the listener with a malformed option -> DROP",
+	  { .flags = F_ACK, .opts = opt_zero_len, .optlen = sizeof(opt_zero_len) },
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_MALFORMED },
+	{ "SYN+FIN -> DROP, no SYN-ACK", { .flags = F_SYN | F_FIN },
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_SYN_BAD_FLAGS },
+	{ "SYN+RST -> DROP, no SYN-ACK", { .flags = F_SYN | F_RST },
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_SYN_BAD_FLAGS },
+	{ "IPv6 SYN behind 9 extension headers -> DROP, not passed",
+	  { .v6 = 1, .ext = ext_chain9, .ext_len = sizeof(ext_chain9), .ext_first = 60 },
+	  .verdict = XDP_DROP_, .counter = XDPSYN_CNT_MALFORMED },
+	{ "IPv6 extension chain truncated -> DROP",
+	  { .v6 = 1, .ext = ext_chain2, .ext_len = sizeof(ext_chain2), .ext_first = 60 },
+	  .cut = 14 + 40 + 8 + 4, .verdict = XDP_DROP_, .counter = XDPSYN_CNT_MALFORMED },
+};
+
+static void case_malformed(void)
+{
+	frame_cases_run(malformed, ARRAY_LEN(malformed));
+}
+
+/* ---- live settings ------------------------------------------------------ */
+
+/* The config and the port map changed while the program runs. */
+static void case_live_settings(void)
+{
+	struct xdpsyn_config c = cfg_default;
+	struct result r;
+	struct parsed p;
+	struct spec s;
+	struct frame f;
+
+	/* MSS cap, window, TTL, wscale, ECN off */
+	c.mss[0] = 1200;
+	c.window = 1000;
+	c.ttl = 5;
+	c.wscale = 3;
+	c.ecn = 0;
+	cfg_put(&c);
+	spec_base(&s, 0);
+	spec_opts(&s, &optsets[OPTS_ECN]); /* ECN SYN, MSS 1460 + WS */
+	s.flags |= F_ECE | F_CWR;
+	run_parsed(&s, &r, &p);
+	check(r.verdict == XDP_TX_ && p.ok, "no SYN-ACK");
+	check(p.optlen == 8 && p.opts[2] == (1200 >> 8) && p.opts[3] == (1200 & 0xff),
+	      "MSS not capped to 1200");
+	check(p.optlen == 8 && p.opts[7] == 3, "wscale not 3");
+	check(p.window == 1000 && p.ttl == 5, "window %u ttl %u", p.window, p.ttl);
+	check(!(p.flags & F_ECE), "ECE set with ECN off");
+	check((p.seq >> 6 & 3) == 0 && !(p.seq & 0x20), "cookie info 0x%02x: want MSS index 0 (536), no ECN", p.seq & 0xff);
+	report("live config: MSS cap 1200, window 1000, TTL 5, wscale 3, ECN off");
+	cfg_put(&cfg_default);
+
+	/* the port map emptied, then filled again */
+	ports_put(XDPSYN_V4, NULL, 0);
+	spec_base(&s, 0);
+	frame_build(&f, &s);
+	expect("SYN after its port was unprotected live -> PASS", &f, XDP_PASS_,
+	       XDPSYN_CNT_UNPROTECTED);
+	ports_put(XDPSYN_V4, prot_ports, ARRAY_LEN(prot_ports));
+	run_frame(&f, &r);
+	check(r.verdict == XDP_TX_, "verdict %s after re-protecting", verdict_name(r.verdict));
+	report("SYN after its port was protected again live -> XDP_TX");
+}
 
 /* ---- policies: track and auto ------------------------------------------- */
 
-/* The TC object, its maps shared with the XDP object's (as the loader
- * does), for its egress program. */
-static int tc_load(void)
-{
-	struct bpf_map *m;
-
-	tcskel = xdpsyn_tc__open();
-	if (!tcskel)
-		return -1;
-	bpf_object__for_each_map(m, tcskel->obj) {
-		struct bpf_map *x = bpf_object__find_map_by_name(skel->obj, bpf_map__name(m));
-
-		if (x && bpf_map__reuse_fd(m, bpf_map__fd(x)))
-			return -1;
-	}
-	if (xdpsyn_tc__load(tcskel))
-		return -1;
-	egress_fd = bpf_program__fd(tcskel->progs.xdpsyn_tc_egress);
-	ingress_fd = bpf_program__fd(tcskel->progs.xdpsyn_tc);
-	return 0;
-}
-
-/* Run a TC program (FD) on a frame. */
-static int run_tc(int fd, const struct frame *f, struct result *r)
-{
-	uint64_t before[XDPSYN_CNT_MAX], after[XDPSYN_CNT_MAX];
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b,
-		    .data_size_in = (uint32_t)f->len, .repeat = 1);
-	int err;
-
-	stats_read(before);
-	r->t0 = tai_ns();
-	err = bpf_prog_test_run_opts(fd, &opts);
-	r->t1 = tai_ns();
-	stats_read(after);
-	if (err)
-		return -errno;
-	r->verdict = (int)opts.retval;
-	for (int i = 0; i < XDPSYN_CNT_MAX; i++)
-		r->delta[i] = after[i] - before[i];
-	return 0;
-}
+static const uint8_t ghost4[4] = { 10, 201, 2, 99 };  /* not local: its SYN-ACKs vanish */
+static const uint8_t ghost24[4] = { 10, 201, 2, 0 };
 
 /* Run the TC egress program on a frame the server sends. */
 static int run_egress(const struct frame *f, struct result *r)
 {
 	return run_tc(egress_fd, f, r);
-}
-
-/* The record of a client tuple in map FD (any ifindex), or -1. */
-static int record_find(int fd, const struct spec *s, struct xdpsyn_flow *out)
-{
-	struct xdpsyn_flow_key k, next;
-	int alen = s->v6 ? 16 : 4;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (k.family == s->v6 && !memcmp(k.saddr, s->saddr, alen) &&
-		    !memcmp(k.daddr, s->daddr, alen) && ntohs(k.sport) == s->sport &&
-		    ntohs(k.dport) == s->dport)
-			return bpf_map_lookup_elem(fd, &k, out);
-	}
-	return -1;
-}
-
-static int hs_find(const struct spec *s, struct xdpsyn_flow *out)
-{
-	return record_find(bpf_map__fd(skel->maps.xdpsyn_hs), s, out);
 }
 
 static void policy_put(const struct xdpsyn_policy_state *ps)
@@ -649,6 +1300,14 @@ static void policy_get(struct xdpsyn_policy_state *ps)
 		perror("policy read");
 		exit(1);
 	}
+}
+
+static void policy_set(uint32_t policy)
+{
+	struct xdpsyn_config c = cfg_default;
+
+	c.policy = policy;
+	cfg_put(&c);
 }
 
 /* The auto policy's config for RATE SYN/s. */
@@ -698,31 +1357,51 @@ static int reqsk_present(uint16_t sport)
 	return system(cmd) == 0;
 }
 
-static void policy_cases(void)
+/* A SYN from the not-local client ghost4 (full Linux options, ECN). */
+static void ghost_syn(struct spec *s, uint16_t sport, uint32_t seq)
 {
-	struct xdpsyn_config c = cfg_default;
-	struct xdpsyn_policy_state ps;
-	struct xdpsyn_flow fl;
-	struct handshake hs;
-	struct result r;
-	struct spec s, sa;
-	struct frame f;
-	static const uint8_t ghost4[4] = { 10, 201, 2, 99 }; /* not local */
-	static const uint8_t ghost24[4] = { 10, 201, 2, 0 };
+	spec_base(s, 0);
+	memcpy(s->saddr, ghost4, 4);
+	s->sport = sport;
+	s->seq = seq;
+	spec_opts(s, &optsets[OPTS_LINUX]);
+	s->flags |= F_ECE | F_CWR;
+}
+
+/* The kernel's SYN-ACK to ghost4:cport (MSS 1460, SACK, TS, WS 7, ECE). */
+static void kernel_synack(struct spec *sa, uint16_t cport, uint32_t ack)
+{
 	static const uint8_t sa_opts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
 					   0xde, 0xad, 0xbe, 0xef, 1, 3, 3, 7 };
+
+	memset(sa, 0, sizeof(*sa));
+	memcpy(sa->smac, srv_mac, 6);
+	memcpy(sa->dmac, cli_mac, 6);
+	memcpy(sa->saddr, srv4, 4);
+	memcpy(sa->daddr, ghost4, 4);
+	sa->sport = PORT_PROT;
+	sa->dport = cport;
+	sa->seq = 0x7000;
+	sa->ack = ack;
+	sa->flags = F_SYN | F_ACK | F_ECE;
+	sa->window = 65160;
+	sa->opts = sa_opts;
+	sa->optlen = sizeof(sa_opts);
+}
+
+/* track: a handshake the kernel makes, recorded at each step (SYN in XDP,
+ * SYN-ACK on TC egress, ACK or RST in XDP). */
+static void case_policy_track(void)
+{
+	struct xdpsyn_flow fl;
+	struct result r;
+	struct spec s, sa, a;
+	struct frame f, g;
 	uint64_t cms0, t_syn;
 
-	/* track: a SYN passes to the kernel and opens a record */
-	c.policy = XDPSYN_POLICY_TRACK;
-	cfg_put(&c);
-	spec_base(&s, 0);
-	memcpy(s.saddr, ghost4, 4);
-	s.sport = 47001;
-	s.seq = 0x50000001;
-	s.opts = optsets[2].bytes;
-	s.optlen = optsets[2].len;
-	s.flags |= F_ECE | F_CWR;
+	/* a SYN passes to the kernel and opens a record */
+	policy_set(XDPSYN_POLICY_TRACK);
+	ghost_syn(&s, 47001, 0x50000001);
 	frame_build(&f, &s);
 	cms0 = cms_estimate(0, ghost24, 24);
 	expect2("track: SYN -> PASS to the kernel, counted track_syn", &f, XDP_PASS_,
@@ -746,207 +1425,193 @@ static void policy_cases(void)
 	report("track: a retransmitted SYN counts once in top, syn_retrans 1");
 
 	/* the kernel's SYN-ACK, seen by TC egress */
-	memset(&sa, 0, sizeof(sa));
-	memcpy(sa.smac, srv_mac, 6);
-	memcpy(sa.dmac, cli_mac, 6);
-	memcpy(sa.saddr, srv4, 4);
-	memcpy(sa.daddr, ghost4, 4);
-	sa.sport = PORT_PROT;
-	sa.dport = s.sport;
-	sa.seq = 0x7000;
-	sa.ack = s.seq + 1;
-	sa.flags = F_SYN | F_ACK | F_ECE;
-	sa.window = 65160;
-	sa.opts = sa_opts;
-	sa.optlen = sizeof(sa_opts);
-	{
-		struct frame g;
-
-		frame_build(&g, &sa);
-		check(run_egress(&g, &r) == 0, "egress test run: %s", strerror(errno));
-		check((int)r.verdict == TC_NEXT, "egress verdict %d, want TC_ACT_UNSPEC (continue)", (int)r.verdict);
-		check(r.delta[XDPSYN_CNT_TRACK_SYNACK] == 1, "track_synack did not move");
-		check(hs_find(&s, &fl) == 0 && fl.state == XDPSYN_HS_SYNACK, "state %u", fl.state);
-		check(fl.srv_ns > 0 && fl.srv_ns < r.t1 - t_syn + 1, "server half %u ns", fl.srv_ns);
-		check(fl.srv_mss == 1460 && fl.rcv_wscale == 7, "server mss %u ws %u", fl.srv_mss,
-		      fl.rcv_wscale);
-		check((fl.srv_flags & ~XDPSYN_FLOW_KCOOKIE) ==
-		      (XDPSYN_FLOW_SACK | XDPSYN_FLOW_TS | XDPSYN_FLOW_WS | XDPSYN_FLOW_ECN),
-		      "server option flags 0x%02x", fl.srv_flags);
-		report("track: TC egress sees the SYN-ACK: state SYNACK, server half > 0, its options");
-		run_egress(&g, &r);
-		check(r.delta[XDPSYN_CNT_TRACK_SYNACK_RETRANS] == 1, "track_synack_retrans did not move");
-		check(hs_find(&s, &fl) == 0 && fl.synack_retrans == 1 && fl.state == XDPSYN_HS_SYNACK,
-		      "synack_retrans %u", fl.synack_retrans);
-		report("track: a second SYN-ACK counts as a SYN-ACK retransmission");
-	}
+	kernel_synack(&sa, s.sport, s.seq + 1);
+	frame_build(&g, &sa);
+	check(run_egress(&g, &r) == 0, "egress test run: %s", strerror(errno));
+	check((int)r.verdict == TC_NEXT, "egress verdict %d, want TC_ACT_UNSPEC (continue)", (int)r.verdict);
+	check(r.delta[XDPSYN_CNT_TRACK_SYNACK] == 1, "track_synack did not move");
+	check(hs_find(&s, &fl) == 0 && fl.state == XDPSYN_HS_SYNACK, "state %u", fl.state);
+	check(fl.srv_ns > 0 && fl.srv_ns < r.t1 - t_syn + 1, "server half %u ns", fl.srv_ns);
+	check(fl.srv_mss == 1460 && fl.rcv_wscale == 7, "server mss %u ws %u", fl.srv_mss,
+	      fl.rcv_wscale);
+	check((fl.srv_flags & ~XDPSYN_FLOW_KCOOKIE) ==
+	      (XDPSYN_FLOW_SACK | XDPSYN_FLOW_TS | XDPSYN_FLOW_WS | XDPSYN_FLOW_ECN),
+	      "server option flags 0x%02x", fl.srv_flags);
+	report("track: TC egress sees the SYN-ACK: state SYNACK, server half > 0, its options");
+	run_egress(&g, &r);
+	check(r.delta[XDPSYN_CNT_TRACK_SYNACK_RETRANS] == 1, "track_synack_retrans did not move");
+	check(hs_find(&s, &fl) == 0 && fl.synack_retrans == 1 && fl.state == XDPSYN_HS_SYNACK,
+	      "synack_retrans %u", fl.synack_retrans);
+	report("track: a second SYN-ACK counts as a SYN-ACK retransmission");
 
 	/* the client's ACK reaches a real request socket: established */
 	check(reqsk_make(&s) == 0, "raw SYN: %s", strerror(errno));
 	check(reqsk_present(s.sport), "the kernel holds no SYN_RECV socket for the raw SYN");
-	{
-		struct spec a = s;
-
-		a.flags = F_ACK;
-		a.seq = s.seq + 1;
-		a.ack = 0x7001;
-		a.opts = NULL;
-		a.optlen = 0;
-		frame_build(&f, &a);
-		if (run_frame(&f, &r))
-			check(0, "test run: %s", strerror(errno));
-		check(r.verdict == XDP_PASS_, "verdict %s", verdict_name(r.verdict));
-		check(r.delta[XDPSYN_CNT_ESTABLISHED] == 1 && r.delta[XDPSYN_CNT_TRACK_ESTABLISHED] == 1,
-		      "established %llu track_established %llu",
-		      (unsigned long long)r.delta[XDPSYN_CNT_ESTABLISHED],
-		      (unsigned long long)r.delta[XDPSYN_CNT_TRACK_ESTABLISHED]);
-		check(hs_find(&s, &fl) != 0, "the record is still in xdpsyn_hs");
-		check(flow_find(&s, &fl) == 0 && fl.state == XDPSYN_HS_ESTABLISHED,
-		      "no ESTABLISHED record in xdpsyn_flows");
-		check(fl.cli_ns > 0 && fl.srv_ns > 0, "halves %u/%u ns", fl.srv_ns, fl.cli_ns);
-		check(fl.syn_retrans == 1 && fl.synack_retrans == 1, "retransmission counts lost");
-		report("track: ACK to the kernel's request socket -> PASS, record moves to flows, both halves > 0");
-		if (run_frame(&f, &r))
-			check(0, "test run: %s", strerror(errno));
-		check(r.verdict == XDP_PASS_ && r.delta[XDPSYN_CNT_TRACK_ESTABLISHED] == 0,
-		      "a second ACK counted again");
-		report("track: a second ACK of the same handshake is not counted again");
-	}
+	a = s;
+	a.flags = F_ACK;
+	a.seq = s.seq + 1;
+	a.ack = 0x7001;
+	a.opts = NULL;
+	a.optlen = 0;
+	frame_build(&f, &a);
+	if (run_frame(&f, &r))
+		check(0, "test run: %s", strerror(errno));
+	check(r.verdict == XDP_PASS_, "verdict %s", verdict_name(r.verdict));
+	check(r.delta[XDPSYN_CNT_ESTABLISHED] == 1 && r.delta[XDPSYN_CNT_TRACK_ESTABLISHED] == 1,
+	      "established %llu track_established %llu",
+	      (unsigned long long)r.delta[XDPSYN_CNT_ESTABLISHED],
+	      (unsigned long long)r.delta[XDPSYN_CNT_TRACK_ESTABLISHED]);
+	check(hs_find(&s, &fl) != 0, "the record is still in xdpsyn_hs");
+	check(flow_find(&s, &fl) == 0 && fl.state == XDPSYN_HS_ESTABLISHED,
+	      "no ESTABLISHED record in xdpsyn_flows");
+	check(fl.cli_ns > 0 && fl.srv_ns > 0, "halves %u/%u ns", fl.srv_ns, fl.cli_ns);
+	check(fl.syn_retrans == 1 && fl.synack_retrans == 1, "retransmission counts lost");
+	report("track: ACK to the kernel's request socket -> PASS, record moves to flows, both halves > 0");
+	if (run_frame(&f, &r))
+		check(0, "test run: %s", strerror(errno));
+	check(r.verdict == XDP_PASS_ && r.delta[XDPSYN_CNT_TRACK_ESTABLISHED] == 0,
+	      "a second ACK counted again");
+	report("track: a second ACK of the same handshake is not counted again");
 
 	/* RST from the client */
-	{
-		struct spec a;
+	s.sport = 47002;
+	s.seq = 0x50000002;
+	frame_build(&f, &s);
+	run_frame(&f, &r);
+	check(reqsk_make(&s) == 0 && reqsk_present(s.sport), "no request socket");
+	a = s;
+	a.flags = F_RST;
+	a.seq = s.seq + 1;
+	a.opts = NULL;
+	a.optlen = 0;
+	frame_build(&f, &a);
+	run_frame(&f, &r);
+	check(r.verdict == XDP_PASS_ && r.delta[XDPSYN_CNT_TRACK_RESET] == 1, "verdict %s reset %llu",
+	      verdict_name(r.verdict), (unsigned long long)r.delta[XDPSYN_CNT_TRACK_RESET]);
+	check(hs_find(&s, &fl) == 0 && fl.state == XDPSYN_HS_RESET, "state %u, want RESET", fl.state);
+	report("track: RST from the client -> PASS, record state RESET");
+}
 
-		s.sport = 47002;
-		s.seq = 0x50000002;
-		frame_build(&f, &s);
-		run_frame(&f, &r);
-		check(reqsk_make(&s) == 0 && reqsk_present(s.sport), "no request socket");
-		a = s;
-		a.flags = F_RST;
-		a.seq = s.seq + 1;
-		a.opts = NULL;
-		a.optlen = 0;
-		frame_build(&f, &a);
-		run_frame(&f, &r);
-		check(r.verdict == XDP_PASS_ && r.delta[XDPSYN_CNT_TRACK_RESET] == 1, "verdict %s reset %llu",
-		      verdict_name(r.verdict), (unsigned long long)r.delta[XDPSYN_CNT_TRACK_RESET]);
-		check(hs_find(&s, &fl) == 0 && fl.state == XDPSYN_HS_RESET, "state %u, want RESET", fl.state);
-		report("track: RST from the client -> PASS, record state RESET");
-	}
+/* TC egress on mangled server frames: it only reads. */
+static void case_tc_egress_mangled(void)
+{
+	enum { RUNS = 20000 };
+	struct spec sa;
+	struct frame g;
+	uint8_t out[FRAME_MAX];
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	int bad_verdict = 0, modified = 0, errs = 0, refused = 0;
+	char name[160];
 
-	/* TC egress on mangled server frames: it only reads */
-	{
-		struct frame g;
-		uint8_t out[FRAME_MAX];
-		uint64_t seed = 0x9e3779b97f4a7c15ULL;
-		int bad_verdict = 0, modified = 0, errs = 0, refused = 0;
+	policy_set(XDPSYN_POLICY_TRACK);
+	kernel_synack(&sa, 47999, 0x50000003); /* a tuple no test tracks */
+	frame_build(&g, &sa);
+	for (int i = 0; i < RUNS; i++) {
+		struct frame m = g;
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = m.b, .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = 1);
 
-		sa.dport = 47999; /* a tuple no test tracks */
-		frame_build(&g, &sa);
-		for (int i = 0; i < 20000; i++) {
-			struct frame m = g;
-			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = m.b, .data_out = out,
-				    .data_size_out = sizeof(out), .repeat = 1);
-
-			for (int j = 0; j < 1 + i % 4; j++) { /* flip 1..4 random bytes */
-				seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
-				m.b[seed % m.len] ^= (uint8_t)(seed >> 32) | 1;
-			}
-			if (i % 5 == 0)
-				m.len = 14 + (seed >> 40) % (g.len - 14); /* truncated */
-			opts.data_size_in = (uint32_t)m.len;
-			if (bpf_prog_test_run_opts(egress_fd, &opts)) {
-				/* the kernel refuses some frames before the
-				 * program runs (e.g. a mangled IP header it
-				 * cannot take as an skb): not the program's */
-				if (errno != EINVAL)
-					errs++;
-				else
-					refused++;
-				continue;
-			}
-			bad_verdict += (int)opts.retval != TC_NEXT;
-			modified += opts.data_size_out != m.len || memcmp(out, m.b, m.len);
+		for (int j = 0; j < 1 + i % 4; j++) { /* flip 1..4 random bytes */
+			seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
+			m.b[seed % m.len] ^= (uint8_t)(seed >> 32) | 1;
 		}
-		check(!errs && !bad_verdict && !modified && refused < 20000 / 4,
-		      "%d run errors, %d refused by test_run, %d verdicts not TC_ACT_UNSPEC, "
-		      "%d frames modified", errs, refused, bad_verdict, modified);
-		{
-			char nm[160];
-
-			snprintf(nm, sizeof(nm), "TC egress: 20000 mangled or truncated server frames "
-				 "(%d refused by test_run), every one run TC_ACT_UNSPEC (continue) and untouched",
-				 refused);
-			report(nm);
+		if (i % 5 == 0)
+			m.len = 14 + (seed >> 40) % (g.len - 14); /* truncated */
+		opts.data_size_in = (uint32_t)m.len;
+		if (bpf_prog_test_run_opts(egress_fd, &opts)) {
+			/* the kernel refuses some frames before the program
+			 * runs (e.g. a mangled IP header it cannot take as an
+			 * skb): not the program's */
+			if (errno != EINVAL)
+				errs++;
+			else
+				refused++;
+			continue;
 		}
+		bad_verdict += (int)opts.retval != TC_NEXT;
+		modified += opts.data_size_out != m.len || memcmp(out, m.b, m.len);
 	}
+	check(!errs && !bad_verdict && !modified && refused < RUNS / 4,
+	      "%d run errors, %d refused by test_run, %d verdicts not TC_ACT_UNSPEC, "
+	      "%d frames modified", errs, refused, bad_verdict, modified);
+	snprintf(name, sizeof(name), "TC egress: %d mangled or truncated server frames "
+		 "(%d refused by test_run), every one run TC_ACT_UNSPEC (continue) and untouched",
+		 RUNS, refused);
+	report(name);
+}
 
-	/* cookies issued under proxy still validate under track; nothing else
-	 * is dropped under track */
-	c.policy = XDPSYN_POLICY_PROXY;
-	cfg_put(&c);
+/* Switching between proxy and track loses no handshake: cookies issued
+ * under proxy still validate under track, nothing else is dropped under
+ * track, and a handshake the kernel began completes under proxy. */
+static void case_policy_switch(void)
+{
+	static const uint8_t cli24[4] = { 10, 201, 2, 0 };
+	struct xdpsyn_flow f1, f2;
+	struct xdpsyn_top_val t1, t2;
+	struct handshake hs;
+	struct result r;
+	struct spec s, a;
+	struct frame f;
+
 	spec_base(&s, 0);
 	s.sport = 47003;
 	s.seq = 0x50000003;
-	syn_case("proxy: SYN before a switch to track -> SYN-ACK", &s, &optsets[1], &hs);
-	c.policy = XDPSYN_POLICY_TRACK;
-	cfg_put(&c);
+	syn_case("proxy: SYN before a switch to track -> SYN-ACK", &s, &optsets[OPTS_MSS], &hs);
+	policy_set(XDPSYN_POLICY_TRACK);
 	ack_frame(&f, &hs, hs.cookie + 1, hs.syn.sport, 0, 0);
 	expect("track: ACK with a cookie issued under proxy -> PASS, ack_valid", &f, XDP_PASS_,
 	       XDPSYN_CNT_ACK_VALID);
 	ack_frame(&f, &hs, hs.cookie + 2, hs.syn.sport, 0, 0);
 	expect("track: ACK with no cookie of ours -> PASS to the kernel, ack_kernel", &f, XDP_PASS_,
 	       XDPSYN_CNT_ACK_KERNEL);
-	c.policy = XDPSYN_POLICY_PROXY;
-	cfg_put(&c);
+	policy_set(XDPSYN_POLICY_PROXY);
 	expect("proxy: the same ACK -> DROP, ack_invalid", &f, XDP_DROP_, XDPSYN_CNT_ACK_INVALID);
 
 	/* proxy: the final ACK and the first data segment of one handshake
 	 * both validate (one receive batch): one record, one completion */
-	{
-		struct xdpsyn_flow f1, f2;
-		struct xdpsyn_top_val t1, t2;
-		static const uint8_t cli24[4] = { 10, 201, 2, 0 };
-
-		spec_base(&s, 0);
-		s.sport = 47007;
-		s.seq = 0x50000007;
-		syn_case("proxy: SYN of a handshake validated twice -> SYN-ACK", &s, &optsets[1], &hs);
-		ack_frame(&f, &hs, hs.cookie + 1, hs.syn.sport, 0, 0);
-		run_frame(&f, &r);
-		check(flow_find(&hs.syn, &f1) == 0 && top_find(0, cli24, 24, &t1) == 0,
-		      "no record or top entry after the first ACK");
-		run_frame(&f, &r);
-		check(r.verdict == XDP_PASS_ && r.delta[XDPSYN_CNT_ACK_VALID] == 1,
-		      "second segment: verdict %s", verdict_name(r.verdict));
-		check(flow_find(&hs.syn, &f2) == 0 && f2.time_ns == f1.time_ns && f2.isn == s.seq,
-		      "the record was written again");
-		check(top_find(0, cli24, 24, &t2) == 0 && t2.completed == t1.completed,
-		      "top completed moved %llu -> %llu", (unsigned long long)t1.completed,
-		      (unsigned long long)t2.completed);
-		report("proxy: a handshake validated twice keeps one record and one completion in top");
-	}
+	spec_base(&s, 0);
+	s.sport = 47007;
+	s.seq = 0x50000007;
+	syn_case("proxy: SYN of a handshake validated twice -> SYN-ACK", &s, &optsets[OPTS_MSS], &hs);
+	ack_frame(&f, &hs, hs.cookie + 1, hs.syn.sport, 0, 0);
+	run_frame(&f, &r);
+	check(flow_find(&hs.syn, &f1) == 0 && top_find(0, cli24, 24, &t1) == 0,
+	      "no record or top entry after the first ACK");
+	run_frame(&f, &r);
+	check(r.verdict == XDP_PASS_ && r.delta[XDPSYN_CNT_ACK_VALID] == 1,
+	      "second segment: verdict %s", verdict_name(r.verdict));
+	check(flow_find(&hs.syn, &f2) == 0 && f2.time_ns == f1.time_ns && f2.isn == s.seq,
+	      "the record was written again");
+	check(top_find(0, cli24, 24, &t2) == 0 && t2.completed == t1.completed,
+	      "top completed moved %llu -> %llu", (unsigned long long)t1.completed,
+	      (unsigned long long)t2.completed);
+	report("proxy: a handshake validated twice keeps one record and one completion in top");
 
 	/* proxy: a handshake the kernel began (request socket) completes */
-	{
-		struct spec a;
+	spec_base(&s, 0);
+	memcpy(s.saddr, ghost4, 4);
+	s.sport = 47004;
+	s.seq = 0x50000004;
+	check(reqsk_make(&s) == 0 && reqsk_present(s.sport), "no request socket");
+	a = s;
+	a.flags = F_ACK;
+	a.seq = s.seq + 1;
+	a.ack = 12345;
+	frame_build(&f, &a);
+	expect("proxy: ACK to a request socket the kernel made before a switch -> PASS", &f,
+	       XDP_PASS_, XDPSYN_CNT_ESTABLISHED);
+}
 
-		spec_base(&s, 0);
-		memcpy(s.saddr, ghost4, 4);
-		s.sport = 47004;
-		s.seq = 0x50000004;
-		check(reqsk_make(&s) == 0 && reqsk_present(s.sport), "no request socket");
-		a = s;
-		a.flags = F_ACK;
-		a.seq = s.seq + 1;
-		a.ack = 12345;
-		frame_build(&f, &a);
-		expect("proxy: ACK to a request socket the kernel made before a switch -> PASS", &f,
-		       XDP_PASS_, XDPSYN_CNT_ESTABLISHED);
-	}
+/* auto: the SYN rate flips track -> proxy, a timer flips it back, the
+ * kernel's own cookies flip it too. */
+static void case_policy_auto(void)
+{
+	struct xdpsyn_policy_state ps;
+	struct xdpsyn_config c;
+	struct result r;
+	struct spec s;
+	struct frame f;
 
-	/* auto: the SYN rate flips track -> proxy, a timer flips it back */
 	cfg_auto(&c, 1000, 1);
 	cfg_put(&c);
 	memset(&ps, 0, sizeof(ps));
@@ -1029,10 +1694,6 @@ static void policy_cases(void)
 	check(ps.state == XDPSYN_POLICY_PROXY && ps.reason == XDPSYN_SWITCH_KCOOKIE,
 	      "state %llu reason %u", (unsigned long long)ps.state, ps.reason);
 	report("auto: a kernel cookie seen by TC egress switches to proxy at the next SYN");
-
-	cfg_put(&cfg_default);
-	memset(&ps, 0, sizeof(ps));
-	policy_put(&ps);
 }
 
 /* ---- do no harm: what the kernel alone would do ---------------------- */
@@ -1040,37 +1701,6 @@ static void policy_cases(void)
 static void sysctl_set(const char *name, const char *val)
 {
 	run_cmd("sysctl -qw %s=%s", name, val);
-}
-
-/* A listener on PORT at ADDR (NULL: the wildcard address) with protocol
- * PROTO (0, or IPPROTO_MPTCP) and, if MAXSEG, TCP_MAXSEG. */
-static int listen_ext(int v6, const uint8_t *addr, int port, int proto, int maxseg)
-{
-	int one = 1, fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, proto);
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (maxseg)
-		setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &maxseg, sizeof(maxseg));
-	if (v6) {
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (addr)
-			memcpy(&a6.sin6_addr, addr, 16);
-		if (bind(fd, (void *)&a6, sizeof(a6)) || listen(fd, 16))
-			goto err;
-	} else {
-		if (addr)
-			memcpy(&a4.sin_addr, addr, 4);
-		if (bind(fd, (void *)&a4, sizeof(a4)) || listen(fd, 16))
-			goto err;
-	}
-	return fd;
-err:
-	close(fd);
-	return -1;
 }
 
 /* A SYN fixture: a change to the base SYN, and what the program must do. */
@@ -1127,56 +1757,22 @@ static void noharm_syn_frame(struct frame *f, const struct noharm_syn *c, uint16
 	if (c->dport)
 		s.dport = c->dport;
 	s.sport = sport;
-	s.opts = optsets[2].bytes;
-	s.optlen = optsets[2].len;
+	spec_opts(&s, &optsets[OPTS_LINUX]);
 	frame_build(f, &s);
 }
 
-/* A SYN the kernel's own settings shape: the SYN-ACK offers what the
- * kernel would (syn_case checks every byte against the fixture's
- * expectations), and syn_opt_off counts it. */
-static void sysctl_syn_case(const char *name, const char *sysctl, struct optset o,
-			    int ecn_syn, uint16_t sport)
+/* Sources, destinations and listeners the kernel would not answer (or
+ * answer itself): martians, group addresses, no listener, MPTCP. */
+static void case_noharm_addresses(void)
 {
-	struct handshake hs;
-	struct spec s;
-
-	sysctl_set(sysctl, "0");
-	spec_base(&s, 0);
-	s.sport = sport;
-	if (ecn_syn)
-		s.flags |= F_ECE | F_CWR;
-	syn_case_also = XDPSYN_CNT_SYN_OPT_OFF;
-	syn_case(name, &s, &o, &hs);
-	syn_case_also = -1;
-	sysctl_set(sysctl, "1");
-}
-
-static void noharm_cases(int l4)
-{
-	static const uint8_t wild_mac_other[6] = { 0x02, 0, 0, 0, 0, 0x03 };
-	int fds[8], nfd = 0, tw_cli, tw_acc, est_cli, est_acc;
-	uint16_t tw_port, est_port2;
-	struct xdpsyn_config c;
-	struct handshake hs;
 	struct result r;
-	struct spec s;
 	struct frame f;
-	char name[200];
 
-	/* listeners: MPTCP, wildcard (both families), TCP_MAXSEG */
-	for (int v6 = 0; v6 <= 1; v6++) {
-		fds[nfd] = listen_ext(v6, v6 ? srv6 : srv4, PORT_MPTCP, IPPROTO_MPTCP, 0);
-		if (fds[nfd] < 0) {
-			check(0, "MPTCP listener: %s (net.mptcp.enabled?)", strerror(errno));
-			report("an MPTCP listener for the MPTCP cases");
-		}
-		nfd++;
-		fds[nfd++] = listen_ext(v6, NULL, PORT_WILD, 0, 0);
+	if (mptcp_fd[0] < 0 || mptcp_fd[1] < 0) {
+		check(0, "MPTCP listener: %s (net.mptcp.enabled?)", strerror(mptcp_errno));
+		report("an MPTCP listener for the MPTCP cases");
 	}
-	fds[nfd++] = listen_ext(0, srv4, PORT_MAXSEG, 0, 1000);
-
-	for (size_t i = 0; i < sizeof(noharm_syns) / sizeof(noharm_syns[0]); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(noharm_syns); i++) {
 		const struct noharm_syn *nc = &noharm_syns[i];
 
 		noharm_syn_frame(&f, nc, (uint16_t)(41000 + i));
@@ -1189,9 +1785,18 @@ static void noharm_cases(int l4)
 			expect2(nc->name, &f, nc->verdict, XDPSYN_CNT_SYN, nc->counter);
 		}
 	}
+}
 
-	/* a tuple a socket holds: established, and TIME_WAIT on the server
-	 * (it closed first), which the kernel reuses for a new SYN */
+/* A tuple a socket holds: established, and TIME_WAIT on the server (it
+ * closed first), which the kernel reuses for a new SYN. */
+static void case_noharm_sockets(void)
+{
+	int tw_cli, tw_acc, est_cli, est_acc;
+	uint16_t tw_port, est_port2;
+	struct spec s;
+	struct frame f;
+	char cmd[200];
+
 	est_cli = established_pair(cli4, srv4, PORT_PROT, l4, &est_port2, &est_acc);
 	tw_cli = established_pair(cli4, srv4, PORT_PROT, l4, &tw_port, &tw_acc);
 	check(est_cli >= 0 && tw_cli >= 0, "connections for the socket cases failed");
@@ -1199,13 +1804,9 @@ static void noharm_cases(int l4)
 	usleep(20000);
 	close(tw_cli);
 	usleep(50000);
-	{
-		char cmd[200];
-
-		snprintf(cmd, sizeof(cmd), "ss -Htn state time-wait '( sport = :%d and dport = :%u )' | grep -q .",
-			 PORT_PROT, tw_port);
-		check(system(cmd) == 0, "the server's socket is not in TIME_WAIT");
-	}
+	snprintf(cmd, sizeof(cmd), "ss -Htn state time-wait '( sport = :%d and dport = :%u )' | grep -q .",
+		 PORT_PROT, tw_port);
+	check(system(cmd) == 0, "the server's socket is not in TIME_WAIT");
 	spec_base(&s, 0);
 	s.sport = tw_port;
 	s.seq = 0x7fff0000;
@@ -1219,8 +1820,61 @@ static void noharm_cases(int l4)
 		&f, XDP_PASS_, XDPSYN_CNT_SYN, XDPSYN_CNT_SYN_SOCKET);
 	close(est_cli);
 	close(est_acc);
+}
 
-	/* the netns's sysctls, read live from the listener */
+/* A sysctl the kernel's own SYN-ACK follows, at 0: the SYN-ACK leaves out
+ * what the kernel would (syn_case checks every byte against the option
+ * set with that part off) and syn_opt_off counts it. */
+enum { OFF_TS, OFF_SACK, OFF_WS, OFF_ECN };
+
+static const struct sysctl_syn {
+	const char *name;
+	const char *sysctl, *restore; /* set to 0, then back to restore */
+	int optset;                   /* what the client offers */
+	int off;                      /* what the kernel leaves out */
+	uint16_t sport;
+} sysctl_syns[] = {
+	{ "tcp_timestamps=0: SYN-ACK without timestamps (the client offered them)",
+	  "net.ipv4.tcp_timestamps", "1", OPTS_LINUX, OFF_TS, 41501 },
+	{ "tcp_sack=0: SYN-ACK without SACK_PERM",
+	  "net.ipv4.tcp_sack", "1", OPTS_LINUX, OFF_SACK, 41502 },
+	{ "tcp_window_scaling=0: SYN-ACK without window scale, cookie records none",
+	  "net.ipv4.tcp_window_scaling", "1", OPTS_LINUX, OFF_WS, 41503 },
+	{ "tcp_ecn=0: an ECN SYN gets no ECE",
+	  "net.ipv4.tcp_ecn", "2", OPTS_ECN, OFF_ECN, 41504 },
+};
+
+static void sysctl_syn_case(const struct sysctl_syn *c)
+{
+	struct optset o = optsets[c->optset];
+	struct handshake hs;
+	struct spec s;
+
+	switch (c->off) {
+	case OFF_TS: o.ts = 0; break;
+	case OFF_SACK: o.sack = 0; break;
+	case OFF_WS: o.ws = -1; break;
+	case OFF_ECN: o.ecn = 0; break;
+	}
+	sysctl_set(c->sysctl, "0");
+	spec_base(&s, 0);
+	s.sport = c->sport;
+	if (optsets[c->optset].ecn)
+		s.flags |= F_ECE | F_CWR; /* the SYN still offers ECN */
+	syn_case_also = XDPSYN_CNT_SYN_OPT_OFF;
+	syn_case(c->name, &s, &o, &hs);
+	syn_case_also = -1;
+	sysctl_set(c->sysctl, c->restore);
+}
+
+/* The netns's sysctls and a listener's TCP_MAXSEG, read live. */
+static void case_noharm_sysctls(void)
+{
+	struct result r;
+	struct parsed p;
+	struct spec s;
+	struct frame f;
+
 	sysctl_set("net.ipv4.tcp_syncookies", "0");
 	spec_base(&s, 0);
 	s.sport = 41500;
@@ -1228,48 +1882,37 @@ static void noharm_cases(int l4)
 	expect2("tcp_syncookies=0: SYN -> PASS to the kernel, not answered", &f, XDP_PASS_,
 		XDPSYN_CNT_SYN, XDPSYN_CNT_SYN_NO_SYNCOOKIES);
 	sysctl_set("net.ipv4.tcp_syncookies", "1");
-	{
-		struct optset o = optsets[2]; /* MSS+SACK+TS+WS */
 
-		o.ts = 0;
-		sysctl_syn_case("tcp_timestamps=0: SYN-ACK without timestamps (the client offered them)",
-				"net.ipv4.tcp_timestamps", o, 0, 41501);
-		o = optsets[2];
-		o.sack = 0;
-		sysctl_syn_case("tcp_sack=0: SYN-ACK without SACK_PERM", "net.ipv4.tcp_sack", o, 0, 41502);
-		o = optsets[2];
-		o.ws = -1;
-		sysctl_syn_case("tcp_window_scaling=0: SYN-ACK without window scale, cookie records none",
-				"net.ipv4.tcp_window_scaling", o, 0, 41503);
-		o = optsets[5]; /* the ECN SYN */
-		o.ecn = 0;
-		sysctl_syn_case("tcp_ecn=0: an ECN SYN gets no ECE", "net.ipv4.tcp_ecn", o, 1, 41504);
-		sysctl_set("net.ipv4.tcp_ecn", "2");
-	}
-	{
-		struct parsed p;
+	for (size_t i = 0; i < ARRAY_LEN(sysctl_syns); i++)
+		sysctl_syn_case(&sysctl_syns[i]);
 
-		spec_base(&s, 0);
-		s.dport = PORT_MAXSEG;
-		s.sport = 41505;
-		s.opts = optsets[2].bytes;
-		s.optlen = optsets[2].len;
-		frame_build(&f, &s);
-		run_frame(&f, &r);
-		frame_parse(r.out, r.out_len, &p);
-		check(r.verdict == XDP_TX_ && p.ok, "no SYN-ACK");
-		check(p.optlen >= 4 && (p.opts[2] << 8 | p.opts[3]) == 1000, "MSS %u, want 1000",
-		      p.optlen >= 4 ? p.opts[2] << 8 | p.opts[3] : 0);
-		report("a listener with TCP_MAXSEG 1000: the SYN-ACK offers MSS 1000");
-	}
+	spec_base(&s, 0);
+	s.dport = PORT_MAXSEG;
+	s.sport = 41505;
+	spec_opts(&s, &optsets[OPTS_LINUX]);
+	run_parsed(&s, &r, &p);
+	check(r.verdict == XDP_TX_ && p.ok, "no SYN-ACK");
+	check(p.optlen >= 4 && (p.opts[2] << 8 | p.opts[3]) == 1000, "MSS %u, want 1000",
+	      p.optlen >= 4 ? p.opts[2] << 8 | p.opts[3] : 0);
+	report("a listener with TCP_MAXSEG 1000: the SYN-ACK offers MSS 1000");
+}
 
-	/* another unicast MAC (bridge port, promiscuous NIC): not ours */
-	c = cfg_default;
+/* With attach's MAC recorded, frames to another unicast MAC (bridge port,
+ * promiscuous NIC) are not ours. */
+static const uint8_t other_mac[6] = { 0x02, 0, 0, 0, 0, 0x03 };
+
+static void case_noharm_mac(void)
+{
+	struct xdpsyn_config c = cfg_default;
+	struct result r;
+	struct spec s;
+	struct frame f;
+
 	memcpy(c.mac, srv_mac, 6);
 	cfg_put(&c);
 	spec_base(&s, 0);
 	s.sport = 41600;
-	memcpy(s.dmac, wild_mac_other, 6);
+	memcpy(s.dmac, other_mac, 6);
 	frame_build(&f, &s);
 	expect2("attach's MAC recorded: a SYN to another unicast MAC -> PASS, never answered",
 		&f, XDP_PASS_, XDPSYN_CNT_SYN, XDPSYN_CNT_SYN_NOT_HOST);
@@ -1277,7 +1920,7 @@ static void noharm_cases(int l4)
 	s.sport = 41601;
 	s.flags = F_ACK;
 	s.ack = 0x12345678;
-	memcpy(s.dmac, wild_mac_other, 6);
+	memcpy(s.dmac, other_mac, 6);
 	frame_build(&f, &s);
 	expect("attach's MAC recorded: a forged ACK to another unicast MAC -> PASS untouched",
 	       &f, XDP_PASS_, XDPSYN_CNT_NOT_LOCAL);
@@ -1287,10 +1930,16 @@ static void noharm_cases(int l4)
 	run_frame(&f, &r);
 	check(r.verdict == XDP_TX_, "verdict %s, want XDP_TX", verdict_name(r.verdict));
 	report("attach's MAC recorded: a SYN to that MAC -> SYN-ACK");
-	cfg_put(&cfg_default);
+}
 
-	/* a destination this host forwards (a container behind it) reached
-	 * through a wildcard listener's lookup: untouched */
+/* A destination this host forwards (a container behind it) reached
+ * through a wildcard listener's lookup: untouched. */
+static void case_noharm_forwarding(void)
+{
+	struct spec s;
+	struct frame f;
+	char name[200];
+
 	sysctl_set("net.ipv4.ip_forward", "1");
 	sysctl_set("net.ipv6.conf.all.forwarding", "1");
 	run_cmd("ip route add 10.201.64.0/24 dev xsdum0");
@@ -1327,12 +1976,20 @@ static void noharm_cases(int l4)
 	run_cmd("ip -6 route del fd00:201::64:0/112 dev xsdum0");
 	sysctl_set("net.ipv4.ip_forward", "0");
 	sysctl_set("net.ipv6.conf.all.forwarding", "0");
+}
 
-	/* TC: no hand-off while tcp_syncookies=0 (the kernel would reset it),
-	 * and every verdict continues the chain */
+/* TC ingress: no hand-off while tcp_syncookies=0 (the kernel would reset
+ * it), and every verdict continues the chain. */
+static void case_tc_handoff(void)
+{
+	struct handshake hs;
+	struct result r;
+	struct spec s;
+	struct frame f;
+
 	spec_base(&s, 0);
 	s.sport = 41800;
-	syn_case("SYN for the TC cases -> SYN-ACK", &s, &optsets[2], &hs);
+	syn_case("SYN for the TC cases -> SYN-ACK", &s, &optsets[OPTS_LINUX], &hs);
 	ack_frame(&f, &hs, hs.cookie + 1, hs.syn.sport, 1, hs.our_tsval);
 	sysctl_set("net.ipv4.tcp_syncookies", "0");
 	check(run_tc(ingress_fd, &f, &r) == 0, "TC test run: %s", strerror(errno));
@@ -1350,17 +2007,13 @@ static void noharm_cases(int l4)
 	frame_build(&f, &s);
 	check(run_tc(ingress_fd, &f, &r) == 0 && r.verdict == TC_NEXT, "TC verdict %d", r.verdict);
 	report("TC ingress: a segment to an unprotected port -> TC_ACT_UNSPEC (continue)");
-
-	for (int i = 0; i < nfd; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
 }
 
 /* ---- the kernel-cookie hand-off (kernels without the reqsk kfunc) ------ */
 
 /* The same program loaded with handoff_mode = KCOOKIE: the kernel's own
  * cookie in the SYN-ACK, its own check on the final ACK. */
-static void kcookie_cases(const int *ports, int nports)
+static void case_kcookie(void)
 {
 	struct xdpsyn *main_skel = skel, *k;
 	int main_fd = prog_fd;
@@ -1385,22 +2038,21 @@ static void kcookie_cases(const int *ports, int nports)
 	prog_fd = bpf_program__fd(k->progs.xdpsyn_xdp);
 	cfg_put(&cfg_default);
 	key_put(0, key_a);
-	ports_put(XDPSYN_V4, ports, nports);
-	ports_put(XDPSYN_V6, ports, nports);
+	ports_put(XDPSYN_V4, prot_ports, ARRAY_LEN(prot_ports));
+	ports_put(XDPSYN_V6, prot_ports, ARRAY_LEN(prot_ports));
 	sysctl_set("net.ipv4.tcp_syncookies", "2");
 	sysctl_set("net.ipv4.tcp_timestamps", "2");
 
 	for (int v6 = 0; v6 <= 1; v6++) {
+		const char *fam = v6 ? "v6" : "v4";
 		char name[160];
 		uint32_t tsval = 0;
+		struct xdpsyn_flow fl;
 
 		spec_base(&s, v6);
 		s.sport = (uint16_t)(42000 + v6);
-		s.opts = optsets[2].bytes; /* MSS 1460, SACK, TS, WS 7 */
-		s.optlen = optsets[2].len;
-		frame_build(&f, &s);
-		run_frame(&f, &r);
-		frame_parse(r.out, r.out_len, &p);
+		spec_opts(&s, &optsets[OPTS_LINUX]); /* MSS 1460, SACK, TS, WS 7 */
+		run_parsed(&s, &r, &p);
 		check(r.verdict == XDP_TX_ && p.ok, "verdict %s, want XDP_TX", verdict_name(r.verdict));
 		check_counters(&r, XDPSYN_CNT_SYNACK_TX);
 		/* MSS, SACK_PERM, TS, NOP, WS: what the client offered */
@@ -1410,7 +2062,7 @@ static void kcookie_cases(const int *ports, int nports)
 			uint64_t now_ms;
 			struct timespec ts;
 
-			tsval = (uint32_t)p.opts[8] << 24 | p.opts[9] << 16 | p.opts[10] << 8 | p.opts[11];
+			tsval = be32_at(p.opts + 8);
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 			check((tsval & 0x3f) == (7 | 0x10), "TSval low bits 0x%02x, want wscale 7 | SACK",
@@ -1419,7 +2071,7 @@ static void kcookie_cases(const int *ports, int nports)
 			      tsval, (uint32_t)now_ms);
 		}
 		snprintf(name, sizeof(name), "kernel cookie, %s: SYN-ACK with the kernel's cookie, "
-			 "options in TSval's low bits (tcp_timestamps=2)", v6 ? "v6" : "v4");
+			 "options in TSval's low bits (tcp_timestamps=2)", fam);
 		report(name);
 
 		hs.syn = s;
@@ -1431,23 +2083,21 @@ static void kcookie_cases(const int *ports, int nports)
 		      "verdict %s ack_valid +%llu: the kernel's check refused the cookie",
 		      verdict_name(r.verdict), (unsigned long long)r.delta[XDPSYN_CNT_ACK_VALID]);
 		snprintf(name, sizeof(name), "kernel cookie, %s: the final ACK passes the kernel's own "
-			 "check in XDP", v6 ? "v6" : "v4");
+			 "check in XDP", fam);
 		report(name);
-		{
-			struct xdpsyn_flow fl;
 
-			check(flow_find(&s, &fl) == 0, "no flow record");
-			check(fl.mss == 0 && (fl.flags & XDPSYN_FLOW_KCOOKIE) && fl.snd_wscale == 7 &&
-			      (fl.flags & XDPSYN_FLOW_SACK), "record mss %u ws %u flags 0x%x", fl.mss,
-			      fl.snd_wscale, fl.flags);
-			snprintf(name, sizeof(name), "kernel cookie, %s: the flow record has the options "
-				 "TSecr carried, MSS unknown", v6 ? "v6" : "v4");
-			report(name);
-		}
+		check(flow_find(&s, &fl) == 0, "no flow record");
+		check(fl.mss == 0 && (fl.flags & XDPSYN_FLOW_KCOOKIE) && fl.snd_wscale == 7 &&
+		      (fl.flags & XDPSYN_FLOW_SACK), "record mss %u ws %u flags 0x%x", fl.mss,
+		      fl.snd_wscale, fl.flags);
+		snprintf(name, sizeof(name), "kernel cookie, %s: the flow record has the options "
+			 "TSecr carried, MSS unknown", fam);
+		report(name);
+
 		/* not cookie + 1: the kernel's cookie takes a neighbouring
 		 * MSS index as valid (part of its 2^-29) */
 		ack_frame(&f, &hs, (hs.cookie ^ 0x5a5a5a00) + 1, s.sport, 1, tsval);
-		snprintf(name, sizeof(name), "kernel cookie, %s: a forged ACK -> DROP", v6 ? "v6" : "v4");
+		snprintf(name, sizeof(name), "kernel cookie, %s: a forged ACK -> DROP", fam);
 		expect(name, &f, XDP_DROP_, XDPSYN_CNT_ACK_INVALID);
 	}
 
@@ -1456,15 +2106,11 @@ static void kcookie_cases(const int *ports, int nports)
 	sysctl_set("net.ipv4.tcp_timestamps", "1");
 	spec_base(&s, 0);
 	s.sport = 42010;
-	s.opts = optsets[2].bytes;
-	s.optlen = optsets[2].len;
-	frame_build(&f, &s);
-	run_frame(&f, &r);
-	frame_parse(r.out, r.out_len, &p);
+	spec_opts(&s, &optsets[OPTS_LINUX]);
+	run_parsed(&s, &r, &p);
 	check(r.verdict == XDP_TX_ && p.ok && p.optlen == 4 && p.opts[0] == 2,
 	      "verdict %s, %zu option bytes, want the MSS alone", verdict_name(r.verdict), p.optlen);
 	report("kernel cookie, tcp_timestamps=1: SYN-ACK with the MSS alone (the kernel keeps no more)");
-	sysctl_set("net.ipv4.tcp_timestamps", "1");
 
 	sysctl_set("net.ipv4.tcp_syncookies", "1");
 	spec_base(&s, 0);
@@ -1478,7 +2124,228 @@ static void kcookie_cases(const int *ports, int nports)
 	xdpsyn__destroy(k);
 }
 
-/* ---- setup ------------------------------------------------------------- */
+/* ---- attach: native and generic XDP on a veth ---------------------------- */
+
+static const struct attach_mode {
+	const char *name;
+	__u32 flags;
+} attach_modes[] = {
+	{ "attach by bpf_link in native mode on a veth, then detach", XDP_FLAGS_DRV_MODE },
+	{ "attach by bpf_link in generic mode on a veth, then detach", XDP_FLAGS_SKB_MODE },
+};
+
+static void case_attach(void)
+{
+	if (!if_nametoindex("xsyn0")) {
+		run_cmd("ip link add xsyn0 type veth peer name xsyn1");
+		run_cmd("ip link set xsyn0 up");
+		run_cmd("ip link set xsyn1 up");
+	}
+	for (size_t i = 0; i < ARRAY_LEN(attach_modes); i++) {
+		__u32 flags = attach_modes[i].flags;
+		LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = flags);
+		int ifindex = if_nametoindex("xsyn0");
+		int link;
+		__u32 id = 0;
+		struct bpf_xdp_query_opts q = { .sz = sizeof(q) };
+
+		check(ifindex > 0, "veth xsyn0 missing");
+		link = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+		check(link >= 0, "bpf_link_create: %s", strerror(errno));
+		if (link >= 0) {
+			bpf_xdp_query(ifindex, 0, &q);
+			id = flags & XDP_FLAGS_SKB_MODE ? q.skb_prog_id : q.drv_prog_id;
+			check(id != 0, "no program attached in that mode after link_create");
+			close(link);
+			memset(&q, 0, sizeof(q));
+			q.sz = sizeof(q);
+			bpf_xdp_query(ifindex, 0, &q);
+			check(q.prog_id == 0 && q.skb_prog_id == 0 && q.drv_prog_id == 0,
+			      "program still attached after the link closed");
+		}
+		report(attach_modes[i].name);
+	}
+}
+
+/* A receive batch with the final ACK and several data segments: XDP sees
+ * them all before the kernel has the connection. Later data (its seq past
+ * the ISN + 1, the same cookie) passes for 20 ms after the validation;
+ * anything else to the listener without a valid cookie is still dropped. */
+static const struct batch_row {
+	const char *name;
+	int data;           /* a data segment, not the bare final ACK */
+	uint32_t seq_off;   /* its data offset past the ISN + 1 */
+	uint32_t ack_xor;   /* changes the acknowledged cookie */
+	int sleep_ms;       /* wait before this one */
+	int verdict, counter;
+} batch_rows[] = {
+	{ "batch: the final ACK -> PASS, validated", 0, 0, 0, 0, XDP_PASS_, XDPSYN_CNT_ACK_VALID },
+	{ "batch: the first data segment (seq ISN + 1) -> PASS, validated", 1, 0, 0, 0, XDP_PASS_,
+	  XDPSYN_CNT_ACK_VALID },
+	{ "batch: the second data segment (seq ISN + 1449) -> PASS, ack_burst", 1, 1448, 0, 0,
+	  XDP_PASS_, XDPSYN_CNT_ACK_BURST },
+	{ "batch: the 40th segment (seq ISN + 57921) -> PASS, ack_burst", 1, 57920, 0, 0, XDP_PASS_,
+	  XDPSYN_CNT_ACK_BURST },
+	{ "batch: later data acknowledging another cookie -> DROP", 1, 1448, 0x00ff0000, 0,
+	  XDP_DROP_, XDPSYN_CNT_ACK_INVALID },
+	{ "batch: data 16 MiB past the ISN -> DROP", 1, 1u << 24, 0, 0, XDP_DROP_,
+	  XDPSYN_CNT_ACK_INVALID },
+	{ "batch: the same later data 30 ms after the validation -> DROP", 1, 1448, 0, 30,
+	  XDP_DROP_, XDPSYN_CNT_ACK_INVALID },
+};
+
+static void case_noharm_batch(void)
+{
+	struct handshake hs;
+	struct frame f;
+
+	handshake_make(HS_V4_TS, &hs);
+	for (size_t i = 0; i < ARRAY_LEN(batch_rows); i++) {
+		const struct batch_row *b = &batch_rows[i];
+
+		ack_frame(&f, &hs, (hs.cookie ^ b->ack_xor) + 1, hs.syn.sport, 1, hs.our_tsval);
+		if (b->data) {
+			struct spec s = hs.syn;
+			static uint8_t ts[12];
+
+			memcpy(ts, f.b + f.len - 12, 12); /* the ACK's timestamps */
+			s.flags = F_ACK | F_PSH;
+			s.seq = hs.syn.seq + 1 + b->seq_off;
+			s.ack = (hs.cookie ^ b->ack_xor) + 1;
+			s.opts = ts;
+			s.optlen = 12;
+			s.payload = 1448;
+			frame_build(&f, &s);
+		}
+		if (b->sleep_ms)
+			usleep((useconds_t)b->sleep_ms * 1000);
+		expect(b->name, &f, b->verdict, b->counter);
+	}
+}
+
+/* ---- the cases, in the order of a full run ------------------------------- */
+
+static const struct unit_case {
+	const char *name;
+	void (*run)(void);
+} cases[] = {
+	{ "siphash_reference",  case_siphash_reference },
+	{ "syn_options",        case_syn_options },
+	{ "syn_headers",        case_syn_headers },
+	{ "ack_valid",          case_ack_valid },
+	{ "ack_forged",         case_ack_forged },
+	{ "cookie_periods",     case_cookie_periods },
+	{ "top_sources",        case_top_sources },
+	{ "key_rotation",       case_key_rotation },
+	{ "not_ours",           case_not_ours },
+	{ "malformed",          case_malformed },
+	{ "live_settings",      case_live_settings },
+	{ "policy_track",       case_policy_track },
+	{ "tc_egress_mangled",  case_tc_egress_mangled },
+	{ "policy_switch",      case_policy_switch },
+	{ "policy_auto",        case_policy_auto },
+	{ "noharm_addresses",   case_noharm_addresses },
+	{ "noharm_sockets",     case_noharm_sockets },
+	{ "noharm_sysctls",     case_noharm_sysctls },
+	{ "noharm_mac",         case_noharm_mac },
+	{ "noharm_forwarding",  case_noharm_forwarding },
+	{ "noharm_batch",       case_noharm_batch },
+	{ "tc_handoff",         case_tc_handoff },
+	{ "kcookie",            case_kcookie },
+	{ "attach",             case_attach },
+};
+
+/* ---- the shared fixture ---------------------------------------------------- */
+
+/* The sysctls cases change, as found at setup (restored before each case). */
+static struct {
+	const char *path;
+	char val[32];
+} sysctls[] = {
+	{ .path = "/proc/sys/net/ipv4/tcp_syncookies" },
+	{ .path = "/proc/sys/net/ipv4/tcp_timestamps" },
+	{ .path = "/proc/sys/net/ipv4/tcp_sack" },
+	{ .path = "/proc/sys/net/ipv4/tcp_window_scaling" },
+	{ .path = "/proc/sys/net/ipv4/tcp_ecn" },
+	{ .path = "/proc/sys/net/ipv4/ip_forward" },
+	{ .path = "/proc/sys/net/ipv6/conf/all/forwarding" },
+};
+
+static int sysctl_read(const char *path, char *val, size_t len)
+{
+	FILE *fp = fopen(path, "r");
+	int ok = fp && fgets(val, (int)len, fp);
+
+	if (fp)
+		fclose(fp);
+	return ok ? 0 : -1;
+}
+
+static void sysctls_restore(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(sysctls); i++) {
+		char now[32];
+		FILE *fp;
+
+		if (!sysctl_read(sysctls[i].path, now, sizeof(now)) && !strcmp(now, sysctls[i].val))
+			continue;
+		fp = fopen(sysctls[i].path, "w");
+		if (!fp || fputs(sysctls[i].val, fp) < 0 || fclose(fp)) {
+			fprintf(stderr, "test_unit: restoring %s: %s\n", sysctls[i].path, strerror(errno));
+			exit(1);
+		}
+	}
+}
+
+/* Empty a hash map. */
+static void map_clear(struct bpf_map *m)
+{
+	int fd = bpf_map__fd(m);
+	char key[256];
+
+	while (!bpf_map_get_next_key(fd, NULL, key))
+		bpf_map_delete_elem(fd, key);
+}
+
+/* Zero a one-entry per-CPU array. */
+static void percpu_zero(struct bpf_map *m)
+{
+	size_t sz = ((size_t)bpf_map__value_size(m) + 7) / 8 * 8 * nproc;
+	void *v = calloc(1, sz);
+	__u32 zero = 0;
+
+	if (!v || bpf_map__update_elem(m, &zero, sizeof(zero), v, sz, 0)) {
+		fprintf(stderr, "test_unit: zeroing %s: %s\n", bpf_map__name(m), strerror(errno));
+		exit(1);
+	}
+	free(v);
+}
+
+/* What every case starts from: the default config, key A current (slot 1
+ * empty), the protected ports, no policy state, empty flow, handshake,
+ * hand-off and top tables, a zero sketch and rate, the netns's sysctls. */
+static void fixture_reset(void)
+{
+	static const uint8_t no_key[16];
+	struct xdpsyn_policy_state ps;
+
+	cfg_put(&cfg_default);
+	key_put(0, key_a);
+	key_put(1, no_key);
+	ports_put(XDPSYN_V4, prot_ports, ARRAY_LEN(prot_ports));
+	ports_put(XDPSYN_V6, prot_ports, ARRAY_LEN(prot_ports));
+	memset(&ps, 0, sizeof(ps));
+	policy_put(&ps);
+	map_clear(skel->maps.xdpsyn_flows);
+	map_clear(skel->maps.xdpsyn_hs);
+	map_clear(skel->maps.xdpsyn_handoffs);
+	map_clear(skel->maps.xdpsyn_top);
+	percpu_zero(skel->maps.xdpsyn_cms);
+	percpu_zero(skel->maps.xdpsyn_rate);
+	sysctls_restore();
+	syn_case_also = -1;
+	fail_msg[0] = 0;
+}
 
 static void setup_netns(void)
 {
@@ -1499,31 +2366,121 @@ static void setup_netns(void)
 	inet_pton(AF_INET6, "fd00:201::2:7", cli6);
 }
 
-/* ---- the attach test: native and generic XDP on a veth ------------------ */
-
-static void attach_case(const char *name, __u32 flags)
+/* The TC object, its maps shared with the XDP object's (as the loader
+ * does), for its ingress and egress programs. */
+static int tc_load(void)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = flags);
-	int ifindex = if_nametoindex("xsyn0");
-	int link;
-	__u32 id = 0;
-	struct bpf_xdp_query_opts q = { .sz = sizeof(q) };
+	struct bpf_map *m;
 
-	check(ifindex > 0, "veth xsyn0 missing");
-	link = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
-	check(link >= 0, "bpf_link_create: %s", strerror(errno));
-	if (link >= 0) {
-		bpf_xdp_query(ifindex, 0, &q);
-		id = flags & XDP_FLAGS_SKB_MODE ? q.skb_prog_id : q.drv_prog_id;
-		check(id != 0, "no program attached in that mode after link_create");
-		close(link);
-		memset(&q, 0, sizeof(q));
-		q.sz = sizeof(q);
-		bpf_xdp_query(ifindex, 0, &q);
-		check(q.prog_id == 0 && q.skb_prog_id == 0 && q.drv_prog_id == 0,
-		      "program still attached after the link closed");
+	tcskel = xdpsyn_tc__open();
+	if (!tcskel)
+		return -1;
+	bpf_object__for_each_map(m, tcskel->obj) {
+		struct bpf_map *x = bpf_object__find_map_by_name(skel->obj, bpf_map__name(m));
+
+		if (x && bpf_map__reuse_fd(m, bpf_map__fd(x)))
+			return -1;
 	}
-	report(name);
+	if (xdpsyn_tc__load(tcskel))
+		return -1;
+	egress_fd = bpf_program__fd(tcskel->progs.xdpsyn_tc_egress);
+	ingress_fd = bpf_program__fd(tcskel->progs.xdpsyn_tc);
+	return 0;
+}
+
+/* A listener on PORT at ADDR (NULL: the wildcard address) with protocol
+ * PROTO (0, or IPPROTO_MPTCP) and, if MAXSEG, TCP_MAXSEG. */
+static int listen_ext(int v6, const uint8_t *addr, int port, int proto, int maxseg)
+{
+	int one = 1, fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, proto);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (maxseg)
+		setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &maxseg, sizeof(maxseg));
+	if (v6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (addr)
+			memcpy(&a6.sin6_addr, addr, 16);
+		if (bind(fd, (void *)&a6, sizeof(a6)) || listen(fd, 16))
+			goto err;
+	} else {
+		if (addr)
+			memcpy(&a4.sin_addr, addr, 4);
+		if (bind(fd, (void *)&a4, sizeof(a4)) || listen(fd, 16))
+			goto err;
+	}
+	return fd;
+err:
+	close(fd);
+	return -1;
+}
+
+/* The netns, both objects loaded, the listeners and an established
+ * connection; 0, or -1 with a message. */
+static int fixture_setup(void)
+{
+	cpu_set_t set;
+
+	/* one CPU: the per-CPU sketch thresholds see every SYN */
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	libbpf_set_print(libbpf_quiet);
+	setup_netns();
+	nproc = libbpf_num_possible_cpus();
+
+	skel = xdpsyn__open();
+	if (skel)
+		skel->rodata->nr_cpus = nproc;
+	if (!skel || xdpsyn__load(skel)) {
+		fprintf(stderr, "test_unit: loading build/xdpsyn.bpf.o failed\n");
+		return -1;
+	}
+	prog_fd = bpf_program__fd(skel->progs.xdpsyn_xdp);
+	if (tc_load()) {
+		fprintf(stderr, "test_unit: loading build/xdpsyn_tc.bpf.o failed\n");
+		return -1;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(sysctls); i++)
+		if (sysctl_read(sysctls[i].path, sysctls[i].val, sizeof(sysctls[i].val))) {
+			fprintf(stderr, "test_unit: reading %s: %s\n", sysctls[i].path, strerror(errno));
+			return -1;
+		}
+	fixture_reset();
+
+	l4 = listen_on(0, srv4, PORT_PROT);
+	l6 = listen_on(1, srv6, PORT_PROT);
+	lo4 = listen_on(0, srv4, PORT_OPEN);
+	est_fd = established_pair(cli4, srv4, PORT_PROT, l4, &est_port, &acc_fd);
+	if (est_fd < 0 || acc_fd < 0) {
+		perror("test_unit: established connection");
+		return -1;
+	}
+	/* the do-no-harm listeners: MPTCP, wildcard (both families), TCP_MAXSEG */
+	for (int v6 = 0; v6 <= 1; v6++) {
+		mptcp_fd[v6] = listen_ext(v6, v6 ? srv6 : srv4, PORT_MPTCP, IPPROTO_MPTCP, 0);
+		if (mptcp_fd[v6] < 0)
+			mptcp_errno = errno;
+		wild_fd[v6] = listen_ext(v6, NULL, PORT_WILD, 0, 0);
+	}
+	maxseg_fd = listen_ext(0, srv4, PORT_MAXSEG, 0, 1000);
+	return 0;
+}
+
+static void fixture_teardown(void)
+{
+	int fds[] = { est_fd, acc_fd, l4, l6, lo4, mptcp_fd[0], mptcp_fd[1],
+		      wild_fd[0], wild_fd[1], maxseg_fd };
+
+	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	xdpsyn_tc__destroy(tcskel);
+	xdpsyn__destroy(skel);
 }
 
 /* ---- bench: a first look at ns per packet -------------------------------- */
@@ -1543,608 +2500,106 @@ static double ns_per_packet(const struct frame *f, int runs)
 	return (double)total / runs;
 }
 
+static void bench(void)
+{
+	struct spec s;
+	struct frame f;
+
+	spec_base(&s, 0);
+	spec_opts(&s, &optsets[OPTS_LINUX]);
+	frame_build(&f, &s);
+	printf("SYN v4 MSS+SACK+TS+WS -> SYN-ACK: %.1f ns/packet\n", ns_per_packet(&f, 100000));
+	spec_base(&s, 0);
+	s.flags = F_ACK;
+	s.sport = est_port;
+	frame_build(&f, &s);
+	printf("established ACK v4:                %.1f ns/packet\n", ns_per_packet(&f, 100000));
+	spec_base(&s, 0);
+	s.flags = F_ACK;
+	s.ack = 12345;
+	frame_build(&f, &s);
+	printf("forged ACK v4 (no TS):             %.1f ns/packet\n", ns_per_packet(&f, 100000));
+}
+
 /* ---- main ---------------------------------------------------------------- */
+
+static const struct unit_case *case_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		if (!strcmp(cases[i].name, name))
+			return &cases[i];
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: test_unit [-l | -r NAME [-r NAME ...] | --bench]\n"
+		     "  (none)     run every case in order\n"
+		     "  -l         list the cases, one name a line\n"
+		     "  -r NAME    run that case alone (may repeat)\n"
+		     "  --bench    ns/packet of a few paths\n");
+}
 
 int main(int argc, char **argv)
 {
-	int bench = argc > 1 && !strcmp(argv[1], "--bench");
-	int ports[] = { PORT_PROT, PORT_PROT_NOLSN, PORT_MPTCP, PORT_WILD, PORT_MAXSEG };
-	struct handshake hs_v4_full = {0}, hs_v6_full = {0}, hs_v4_plain = {0}, hs;
-	struct spec s;
-	struct frame f;
-	char name[160];
-	int l4, l6, lo4, est_fd, acc_fd;
-	uint16_t est_port;
+	const struct unit_case *run[ARRAY_LEN(cases)];
+	size_t nrun = 0;
+	int do_bench = 0;
+
+	harness_prog = "test_unit";
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-l")) {
+			for (size_t j = 0; j < ARRAY_LEN(cases); j++)
+				printf("%s\n", cases[j].name);
+			return 0;
+		} else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
+			const struct unit_case *c = case_find(argv[++i]);
+
+			if (!c) {
+				fprintf(stderr, "test_unit: no case %s (test_unit -l lists them)\n", argv[i]);
+				printf("0 passed, 1 failed\n");
+				return 1;
+			}
+			if (nrun < ARRAY_LEN(run))
+				run[nrun++] = c;
+		} else if (!strcmp(argv[i], "--bench")) {
+			do_bench = 1;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			printf("0 passed, 1 failed\n");
+			return 1;
+		}
+	}
+	if (!nrun)
+		for (size_t j = 0; j < ARRAY_LEN(cases); j++)
+			run[nrun++] = &cases[j];
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "test_unit: must run as root (BPF, network namespace)\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
-	harness_prog = "test_unit";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	{
-		/* one CPU: the per-CPU sketch thresholds see every SYN */
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(0, &set);
-		sched_setaffinity(0, sizeof(set), &set);
-	}
-	libbpf_set_print(libbpf_quiet);
-	setup_netns();
-	nproc = libbpf_num_possible_cpus();
-
-	skel = xdpsyn__open();
-	if (skel)
-		skel->rodata->nr_cpus = nproc;
-	if (!skel || xdpsyn__load(skel)) {
-		fprintf(stderr, "test_unit: loading build/xdpsyn.bpf.o failed\n");
+	if (fixture_setup()) {
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
-	prog_fd = bpf_program__fd(skel->progs.xdpsyn_xdp);
-	if (tc_load()) {
-		fprintf(stderr, "test_unit: loading build/xdpsyn_tc.bpf.o failed\n");
-		printf("0 passed, 1 failed\n");
-		return 1;
-	}
-	cfg_put(&cfg_default);
-	key_put(0, key_a);
-	ports_put(XDPSYN_V4, ports, sizeof(ports) / sizeof(ports[0]));
-	ports_put(XDPSYN_V6, ports, sizeof(ports) / sizeof(ports[0]));
-
-	l4 = listen_on(0, srv4, PORT_PROT);
-	l6 = listen_on(1, srv6, PORT_PROT);
-	lo4 = listen_on(0, srv4, PORT_OPEN);
-	est_fd = established_pair(cli4, srv4, PORT_PROT, l4, &est_port, &acc_fd);
-	if (est_fd < 0 || acc_fd < 0) {
-		perror("test_unit: established connection");
-		return 1;
-	}
-
-	if (bench) {
-		spec_base(&s, 0);
-		s.opts = optsets[2].bytes;
-		s.optlen = optsets[2].len;
-		frame_build(&f, &s);
-		printf("SYN v4 MSS+SACK+TS+WS -> SYN-ACK: %.1f ns/packet\n", ns_per_packet(&f, 100000));
-		spec_base(&s, 0);
-		s.flags = F_ACK;
-		s.sport = est_port;
-		frame_build(&f, &s);
-		printf("established ACK v4:                %.1f ns/packet\n", ns_per_packet(&f, 100000));
-		spec_base(&s, 0);
-		s.flags = F_ACK;
-		s.ack = 12345;
-		frame_build(&f, &s);
-		printf("forged ACK v4 (no TS):             %.1f ns/packet\n", ns_per_packet(&f, 100000));
+	if (do_bench) {
+		bench();
+		fixture_teardown();
 		return 0;
 	}
-
-	/* 0. the test's own reference: SipHash-2-4 paper vector */
-	{
-		uint8_t k[16], m[15];
-
-		for (int i = 0; i < 16; i++)
-			k[i] = i;
-		for (int i = 0; i < 15; i++)
-			m[i] = i;
-		check(ref_siphash(k, m, 15) == 0xa129ca6149be45e5ULL, "reference SipHash wrong");
-		report("reference SipHash-2-4 matches the published test vector");
+	for (size_t i = 0; i < nrun; i++) {
+		fixture_reset();
+		printf("# %s\n", run[i]->name);
+		run[i]->run();
+		if (fail_msg[0]) /* a failed check no report() took */
+			report(run[i]->name);
 	}
-
-	/* 1. SYNs: every option set, v4/v6, 0/1/2 VLAN tags */
-	for (int v6 = 0; v6 <= 1; v6++) {
-		for (size_t i = 0; i < sizeof(optsets) / sizeof(optsets[0]); i++) {
-			for (int vl = 0; vl <= 2; vl++) {
-				if (vl && i != 2 && i != 0)
-					continue; /* tags x {none, full options} */
-				spec_base(&s, v6);
-				s.vlans = vl;
-				s.seq = 0x11223344 + (uint32_t)(i * 7919 + vl * 104729 + v6);
-				s.sport = (uint16_t)(40000 + v6 * 100 + i * 10 + vl); /* a flow each */
-				snprintf(name, sizeof(name), "SYN %s, %s, %d VLAN tag%s -> SYN-ACK",
-					 v6 ? "v6" : "v4", optsets[i].name, vl, vl == 1 ? "" : "s");
-				syn_case(name, &s, &optsets[i], &hs);
-				if (i == 2 && vl == 0)
-					*(v6 ? &hs_v6_full : &hs_v4_full) = hs;
-				if (i == 1 && vl == 0 && !v6)
-					hs_v4_plain = hs;
-			}
-		}
-	}
-	/* IPv4 options, IPv6 extension headers, SYN payload */
-	spec_base(&s, 0);
-	s.ipopt_len = 8;
-	syn_case("SYN v4 with 8 bytes of IP options -> SYN-ACK without them", &s, &optsets[2], &hs);
-	spec_base(&s, 0);
-	s.payload = 30;
-	syn_case("SYN v4 with 30 bytes of payload -> SYN-ACK without it", &s, &optsets[2], &hs);
-	{
-		/* hop-by-hop (8) -> destination options (16) -> fragment (first) -> TCP */
-		static const uint8_t ext[] = {
-			60, 0, 1, 4, 0, 0, 0, 0,
-			44, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-			6, 0, 0x00, 0x01, 0, 0, 0, 42,
-		};
-		static const uint8_t routing[] = { 6, 0, 0, 0, 0, 0, 0, 0 }; /* type 0, segleft 0 */
-
-		spec_base(&s, 1);
-		s.ext = ext;
-		s.ext_len = sizeof(ext);
-		s.ext_first = 0;
-		syn_case("SYN v6 via hop-by-hop, dest-opts, first fragment -> SYN-ACK", &s, &optsets[2], &hs);
-		spec_base(&s, 1);
-		s.ext = routing;
-		s.ext_len = sizeof(routing);
-		s.ext_first = 43;
-		s.vlans = 1;
-		syn_case("SYN v6 with a routing header, 1 VLAN tag -> SYN-ACK", &s, &optsets[1], &hs);
-	}
-
-	/* 2. ACKs: the round trip and its forgeries */
-	ack_frame(&f, &hs_v4_full, hs_v4_full.cookie + 1, hs_v4_full.syn.sport, 1, hs_v4_full.our_tsval);
-	expect("ACK v4 with TS for our SYN-ACK validates -> PASS", &f, XDP_PASS_, XDPSYN_CNT_ACK_VALID);
-	ack_frame(&f, &hs_v6_full, hs_v6_full.cookie + 1, hs_v6_full.syn.sport, 1, hs_v6_full.our_tsval);
-	expect("ACK v6 with TS for our SYN-ACK validates -> PASS", &f, XDP_PASS_, XDPSYN_CNT_ACK_VALID);
-	ack_frame(&f, &hs_v4_plain, hs_v4_plain.cookie + 1, hs_v4_plain.syn.sport, 0, 0);
-	expect("ACK v4 without TS validates -> PASS", &f, XDP_PASS_, XDPSYN_CNT_ACK_VALID);
-	{
-		/* TS first, NOPs after: not Linux's layout, so the general walk */
-		struct spec as = hs_v6_full.syn;
-		uint32_t t = hs_v6_full.our_tsval;
-		uint8_t o[12] = { 8, 10, 0, 0, 0, 9, (uint8_t)(t >> 24), (uint8_t)(t >> 16),
-				  (uint8_t)(t >> 8), (uint8_t)t, 1, 1 };
-
-		as.flags = F_ACK;
-		as.seq = hs_v6_full.syn.seq + 1;
-		as.ack = hs_v6_full.cookie + 1;
-		as.opts = o;
-		as.optlen = sizeof(o);
-		frame_build(&f, &as);
-		expect("ACK v6 with TS in a non-Linux option layout validates -> PASS", &f, XDP_PASS_,
-		       XDPSYN_CNT_ACK_VALID);
-	}
-	{
-		struct spec ds;
-
-		ack_frame(&f, &hs_v4_plain, hs_v4_plain.cookie + 1, hs_v4_plain.syn.sport, 0, 0);
-		ds = hs_v4_plain.syn;
-		ds.flags = F_ACK | F_PSH;
-		ds.seq = hs_v4_plain.syn.seq + 1;
-		ds.ack = hs_v4_plain.cookie + 1;
-		ds.opts = NULL;
-		ds.optlen = 0;
-		ds.payload = 100;
-		frame_build(&f, &ds);
-		expect("first data segment (final ACK lost) validates -> PASS", &f, XDP_PASS_,
-		       XDPSYN_CNT_ACK_VALID);
-	}
-	ack_frame(&f, &hs_v4_full, (hs_v4_full.cookie + 1) ^ 0x00010000, hs_v4_full.syn.sport, 1,
-		  hs_v4_full.our_tsval);
-	expect("ACK with one bit flipped in ack_seq -> DROP", &f, XDP_DROP_, XDPSYN_CNT_ACK_INVALID);
-	ack_frame(&f, &hs_v4_plain, (hs_v4_plain.cookie + 1) ^ 0x100, hs_v4_plain.syn.sport, 0, 0);
-	expect("ACK without TS, one bit flipped -> DROP", &f, XDP_DROP_, XDPSYN_CNT_ACK_INVALID);
-	ack_frame(&f, &hs_v4_full, hs_v4_full.cookie + 1, hs_v4_full.syn.sport, 1,
-		  hs_v4_full.our_tsval ^ 0x1);
-	expect("ACK with TSecr hash bits altered -> DROP", &f, XDP_DROP_, XDPSYN_CNT_ACK_INVALID);
-	ack_frame(&f, &hs_v4_full, hs_v4_full.cookie + 1, hs_v4_full.syn.sport + 1, 1,
-		  hs_v4_full.our_tsval);
-	expect("same ACK from another source port -> DROP", &f, XDP_DROP_, XDPSYN_CNT_ACK_INVALID);
-	{
-		struct spec ds = hs_v4_full.syn;
-
-		ds.saddr[3] ^= 1;
-		hs = hs_v4_plain;
-		hs.syn.saddr[3] ^= 1;
-		ack_frame(&f, &hs, hs_v4_plain.cookie + 1, hs.syn.sport, 0, 0);
-		expect("same ACK from another source address -> DROP", &f, XDP_DROP_,
-		       XDPSYN_CNT_ACK_INVALID);
-	}
-	/* 2b. the tracker: flow records, completions, top sources */
-	{
-		struct xdpsyn_flow fl;
-		struct xdpsyn_top_val tv;
-		uint8_t cli24[4] = { cli4[0], cli4[1], cli4[2], 0 };
-
-		check(flow_find(&hs_v4_full.syn, &fl) == 0, "no flow record for the validated v4 ACK");
-		check(fl.mss == 1460, "flow mss %u, want 1460", fl.mss);
-		check(fl.snd_wscale == 7 && fl.rcv_wscale == cfg_default.wscale,
-		      "flow wscale %u/%u, want 7/%u", fl.snd_wscale, fl.rcv_wscale, cfg_default.wscale);
-		check((fl.flags & (XDPSYN_FLOW_SACK | XDPSYN_FLOW_TS | XDPSYN_FLOW_WS | XDPSYN_FLOW_ECN)) ==
-		      (XDPSYN_FLOW_SACK | XDPSYN_FLOW_TS | XDPSYN_FLOW_WS), "flow flags 0x%x", fl.flags);
-		check(fl.rtt_us < 1000000, "flow rtt %u us for a handshake made just now", fl.rtt_us);
-		check(fl.time_ns > tai_ns() - 60ull * 1000000000 && fl.time_ns <= tai_ns(),
-		      "flow time not now");
-		report("valid ACK writes the flow record: MSS, wscales, SACK/TS/WS flags, time");
-		check(flow_find(&hs_v4_plain.syn, &fl) == 0 && !(fl.flags & XDPSYN_FLOW_TS) && fl.rtt_us == 0,
-		      "flow without timestamps: record missing, or TS flag/RTT set");
-		report("valid ACK without TS: record with no TS flag and RTT 0");
-		{
-			struct spec fs = hs_v4_full.syn;
-
-			fs.sport += 1; /* the forged "another source port" ACK */
-			check(flow_find(&fs, &fl) != 0, "a forged ACK left a flow record");
-			report("forged ACKs leave no flow record");
-		}
-		/* two v4 handshakes validated: hs_v4_full (its ACK ran several
-		 * times above: one completion) and hs_v4_plain */
-		memset(&tv, 0, sizeof(tv));
-		check(top_find(0, cli24, 24, &tv) == 0, "client /24 not in top sources");
-		check(tv.completed == 2, "completed %llu, want 2 (one per handshake)",
-		      (unsigned long long)tv.completed);
-		report("completions counted for the client's /24 in top sources, once per handshake");
-	}
-	{
-		uint32_t now = counter_now();
-		uint8_t info = hs_v4_plain.cookie & 0xff;
-		uint32_t c;
-
-		c = ref_cookie(key_a, &hs_v4_plain, now - 1, info);
-		ack_frame(&f, &hs_v4_plain, c + 1, hs_v4_plain.syn.sport, 0, 0);
-		expect("ACK for a cookie of the previous period validates -> PASS", &f, XDP_PASS_,
-		       XDPSYN_CNT_ACK_VALID);
-		c = ref_cookie(key_a, &hs_v4_plain, now - 2, info);
-		ack_frame(&f, &hs_v4_plain, c + 1, hs_v4_plain.syn.sport, 0, 0);
-		expect("ACK for a cookie two periods old -> DROP", &f, XDP_DROP_, XDPSYN_CNT_ACK_INVALID);
-		c = ref_cookie(key_a, &hs_v4_plain, now + 1, info);
-		ack_frame(&f, &hs_v4_plain, c + 1, hs_v4_plain.syn.sport, 0, 0);
-		expect("ACK for a cookie of a future period -> DROP", &f, XDP_DROP_, XDPSYN_CNT_ACK_INVALID);
-	}
-	{
-		/* TS names the period: a TSecr clock 2.1 periods old fails even
-		 * with a cookie the reference made for that period. */
-		uint64_t now = tai_ns();
-		uint64_t then = now - (uint64_t)(2.1 * (1ull << XDPSYN_COUNTER_NS_SHIFT));
-		uint8_t info = hs_v4_full.cookie & 0xff;
-		const struct spec *sy = &hs_v4_full.syn;
-		uint32_t ctr = (uint32_t)(then >> XDPSYN_COUNTER_NS_SHIFT);
-		uint64_t h = ref_cookie_hash(key_a, 0, sy->saddr, sy->daddr, sy->sport, sy->dport,
-					     sy->seq, ctr, info);
-		uint32_t cookie = (uint32_t)(h & 0xffffff) << 8 | info;
-		uint32_t tsv = (uint32_t)(((then >> XDPSYN_TSCLK_NS_SHIFT) & XDPSYN_TSCLK_MASK) << 8) |
-			       (uint32_t)((h >> 24) & 0xff);
-
-		ack_frame(&f, &hs_v4_full, cookie + 1, sy->sport, 1, tsv);
-		expect("ACK with TS from a SYN-ACK 2.1 periods old -> DROP", &f, XDP_DROP_,
-		       XDPSYN_CNT_ACK_INVALID);
-		then = now - (uint64_t)(0.5 * (1ull << XDPSYN_COUNTER_NS_SHIFT));
-		ctr = (uint32_t)(then >> XDPSYN_COUNTER_NS_SHIFT);
-		h = ref_cookie_hash(key_a, 0, sy->saddr, sy->daddr, sy->sport, sy->dport, sy->seq, ctr,
-				    info);
-		cookie = (uint32_t)(h & 0xffffff) << 8 | info;
-		tsv = (uint32_t)(((then >> XDPSYN_TSCLK_NS_SHIFT) & XDPSYN_TSCLK_MASK) << 8) |
-		      (uint32_t)((h >> 24) & 0xff);
-		ack_frame(&f, &hs_v4_full, cookie + 1, sy->sport, 1, tsv);
-		expect("ACK with TS from a SYN-ACK half a period old validates -> PASS", &f, XDP_PASS_,
-		       XDPSYN_CNT_ACK_VALID);
-	}
-
-
-	{
-		/* 40 SYNs from one /24: listed in top with 0 completions; the
-		 * sketch's estimate covers them */
-		uint8_t net[4] = { 10, 201, 77, 0 };
-		struct xdpsyn_top_val tv;
-		uint64_t est;
-
-		for (int i = 0; i < 40; i++) {
-			struct result r;
-
-			spec_base(&s, 0);
-			s.saddr[0] = 10; s.saddr[1] = 201; s.saddr[2] = 77; s.saddr[3] = (uint8_t)(i + 1);
-			s.sport = (uint16_t)(20000 + i);
-			frame_build(&f, &s);
-			run_frame(&f, &r);
-		}
-		check(top_find(0, net, 24, &tv) == 0, "10.201.77.0/24 not listed after 40 SYNs");
-		check(tv.completed == 0, "flooding /24 shows %llu completions", (unsigned long long)tv.completed);
-		est = cms_estimate(0, net, 24);
-		check(est >= 40, "sketch estimate %llu < 40 SYNs sent", (unsigned long long)est);
-		report("40 SYNs from one /24: listed in top, 0 completed, sketch estimate >= 40");
-	}
-	{
-		/* v6: a /64 of SYNs */
-		struct xdpsyn_top_val tv;
-		uint8_t net6[16];
-
-		for (int i = 0; i < 20; i++) {
-			struct result r;
-
-			spec_base(&s, 1);
-			s.saddr[15] = (uint8_t)(i + 9);
-			s.saddr[8] = 0x77;
-			s.sport = (uint16_t)(21000 + i);
-			frame_build(&f, &s);
-			run_frame(&f, &r);
-		}
-		memcpy(net6, cli6, 16);
-		memset(net6 + 8, 0, 8);
-		check(top_find(1, net6, 64, &tv) == 0, "client /64 not listed after 20 v6 SYNs");
-		report("20 SYNs from one IPv6 /64: listed in top");
-	}
-
-	/* 3. key rotation: B becomes current, A stays valid as previous */
-	{
-		struct xdpsyn_config c = cfg_default;
-		uint32_t now = counter_now();
-
-		key_put(1, key_b);
-		c.key_cur = 1;
-		c.key_prev_until = now;
-		cfg_put(&c);
-		ack_frame(&f, &hs_v4_full, hs_v4_full.cookie + 1, hs_v4_full.syn.sport, 1,
-			  hs_v4_full.our_tsval);
-		expect_prev_key("after key rotation, ACK for the old key's cookie still validates", &f, 1);
-		spec_base(&s, 0);
-		s.seq = 0x55667788;
-		{
-			/* a new SYN gets a key-B cookie; its ACK validates with the current key */
-			struct frame sf;
-			struct result r;
-			struct parsed p;
-			uint8_t info;
-			uint64_t h;
-
-			s.opts = optsets[1].bytes;
-			s.optlen = optsets[1].len;
-			frame_build(&sf, &s);
-			run_frame(&sf, &r);
-			frame_parse(r.out, r.out_len, &p);
-			info = p.seq & 0xff;
-			h = ref_cookie_hash(key_b, 0, s.saddr, s.daddr, s.sport, s.dport, s.seq,
-					    (uint32_t)(r.t0 >> XDPSYN_COUNTER_NS_SHIFT), info);
-			check(r.verdict == XDP_TX_ && p.ok, "no SYN-ACK after rotation");
-			check((uint32_t)(h & 0xffffff) << 8 == (p.seq & 0xffffff00),
-			      "after rotation the cookie is not made with the new key");
-			report("after key rotation, new SYN-ACKs carry new-key cookies");
-			hs.syn = s;
-			hs.cookie = p.seq;
-			ack_frame(&f, &hs, hs.cookie + 1, s.sport, 0, 0);
-			expect_prev_key("after key rotation, ACK for a new-key cookie validates", &f, 0);
-		}
-		c.key_prev_until = now - 2; /* the rotation is two periods old */
-		cfg_put(&c);
-		ack_frame(&f, &hs_v4_full, hs_v4_full.cookie + 1, hs_v4_full.syn.sport, 1,
-			  hs_v4_full.our_tsval);
-		expect("old key's cookie once its period is over -> DROP", &f, XDP_DROP_,
-		       XDPSYN_CNT_ACK_INVALID);
-		cfg_put(&cfg_default);
-	}
-
-	/* 4. everything that is not ours */
-	spec_base(&s, 0);
-	s.flags = F_ACK;
-	s.sport = est_port;
-	s.ack = 777;
-	frame_build(&f, &s);
-	expect("segment of an established connection -> PASS", &f, XDP_PASS_, XDPSYN_CNT_ESTABLISHED);
-	spec_base(&s, 0);
-	s.dport = PORT_PROT_NOLSN;
-	s.flags = F_ACK;
-	frame_build(&f, &s);
-	expect("ACK to a protected port with no socket -> PASS", &f, XDP_PASS_, XDPSYN_CNT_NO_SOCKET);
-	spec_base(&s, 0);
-	s.flags = F_RST;
-	frame_build(&f, &s);
-	expect("RST to the listener -> PASS", &f, XDP_PASS_, XDPSYN_CNT_LISTENER_OTHER);
-	spec_base(&s, 0);
-	s.dport = PORT_OPEN;
-	frame_build(&f, &s);
-	expect("SYN to an unprotected port -> PASS", &f, XDP_PASS_, XDPSYN_CNT_UNPROTECTED);
-	spec_base(&s, 1);
-	s.dport = 22;
-	s.flags = F_ACK;
-	frame_build(&f, &s);
-	expect("v6 ACK to an unprotected port -> PASS", &f, XDP_PASS_, XDPSYN_CNT_UNPROTECTED);
-	spec_base(&s, 0);
-	s.l4proto = 17;
-	frame_build(&f, &s);
-	expect("UDP -> PASS", &f, XDP_PASS_, XDPSYN_CNT_NOT_TCP);
-	spec_base(&s, 1);
-	s.l4proto = 58;
-	frame_build(&f, &s);
-	expect("ICMPv6 -> PASS", &f, XDP_PASS_, XDPSYN_CNT_NOT_TCP);
-	spec_base(&s, 0);
-	s.l4proto = 1;
-	frame_build(&f, &s);
-	expect("ICMP -> PASS", &f, XDP_PASS_, XDPSYN_CNT_NOT_TCP);
-	{
-		memset(&f, 0, sizeof(f));
-		memcpy(f.b, "\xff\xff\xff\xff\xff\xff", 6);
-		memcpy(f.b + 6, cli_mac, 6);
-		f.b[12] = 0x08; f.b[13] = 0x06; /* ARP */
-		f.len = 42;
-		expect("ARP -> PASS", &f, XDP_PASS_, XDPSYN_CNT_NOT_IP);
-	}
-	/* (BPF_PROG_TEST_RUN refuses frames under 14 bytes, so a cut inside
-	 * the Ethernet header cannot be run; the cut VLAN tag is the L2 case.) */
-	spec_base(&s, 0);
-	s.vlans = 1;
-	frame_build(&f, &s);
-	f.len = 16;
-	expect("VLAN tag cut off after the Ethernet header -> DROP", &f, XDP_DROP_,
-	       XDPSYN_CNT_MALFORMED);
-	frame_build(&f, &s);
-	f.len = 14 + 12;
-	expect("truncated IPv4 header -> DROP", &f, XDP_DROP_, XDPSYN_CNT_MALFORMED);
-	spec_base(&s, 1);
-	frame_build(&f, &s);
-	f.len = 14 + 30;
-	expect("truncated IPv6 header -> DROP", &f, XDP_DROP_, XDPSYN_CNT_MALFORMED);
-	spec_base(&s, 0);
-	frame_build(&f, &s);
-	f.len = 14 + 20 + 12;
-	expect("truncated TCP header -> DROP", &f, XDP_DROP_, XDPSYN_CNT_MALFORMED);
-	spec_base(&s, 0);
-	s.raw_doff = 4;
-	frame_build(&f, &s);
-	expect2("SYN with TCP data offset 4 (< 5) -> DROP", &f, XDP_DROP_, XDPSYN_CNT_MALFORMED, XDPSYN_CNT_SYN);
-	spec_base(&s, 0);
-	s.raw_doff = 15;
-	frame_build(&f, &s);
-	expect2("SYN with data offset beyond the packet -> DROP", &f, XDP_DROP_, XDPSYN_CNT_MALFORMED, XDPSYN_CNT_SYN);
-	{
-		static const uint8_t zero_len[] = { 2, 4, 5, 0xb4, 30, 0, 1, 1 };
-		static const uint8_t past_end[] = { 2, 4, 5, 0xb4, 1, 1, 30, 9 };
-		static const uint8_t bad_mss[] = { 2, 3, 5, 1 };
-
-		spec_base(&s, 0);
-		s.opts = zero_len;
-		s.optlen = sizeof(zero_len);
-		frame_build(&f, &s);
-		expect2("SYN with an option of length 0 -> DROP", &f, XDP_DROP_, XDPSYN_CNT_MALFORMED, XDPSYN_CNT_SYN);
-		spec_base(&s, 0);
-		s.opts = past_end;
-		s.optlen = sizeof(past_end);
-		frame_build(&f, &s);
-		expect2("SYN with an option running past the header -> DROP", &f, XDP_DROP_,
-			XDPSYN_CNT_MALFORMED, XDPSYN_CNT_SYN);
-		spec_base(&s, 1);
-		s.opts = bad_mss;
-		s.optlen = sizeof(bad_mss);
-		frame_build(&f, &s);
-		expect2("v6 SYN with an MSS option of length 3 -> DROP", &f, XDP_DROP_,
-			XDPSYN_CNT_MALFORMED, XDPSYN_CNT_SYN);
-		spec_base(&s, 0);
-		s.flags = F_ACK;
-		s.opts = zero_len;
-		s.optlen = sizeof(zero_len);
-		frame_build(&f, &s);
-		expect("ACK to the listener with a malformed option -> DROP", &f, XDP_DROP_,
-		       XDPSYN_CNT_MALFORMED);
-	}
-	spec_base(&s, 0);
-	s.flags = F_SYN | F_FIN;
-	frame_build(&f, &s);
-	expect("SYN+FIN -> DROP, no SYN-ACK", &f, XDP_DROP_, XDPSYN_CNT_SYN_BAD_FLAGS);
-	spec_base(&s, 0);
-	s.flags = F_SYN | F_RST;
-	frame_build(&f, &s);
-	expect("SYN+RST -> DROP, no SYN-ACK", &f, XDP_DROP_, XDPSYN_CNT_SYN_BAD_FLAGS);
-	spec_base(&s, 0);
-	s.flags = F_SYN | F_ACK;
-	frame_build(&f, &s);
-	expect("SYN-ACK to the listener -> PASS, not answered", &f, XDP_PASS_,
-	       XDPSYN_CNT_LISTENER_OTHER);
-	spec_base(&s, 0);
-	s.frag_off = 100; /* offset 800 bytes, a non-first fragment */
-	frame_build(&f, &s);
-	expect("IPv4 non-first fragment -> PASS", &f, XDP_PASS_, XDPSYN_CNT_FRAGMENT);
-	{
-		static const uint8_t frag[] = { 6, 0, 0x00, 0x64, 0, 0, 0, 7 }; /* offset 100*8 */
-		static uint8_t chain[8 * 9];
-
-		spec_base(&s, 1);
-		s.ext = frag;
-		s.ext_len = sizeof(frag);
-		s.ext_first = 44;
-		frame_build(&f, &s);
-		expect("IPv6 non-first fragment -> PASS", &f, XDP_PASS_, XDPSYN_CNT_FRAGMENT);
-		for (int i = 0; i < 9; i++) {
-			chain[i * 8] = i == 8 ? 6 : 60;
-			chain[i * 8 + 1] = 0;
-			chain[i * 8 + 2] = 1;
-			chain[i * 8 + 3] = 4;
-		}
-		spec_base(&s, 1);
-		s.ext = chain;
-		s.ext_len = sizeof(chain);
-		s.ext_first = 60;
-		frame_build(&f, &s);
-		expect("IPv6 SYN behind 9 extension headers -> DROP, not passed", &f, XDP_DROP_,
-		       XDPSYN_CNT_MALFORMED);
-		spec_base(&s, 1);
-		s.ext = chain;
-		s.ext_len = 16;
-		s.ext_first = 60;
-		chain[8] = 60;
-		frame_build(&f, &s);
-		f.len -= 20 + 24; /* cut inside the chain: TCP header missing */
-		expect("IPv6 extension chain truncated -> DROP", &f, XDP_DROP_, XDPSYN_CNT_MALFORMED);
-	}
-	{
-		/* three VLAN tags: not parsed further, passed as not-IP */
-		spec_base(&s, 0);
-		s.vlans = 2;
-		frame_build(&f, &s);
-		memmove(f.b + 16 + 4, f.b + 16, f.len - 16);
-		f.b[16] = 0x81; f.b[17] = 0x00; f.b[18] = 0; f.b[19] = 5;
-		f.len += 4;
-		expect("three VLAN tags -> PASS as not-IP", &f, XDP_PASS_, XDPSYN_CNT_NOT_IP);
-	}
-	{
-		/* a config with no key slot set up must not answer with key 0s:
-		 * here keys exist, so check the other guard: an empty port map */
-		int none[] = { 0 };
-
-		ports_put(XDPSYN_V4, none, 0);
-		spec_base(&s, 0);
-		frame_build(&f, &s);
-		expect("SYN after its port was unprotected live -> PASS", &f, XDP_PASS_,
-		       XDPSYN_CNT_UNPROTECTED);
-		ports_put(XDPSYN_V4, ports, sizeof(ports) / sizeof(ports[0]));
-		{
-			struct result r;
-
-			run_frame(&f, &r);
-			check(r.verdict == XDP_TX_, "verdict %s after re-protecting", verdict_name(r.verdict));
-			report("SYN after its port was protected again live -> XDP_TX");
-		}
-	}
-
-	/* 5. live settings: MSS cap, window, TTL, wscale, ECN off */
-	{
-		struct xdpsyn_config c = cfg_default;
-		struct result r;
-		struct parsed p;
-
-		c.mss[0] = 1200;
-		c.window = 1000;
-		c.ttl = 5;
-		c.wscale = 3;
-		c.ecn = 0;
-		cfg_put(&c);
-		spec_base(&s, 0);
-		s.opts = optsets[5].bytes; /* ECN SYN, MSS 1460 + WS */
-		s.optlen = optsets[5].len;
-		s.flags |= F_ECE | F_CWR;
-		frame_build(&f, &s);
-		run_frame(&f, &r);
-		frame_parse(r.out, r.out_len, &p);
-		check(r.verdict == XDP_TX_ && p.ok, "no SYN-ACK");
-		check(p.optlen == 8 && p.opts[2] == (1200 >> 8) && p.opts[3] == (1200 & 0xff),
-		      "MSS not capped to 1200");
-		check(p.optlen == 8 && p.opts[7] == 3, "wscale not 3");
-		check(p.window == 1000 && p.ttl == 5, "window %u ttl %u", p.window, p.ttl);
-		check(!(p.flags & F_ECE), "ECE set with ECN off");
-		check((p.seq >> 6 & 3) == 0 && !(p.seq & 0x20), "cookie info 0x%02x: want MSS index 0 (536), no ECN", p.seq & 0xff);
-		report("live config: MSS cap 1200, window 1000, TTL 5, wscale 3, ECN off");
-		cfg_put(&cfg_default);
-	}
-
-	/* 6. policies: track, auto, switching */
-	policy_cases();
-
-	/* 7. do no harm: what the kernel alone would do */
-	noharm_cases(l4);
-	kcookie_cases(ports, sizeof(ports) / sizeof(ports[0]));
-
-	/* 8. attach to a veth, native then generic, and detach */
-	run_cmd("ip link add xsyn0 type veth peer name xsyn1");
-	run_cmd("ip link set xsyn0 up");
-	run_cmd("ip link set xsyn1 up");
-	attach_case("attach by bpf_link in native mode on a veth, then detach", XDP_FLAGS_DRV_MODE);
-	attach_case("attach by bpf_link in generic mode on a veth, then detach", XDP_FLAGS_SKB_MODE);
-
-	close(est_fd);
-	close(acc_fd);
-	close(l4);
-	close(l6);
-	close(lo4);
-	xdpsyn_tc__destroy(tcskel);
-	xdpsyn__destroy(skel);
+	fixture_teardown();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
