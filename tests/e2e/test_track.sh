@@ -246,9 +246,14 @@ check "switch proxy -> track: a handshake answered with our cookie completes (ac
 	"client: $(cat "$TMP/inflight.out") ack_valid +$IN_VALID"
 cli nft delete table inet "$NFT_TABLE"
 
+eg_id=$(x status "$SRV_IF" -j | jq -r '.tc_egress_prog_id // 0')
 out=$(x detach "$SRV_IF" 2>&1)
 check "detach" $? "$out"
+# the egress program (a tcx link or a clsact filter) is gone once nothing
+# holds it: no filter, no link, no pin
 leftover=$(srv tc filter show dev "$SRV_IF" egress 2>/dev/null)
-[ -z "$leftover" ] && [ ! -e "/sys/fs/bpf/xdpsyn/$SRV_IF" ]
-check "detach removed the egress filter and the pins" $? "$leftover"
+[ "$eg_id" -gt 0 ] && ! bpftool prog show id "$eg_id" >/dev/null 2>&1 &&
+	[ -z "$leftover" ] && [ ! -e "/sys/fs/bpf/xdpsyn/$SRV_IF" ]
+check "detach removed the egress program ($eg_id), its filter or link, and the pins" $? \
+	"prog $eg_id: $(bpftool prog show id "$eg_id" 2>&1 | head -1); filters: $leftover"
 exit $((FAIL > 0))
