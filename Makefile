@@ -37,7 +37,8 @@ UNIT_HDRS := $(wildcard tests/unit/*.h)
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-TOOLS := $(BUILD)/tcpecho $(BUILD)/xdp_pass.bpf.o
+TOOLS := $(BUILD)/tcpecho $(BUILD)/xdp_pass.bpf.o $(BUILD)/tcxload \
+	 $(BUILD)/noharm_tc.bpf.o $(BUILD)/noharm_delay.bpf.o
 ifneq ($(wildcard tests/tools/synflood.c),)
 TOOLS += $(BUILD)/synflood
 endif
@@ -73,6 +74,16 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 $(BUILD)/xdp_pass.bpf.o: tests/e2e/xdp_pass.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# The "do no harm" suite's other TC programs (uapi headers, no vmlinux.h)
+# and their loader (clsact filters or tcx links).
+$(BUILD)/noharm_%.bpf.o: tests/e2e/noharm_%.bpf.c | $(BUILD)/.deps
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -target bpf -O2 -g -Wall -Werror -I$(ARCH_INC) -c $< -o $@
+
+$(BUILD)/tcxload: tests/tools/tcxload.c | $(BUILD)/.deps
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $< -lbpf
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)

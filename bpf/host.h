@@ -15,6 +15,7 @@
 
 #include "defs.h"
 #include "parse.h"
+#include "maps.h"
 #include <bpf/bpf_core_read.h>
 
 #define AF_INET 2
@@ -146,14 +147,31 @@ static __always_inline int listener_wildcard(const struct bpf_sock *sk,
 	return !(sk->src_ip6[0] | sk->src_ip6[1] | sk->src_ip6[2] | sk->src_ip6[3]);
 }
 
+/* The destination is one of the addresses attach listed (the FIB cannot
+ * say so on a host that does not forward). */
+static __always_inline int dest_listed(const struct pkt *pkt)
+{
+	struct xdpsyn_addr a = {};
+
+	a.family = pkt->family;
+	if (pkt->family == XDPSYN_V4)
+		a.addr[0] = pkt->daddr[0];
+	else
+		__builtin_memcpy(a.addr, pkt->daddr, sizeof(a.addr));
+	return bpf_map_lookup_elem(&xdpsyn_local_addrs, &a) != NULL;
+}
+
 /* The destination belongs to another host: the kernel would forward the
  * segment (a route with a next hop or a neighbour to resolve) or drop it
  * (blackhole, unreachable, prohibit). A local or broadcast destination
- * (not forwarded), or an interface that does not forward at all
- * (FWD_DISABLED: nothing but local traffic is taken), is this host's.
- * One FIB lookup (no flags: the same on every kernel since 4.18). */
+ * (not forwarded) is this host's. On an interface that does not forward,
+ * the FIB answers FWD_DISABLED before any lookup, and the kernel drops
+ * whatever is not its own: the addresses attach listed decide (without a
+ * list, it is taken as this host's). One FIB lookup (no flags: the same
+ * on every kernel since 4.18), and a hash lookup on such a host. */
 static __always_inline int dest_elsewhere(void *ctx, const struct pkt *pkt,
-					  __u32 ifindex, const struct tcphdr *th)
+					  __u32 ifindex, const struct tcphdr *th,
+					  const struct xdpsyn_config *cfg)
 {
 	struct bpf_fib_lookup p = {};
 	long rc;
@@ -180,6 +198,10 @@ static __always_inline int dest_elsewhere(void *ctx, const struct pkt *pkt,
 	case BPF_FIB_LKUP_RET_UNREACHABLE:
 	case BPF_FIB_LKUP_RET_PROHIBIT:
 		return 1;
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		/* a host that does not forward drops what is not its own:
+		 * the addresses attach listed tell (when it did) */
+		return (cfg->flags & XDPSYN_CFG_LOCAL_ADDRS) && !dest_listed(pkt);
 	default:
 		return 0;
 	}

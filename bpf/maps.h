@@ -75,6 +75,14 @@ struct {
 	__type(value, struct xdpsyn_flow);
 } xdpsyn_hs SEC(".maps");
 
+/* The network namespace's own addresses (include/xdpsyn.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDPSYN_LOCAL_ADDRS_MAX);
+	__type(key, struct xdpsyn_addr);
+	__type(value, __u8);
+} xdpsyn_local_addrs SEC(".maps");
+
 /* TC: recent hand-offs, so that the second segment of a batch (final ACK
  * and data together) never makes a second request socket. */
 struct {

@@ -117,7 +117,7 @@ __noinline int xdpsyn_syn_check(struct xdp_md *ctx, struct pkt *pkt)
 		count(st, XDPSYN_CNT_SYN_NO_SYNCOOKIES);
 		return XDP_PASS;
 	}
-	if (wild && dest_elsewhere(ctx, pkt, ctx->ingress_ifindex, th)) {
+	if (wild && dest_elsewhere(ctx, pkt, ctx->ingress_ifindex, th, cfg)) {
 		count(st, XDPSYN_CNT_NOT_LOCAL);
 		return XDP_PASS;
 	}
@@ -591,7 +591,7 @@ __noinline int xdpsyn_ack_forged(struct xdp_md *ctx, struct pkt *pkt)
 	th = pkt_tcp(pkt, data, data_end);
 	if (th && cfg &&
 	    (l2_not_host(data, data_end, cfg) ||
-	     (pkt->wildcard && dest_elsewhere(ctx, pkt, ctx->ingress_ifindex, th)))) {
+	     (pkt->wildcard && dest_elsewhere(ctx, pkt, ctx->ingress_ifindex, th, cfg)))) {
 		count(st, XDPSYN_CNT_NOT_LOCAL);
 		return XDP_PASS;
 	}

@@ -84,6 +84,21 @@ struct xdpsyn_stats {
 /* Slots of the per-CPU map of bpf_sk_assign_tcp_reqsk failures, by errno. */
 #define XDPSYN_ERRNO_SLOTS 64
 
+/* xdpsyn_config.flags */
+#define XDPSYN_CFG_LOCAL_ADDRS 0x1 /* xdpsyn_local_addrs holds the netns's
+				    * addresses (attach filled it) */
+
+/* The addresses of the interface's network namespace (attach, and `set
+ * addresses=refresh`). Asked only where the FIB cannot tell: on a host that
+ * does not forward, a SYN through a wildcard listener for an address not
+ * in the set is not this host's (the kernel would drop it). */
+#define XDPSYN_LOCAL_ADDRS_MAX 4096
+struct xdpsyn_addr {
+	__u8 family;  /* enum xdpsyn_family */
+	__u8 pad[3];
+	__be32 addr[4]; /* IPv4 in [0] */
+};
+
 /* Protected ports: 65536 bits per family; key = enum xdpsyn_family. */
 #define XDPSYN_PORT_WORDS (65536 / 64)
 struct xdpsyn_ports {
@@ -112,7 +127,7 @@ struct xdpsyn_config {
 	__u8 top_plen6;              /* top sources: IPv6 prefix length (0 = 64) */
 	__u32 key_prev_until;        /* previous key accepted while the
 	                              * cookie counter is <= this value */
-	__u32 flags;                 /* reserved, 0 */
+	__u32 flags;                 /* XDPSYN_CFG_* */
 	__u8 mac[6];                 /* the interface's MAC, set by attach: a
 	                              * SYN to another unicast MAC (bridge
 	                              * port, promiscuous NIC) is not ours;

@@ -371,6 +371,9 @@ static int config_fill(const struct attach_args *a, struct xdpsyn_config *cfg)
 	/* SYNs to another unicast MAC are not ours (a bridge port, a
 	 * promiscuous NIC); other link types have no MAC: left 0, unchecked */
 	iface_mac(a->ifname, cfg->mac);
+	/* on a host that does not forward, SYNs for other addresses go to
+	 * the kernel (maps_fill lists this netns's addresses) */
+	cfg->flags |= XDPSYN_CFG_LOCAL_ADDRS;
 	return 0;
 }
 
@@ -552,6 +555,9 @@ static int maps_fill(struct xdpsyn *xdp, const struct attach_args *a,
 	for (fam = 0; !err && fam < XDPSYN_NFAMILIES; fam++)
 		err = bpf_map_update_elem(bpf_map__fd(xdp->maps.xdpsyn_ports),
 					  &fam, &a->ports, BPF_ANY);
+	if (!err && cfg->flags & XDPSYN_CFG_LOCAL_ADDRS &&
+	    local_addrs_fill(bpf_map__fd(xdp->maps.xdpsyn_local_addrs)) < 0)
+		err = -1;
 	if (!err)
 		err = bpf_map_update_elem(bpf_map__fd(xdp->maps.xdpsyn_config),
 					  &zero, cfg, BPF_ANY);

@@ -79,6 +79,7 @@ int cmd_exporter(int argc, char **argv);
 #define PIN_POLICY "xdpsyn_policy"
 #define PIN_META "xdpsyn_meta"
 #define PIN_HANDOFFS "xdpsyn_handoffs"
+#define PIN_LOCAL_ADDRS "xdpsyn_local_addrs"
 #define PIN_LINK_XDP "link_xdp"
 #define PIN_PROG_TC "prog_tc"
 #define PIN_PROG_TC_EGRESS "prog_tc_egress"
@@ -320,6 +321,12 @@ struct handoff {
 	int nmptcp;              /* protected ports with an MPTCP listener */
 	__u16 mptcp_ports[HANDOFF_MPTCP_MAX];
 };
+/* The netns's addresses in the map FD (xdpsyn_local_addrs, user/addrs.c):
+ * fill it (the number listed, or -errno), or count those missing from it
+ * (naming them in BUF). */
+int local_addrs_fill(int fd);
+int local_addrs_missing(int fd, char *buf, size_t len);
+
 /* "net.ipv4.tcp_syncookies", ...; the option's name ("timestamps", NULL
  * for syncookies). */
 const char *handoff_sysctl(int i);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include "cli.h"
 
@@ -36,7 +37,12 @@ static void set_help(FILE *f)
 		"  calm=SECS     auto: seconds below syn-rate/2 to switch back, 1..%d\n"
 		"  handshake-timeout=SECS\n"
 		"                track: an incomplete handshake older than this shows\n"
-		"                as timed out, 1..%d\n", LOCK_WAIT_S, SYN_RATE_MAX,
+		"                as timed out, 1..%d\n"
+		"  addresses=refresh\n"
+		"                list this network namespace's addresses again (on a\n"
+		"                host that does not forward, SYNs for others go to the\n"
+		"                kernel; status warns when one is missing)\n",
+		LOCK_WAIT_S, SYN_RATE_MAX,
 		POLICY_SECS_MAX, POLICY_SECS_MAX);
 }
 
@@ -47,6 +53,7 @@ struct set_req {
 	bool mss_set[XDPSYN_NFAMILIES], wscale_set, ttl_set, window_set, ecn_set;
 	bool plen4_set, plen6_set;
 	bool policy_set, syn_rate_set, calm_set, hs_timeout_set;
+	bool addrs_refresh;
 };
 
 static int set_parse_one(struct set_req *r, const char *arg)
@@ -131,6 +138,10 @@ static int set_parse_one(struct set_req *r, const char *arg)
 					 POLICY_SECS_MAX);
 		r->cfg.calm_s = v;
 		r->calm_set = true;
+	} else if (!strcmp(key, "addresses")) {
+		if (strcmp(val, "refresh"))
+			return usage_err("set", "%s: expected addresses=refresh", arg);
+		r->addrs_refresh = true;
 	} else if (!strcmp(key, "handshake-timeout")) {
 		if (parse_ulong(val, 1, POLICY_SECS_MAX, &v))
 			return usage_err("set", "%s: expected 1..%d seconds", arg,
@@ -153,7 +164,7 @@ static bool cfg_changes(const struct set_req *r)
 {
 	return r->mss_set[XDPSYN_V4] || r->mss_set[XDPSYN_V6] || r->wscale_set ||
 	       r->ttl_set || r->window_set || r->ecn_set || r->plen4_set ||
-	       r->plen6_set || policy_changes(r);
+	       r->plen6_set || r->addrs_refresh || policy_changes(r);
 }
 
 static int set_apply(const struct set_req *r, const struct pins *p)
@@ -211,6 +222,25 @@ static int set_apply(const struct set_req *r, const struct pins *p)
 		cfg.calm_s = r->cfg.calm_s;
 	if (r->hs_timeout_set)
 		cfg.hs_timeout_s = r->cfg.hs_timeout_s;
+	if (r->addrs_refresh) {
+		char path[256];
+		int fd, n;
+
+		pin_path(path, sizeof(path), p->ifname, PIN_LOCAL_ADDRS);
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			errmsg(path, "%s: an attachment made before the address "
+			       "list: detach and attach again", strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		n = local_addrs_fill(fd);
+		close(fd);
+		if (n < 0) {
+			errmsg(path, "listing the addresses: %s", strerror(-n));
+			return EXIT_RUNTIME;
+		}
+		cfg.flags |= XDPSYN_CFG_LOCAL_ADDRS;
+	}
 	config_policy_derive(&cfg);
 	policy_new = r->policy_set && cfg.policy != old_policy;
 	/* A new policy starts from its state written in the policy map: before

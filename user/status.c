@@ -186,6 +186,24 @@ static void status_read(struct status *s, const struct pins *p)
 		status_warn(s, "hand-off: the sysctls and MPTCP listeners shown "
 			    "are this network namespace's, not the interface's: "
 			    "run xdpsyn status there (nsenter --net=...)");
+	/* on a host that does not forward, SYNs for an address missing from
+	 * the list go to the kernel unprotected */
+	if (s->have_config && s->same_ns && (s->cfg.flags & XDPSYN_CFG_LOCAL_ADDRS)) {
+		char path[256], missing[256];
+		int fd, n;
+
+		pin_path(path, sizeof(path), p->ifname, PIN_LOCAL_ADDRS);
+		fd = bpf_obj_get(path);
+		n = fd >= 0 ? local_addrs_missing(fd, missing, sizeof(missing)) : 0;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0)
+			status_warn(s, "%d address%s of this network namespace not in "
+				    "xdpsyn's list (%s): if this host does not forward, "
+				    "SYNs to them go to the kernel unprotected: xdpsyn set "
+				    "%s addresses=refresh", n, n > 1 ? "es" : "", missing,
+				    p->ifname);
+	}
 	/* SYNs to another unicast MAC are passed as not ours */
 	if (s->have_config && s->same_ns && memcmp(s->cfg.mac, zero_mac, 6) &&
 	    if_indextoname(s->meta.ifindex, name) && !iface_mac(name, mac) &&

@@ -1976,6 +1976,44 @@ static void case_noharm_forwarding(void)
 	run_cmd("ip -6 route del fd00:201::64:0/112 dev xsdum0");
 	sysctl_set("net.ipv4.ip_forward", "0");
 	sysctl_set("net.ipv6.conf.all.forwarding", "0");
+
+	/* forwarding off: the FIB says nothing (FWD_DISABLED); attach's list
+	 * of the netns's addresses decides */
+	{
+		struct xdpsyn_config c = cfg_default;
+		struct xdpsyn_addr a = { .family = XDPSYN_V4 };
+		__u8 one = 1;
+		struct result r;
+
+		memcpy(a.addr, srv4, 4);
+		bpf_map__update_elem(skel->maps.xdpsyn_local_addrs, &a, sizeof(a), &one, 1, 0);
+		c.flags |= XDPSYN_CFG_LOCAL_ADDRS;
+		cfg_put(&c);
+		spec_base(&s, 0);
+		inet_pton(AF_INET, "10.201.0.99", s.daddr);
+		s.dport = PORT_WILD;
+		s.sport = 41720;
+		frame_build(&f, &s);
+		expect2("forwarding off, address list: a SYN for an address not in it -> PASS "
+			"(the kernel drops it)", &f, XDP_PASS_, XDPSYN_CNT_SYN, XDPSYN_CNT_NOT_LOCAL);
+		spec_base(&s, 0);
+		s.dport = PORT_WILD;
+		s.sport = 41721;
+		frame_build(&f, &s);
+		run_frame(&f, &r);
+		check(r.verdict == XDP_TX_, "verdict %s, want XDP_TX", verdict_name(r.verdict));
+		report("forwarding off, address list: a SYN for a listed address -> SYN-ACK");
+		cfg_put(&cfg_default);
+		spec_base(&s, 0);
+		inet_pton(AF_INET, "10.201.0.99", s.daddr);
+		s.dport = PORT_WILD;
+		s.sport = 41722;
+		frame_build(&f, &s);
+		run_frame(&f, &r);
+		check(r.verdict == XDP_TX_, "verdict %s, want XDP_TX", verdict_name(r.verdict));
+		report("forwarding off, no address list (older attach): taken as this host's -> SYN-ACK");
+		bpf_map__delete_elem(skel->maps.xdpsyn_local_addrs, &a, sizeof(a), 0);
+	}
 }
 
 /* TC ingress: no hand-off while tcp_syncookies=0 (the kernel would reset
