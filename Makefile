@@ -18,7 +18,8 @@ endif
 # Debian 12 packages the build and the tests need (make deps installs the
 # missing ones; it does nothing when all are there).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	    iproute2 procps libjson-c-dev libmicrohttpd-dev jq nftables tcpdump curl iputils-ping
+	    iproute2 procps libjson-c-dev libmicrohttpd-dev jq nftables tcpdump curl iputils-ping \
+	    dpkg-dev lintian
 
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -I$(BUILD) -Iinclude
 LDLIBS_USER := -lbpf -lelf -lz
@@ -121,6 +122,7 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 include user/user.mk
+include packaging/deb.mk
 include bench/bench.mk
 include tests/fuzz/fuzz.mk
 include tests/check.mk

@@ -93,7 +93,7 @@ smoke)
 		fi
 	}
 	suite "bench micro (repeat 1000)" build/bench_micro --smoke --md "$tmp/micro.md" --tsv "$tmp/micro.tsv"
-	suite "bench flood (xdpsyn, 1 s at 50k pps)" bench/flood.sh --smoke --out "$tmp/flood"
+	suite "bench flood (xdpsyn, 2 s at 50k pps)" bench/flood.sh --smoke --out "$tmp/flood"
 	suite "bench flip (auto policy, 1 s at 20k pps)" bench/flip.sh --smoke --out "$tmp/flip"
 	echo "$total_pass passed, $total_fail failed"
 	[ "$total_fail" -eq 0 ]
