@@ -421,6 +421,31 @@ static __always_inline struct tcphdr *pkt_tcp(const struct pkt *pkt, void *data,
 	return th;
 }
 
+/* The segment carries data: the IP length (not the frame's, which may be
+ * padded to the Ethernet minimum) exceeds the headers. */
+static __always_inline int tcp_has_payload(void *data, void *data_end,
+					   const struct pkt *pkt,
+					   const struct tcphdr *th)
+{
+	__u32 l3 = pkt->l3_off, hdrs = pkt->l4_off - pkt->l3_off + th->doff * 4;
+
+	if (l3 > MAX_L3_OFF)
+		return 0;
+	if (pkt->family == XDPSYN_V4) {
+		struct iphdr *iph = data + l3;
+
+		if ((void *)(iph + 1) > data_end)
+			return 0;
+		return bpf_ntohs(iph->tot_len) > hdrs;
+	} else {
+		struct ipv6hdr *ip6 = data + l3;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return 0;
+		return bpf_ntohs(ip6->payload_len) + sizeof(*ip6) > hdrs;
+	}
+}
+
 /* The socket-lookup tuple of a parsed TCP segment, as the sender sent it. */
 static __always_inline void tuple_fill(struct bpf_sock_tuple *t, __u32 *size,
 				       const struct pkt *pkt,

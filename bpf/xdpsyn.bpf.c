@@ -526,12 +526,12 @@ static __always_inline void handshake_validated(__u32 ifindex,
 	h.valid_ns = pkt->now;
 	h.isn = bpf_ntohl(th->seq) - 1;
 	h.cookie = bpf_ntohl(th->ack_seq) - 1;
-	if (!bpf_map_update_elem(&xdpsyn_handoffs, &k, &h, BPF_NOEXIST))
-		return;
+	/* a lookup first: an LRU insert that finds the key is dearer */
 	old = bpf_map_lookup_elem(&xdpsyn_handoffs, &k);
-	if (old && (old->isn != h.isn || old->cookie != h.cookie ||
-		    h.valid_ns - old->valid_ns >= XDPSYN_HANDOFF_DUP_NS))
-		bpf_map_update_elem(&xdpsyn_handoffs, &k, &h, BPF_ANY);
+	if (old && old->isn == h.isn && old->cookie == h.cookie &&
+	    h.valid_ns - old->valid_ns < XDPSYN_HANDOFF_DUP_NS)
+		return;
+	bpf_map_update_elem(&xdpsyn_handoffs, &k, &h, BPF_ANY);
 }
 
 /* A handshake ACK whose cookie validated (called by the entry after
@@ -556,14 +556,20 @@ __noinline int xdpsyn_ack_valid(struct xdp_md *ctx, struct pkt *pkt)
 /* A segment to the listener whose handshake XDP validated moments ago, in
  * the same receive batch: same tuple, same cookie, data further on than
  * the first segment (whose seq named the ISN). */
-static __always_inline int burst_segment(__u32 ifindex, const struct pkt *pkt,
+static __always_inline int burst_segment(struct xdp_md *ctx, const struct pkt *pkt,
 					 const struct tcphdr *th)
 {
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
 	struct xdpsyn_flow_key k = {};
 	struct xdpsyn_handoff *h;
 	__u32 off;
 
-	flow_key_fill(&k, ifindex, pkt, th);
+	/* only a segment with data can be a batch's later one: a forged-ACK
+	 * flood without payload costs no lookup */
+	if (!tcp_has_payload(data, data_end, pkt, th))
+		return 0;
+	flow_key_fill(&k, ctx->ingress_ifindex, pkt, th);
 	h = bpf_map_lookup_elem(&xdpsyn_handoffs, &k);
 	if (!h || h->cookie != bpf_ntohl(th->ack_seq) - 1)
 		return 0;
@@ -595,7 +601,7 @@ __noinline int xdpsyn_ack_forged(struct xdp_md *ctx, struct pkt *pkt)
 		count(st, XDPSYN_CNT_NOT_LOCAL);
 		return XDP_PASS;
 	}
-	if (th && burst_segment(ctx->ingress_ifindex, pkt, th)) {
+	if (th && burst_segment(ctx, pkt, th)) {
 		count(st, XDPSYN_CNT_ACK_BURST);
 		return XDP_PASS;
 	}

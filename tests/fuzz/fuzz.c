@@ -970,7 +970,12 @@ static void oracle(const uint8_t *b, size_t len, uint64_t t0, uint64_t t1, struc
 				o->alt_cnt = XDPSYN_CNT_NOT_LOCAL;
 				o->alt_verdict = V_PASS;
 			} else {
-				int bu = val_burst(&o->vkey, g32(th + 4), g32(th + 8), t0, t1);
+				/* data (the IP length past the headers: a forged
+				 * ACK without payload is not looked up) */
+				size_t iplen = v6 ? 40 + ((size_t)b[l3 + 4] << 8 | b[l3 + 5])
+						  : ((size_t)b[l3 + 2] << 8 | b[l3 + 3]);
+				int bu = iplen > (l4 - l3) + doff ?
+					 val_burst(&o->vkey, g32(th + 4), g32(th + 8), t0, t1) : 0;
 
 				if (bu) {
 					o->path = P_ACK_BURST;
