@@ -421,29 +421,35 @@ static __always_inline struct tcphdr *pkt_tcp(const struct pkt *pkt, void *data,
 	return th;
 }
 
+/* The fixed IP header of a parsed packet (its family's), bounds-checked
+ * here for a function that did not parse it itself; NULL when outside. */
+static __always_inline void *pkt_ip(const struct pkt *pkt, void *data,
+				    void *data_end)
+{
+	void *ip = data + pkt->l3_off;
+	__u32 len = pkt->family == XDPSYN_V4 ? sizeof(struct iphdr) :
+					       sizeof(struct ipv6hdr);
+
+	if (pkt->l3_off > MAX_L3_OFF || ip + len > data_end)
+		return NULL;
+	return ip;
+}
+
 /* The segment carries data: the IP length (not the frame's, which may be
  * padded to the Ethernet minimum) exceeds the headers. */
 static __always_inline int tcp_has_payload(void *data, void *data_end,
 					   const struct pkt *pkt,
 					   const struct tcphdr *th)
 {
-	__u32 l3 = pkt->l3_off, hdrs = pkt->l4_off - pkt->l3_off + th->doff * 4;
+	__u32 hdrs = pkt->l4_off - pkt->l3_off + th->doff * 4;
+	void *ip = pkt_ip(pkt, data, data_end);
 
-	if (l3 > MAX_L3_OFF)
+	if (!ip)
 		return 0;
-	if (pkt->family == XDPSYN_V4) {
-		struct iphdr *iph = data + l3;
-
-		if ((void *)(iph + 1) > data_end)
-			return 0;
-		return bpf_ntohs(iph->tot_len) > hdrs;
-	} else {
-		struct ipv6hdr *ip6 = data + l3;
-
-		if ((void *)(ip6 + 1) > data_end)
-			return 0;
-		return bpf_ntohs(ip6->payload_len) + sizeof(*ip6) > hdrs;
-	}
+	if (pkt->family == XDPSYN_V4)
+		return bpf_ntohs(((struct iphdr *)ip)->tot_len) > hdrs;
+	return bpf_ntohs(((struct ipv6hdr *)ip)->payload_len) +
+	       sizeof(struct ipv6hdr) > hdrs;
 }
 
 /* The socket-lookup tuple of a parsed TCP segment, as the sender sent it. */

@@ -314,25 +314,13 @@ static __always_inline int kernel_cookie_check(struct xdp_md *ctx,
 					       const struct pkt *pkt,
 					       struct tcphdr *th)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 l3 = pkt->l3_off;
+	void *ip = pkt_ip(pkt, (void *)(long)ctx->data, (void *)(long)ctx->data_end);
 
-	if (l3 > MAX_L3_OFF)
+	if (!ip)
 		return 0;
-	if (pkt->family == XDPSYN_V4) {
-		struct iphdr *iph = data + l3;
-
-		if ((void *)(iph + 1) > data_end)
-			return 0;
-		return bpf_tcp_raw_check_syncookie_ipv4(iph, th) == 0;
-	} else {
-		struct ipv6hdr *ip6h = data + l3;
-
-		if ((void *)(ip6h + 1) > data_end)
-			return 0;
-		return bpf_tcp_raw_check_syncookie_ipv6(ip6h, th) == 0;
-	}
+	if (pkt->family == XDPSYN_V4)
+		return bpf_tcp_raw_check_syncookie_ipv4(ip, th) == 0;
+	return bpf_tcp_raw_check_syncookie_ipv6(ip, th) == 0;
 }
 
 /* ... and the kernel sent cookies recently enough to still accept it. */
