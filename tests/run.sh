@@ -37,6 +37,7 @@ run_suite "tracker (network namespaces)" tests/e2e/test_tracker.sh
 run_suite "track and auto policies (network namespaces)" tests/e2e/test_track.sh
 run_suite "bad input (CLI)" tests/e2e/test_badinput.sh
 run_suite "lifecycle, faults, forgery" tests/e2e/test_lifecycle.sh
+run_suite "libxdp: beside xdp-filter (network namespaces, xdp-tools)" tests/e2e/test_libxdp.sh
 run_suite "do no harm: direct vs through xdpsyn (network namespaces)" tests/e2e/test_noharm.sh
 run_suite "bench smoke (the benchmarks still run)" bench/run.sh smoke
 run_suite "Debian package (make deb, completion, dashboard, scratch-root install)" tests/e2e/test_deb.sh

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <bpf/btf.h>
+#include <xdp/libxdp.h>
 #include "cli.h"
 #include "xdpsyn.skel.h"
 #include "xdpsyn_tc.skel.h"
@@ -48,14 +49,19 @@ struct attach_args {
 	long calm_s, hs_timeout_s;
 	enum tc_mode tc_mode;
 	int handoff;             /* enum xdpsyn_handoff_mode, -1: auto */
+	long priority;           /* libxdp run priority, lower first */
+	bool xdp_others;         /* XDP programs on the interface already */
 };
 
 /* What attach has done so far, for the undo. */
 struct attach_state {
 	struct xdpsyn *xdp;
+	struct xdpsyn *xdp_ext;  /* the same object, for libxdp to load as an
+				  * freplace of its dispatcher (maps shared) */
+	struct xdp_program *xprog;
+	bool xdp_attached;
 	struct xdpsyn_tc *tc;
 	int meta_fd;
-	int link_fd;
 	int tc_link_fd, tc_egress_link_fd; /* tcx */
 	bool dir_created;
 	bool tc_attached;
@@ -79,6 +85,11 @@ static void attach_help(FILE *f)
 		"  --ports LIST        protected ports, both families: 80,443,8000-8100\n"
 		"                      (default: none, everything passes)\n"
 		"  --mode MODE         native (default) or generic; never falls back\n"
+		"  --priority N        run order among the interface's XDP programs\n"
+		"                      (libxdp's dispatcher: lower runs first), 0..%d\n"
+		"                      (default %d: after xdp-filter's 10, before\n"
+		"                      libxdp's default 50); XDP_PASS goes on to the\n"
+		"                      next program, XDP_TX and XDP_DROP end the chain\n"
 		"  --mss4 N, --mss6 N  MSS offered (default: MTU-40, MTU-60)\n"
 		"  --wscale N          window scale, 0..14 (default: as the kernel derives\n"
 		"                      it from net.ipv4.tcp_rmem / net.core.rmem_max)\n"
@@ -120,7 +131,8 @@ static void attach_help(FILE *f)
 		"                      kernel-cookie: tcp_syncookies=2 and\n"
 		"                      tcp_timestamps=2 if it is 1)\n"
 		"  -v, --verbose       libbpf debug output\n"
-		"  -h, --help          this help\n", LOCK_WAIT_S, FLOWS_MAX_LIMIT,
+		"  -h, --help          this help\n", LOCK_WAIT_S, XDP_PRIO_MAX,
+		XDP_PRIO_DEFAULT, FLOWS_MAX_LIMIT,
 		FLOWS_MAX_DEFAULT,
 		FLOWS_MAX_LIMIT, FLOWS_MAX_DEFAULT,
 		XDPSYN_TOP_PLEN4_DEFAULT, XDPSYN_TOP_PLEN6_DEFAULT, SYN_RATE_MAX,
@@ -145,7 +157,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 	enum { O_MODE = 256, O_MSS4, O_MSS6, O_WSCALE, O_TTL, O_WINDOW, O_ECN,
 	       O_NOECN, O_KEYFILE, O_SYSCTL, O_PORTS, O_FLOWS_MAX, O_HS_MAX, O_PLEN4,
 	       O_PLEN6, O_POLICY, O_SYN_RATE, O_CALM, O_HS_TIMEOUT, O_TC,
-	       O_HANDOFF };
+	       O_HANDOFF, O_PRIORITY };
 	static const struct option opts[] = {
 		{ "ports", required_argument, NULL, O_PORTS },
 		{ "mode", required_argument, NULL, O_MODE },
@@ -168,6 +180,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		{ "handshake-timeout", required_argument, NULL, O_HS_TIMEOUT },
 		{ "tc", required_argument, NULL, O_TC },
 		{ "handoff", required_argument, NULL, O_HANDOFF },
+		{ "priority", required_argument, NULL, O_PRIORITY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -184,6 +197,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 	a->top_plen6 = XDPSYN_TOP_PLEN6_DEFAULT;
 	a->policy = XDPSYN_POLICY_PROXY;
 	a->handoff = -1;
+	a->priority = XDP_PRIO_DEFAULT;
 	a->calm_s = CALM_DEFAULT;
 	a->hs_timeout_s = XDPSYN_HS_TIMEOUT_DEFAULT;
 	while (!ret && (c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -271,6 +285,10 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 			else
 				ret = usage_err("attach", "--handoff %s: expected auto, "
 						"reqsk or kernel-cookie", optarg);
+			break;
+		case O_PRIORITY:
+			ret = parse_num_opt("priority", optarg, 0, XDP_PRIO_MAX,
+					    &a->priority);
 			break;
 		case O_TC:
 			if (!strcmp(optarg, "auto"))
@@ -530,7 +548,9 @@ static int check_not_attached(const char *ifname)
 	char path[256];
 	struct stat st;
 
-	pin_path(path, sizeof(path), ifname, PIN_LINK_XDP);
+	pin_path(path, sizeof(path), ifname, PIN_PROG_XDP);
+	if (lstat(path, &st))
+		pin_path(path, sizeof(path), ifname, PIN_LINK_XDP);
 	if (!lstat(path, &st)) {
 		errmsg(ifname, "already attached (xdpsyn detach %s first)", ifname);
 		return EXIT_CONFLICT;
@@ -570,6 +590,8 @@ static int maps_fill(struct xdpsyn *xdp, const struct attach_args *a,
 	}
 	return 0;
 }
+
+static int ext_open(struct attach_state *s, const struct attach_args *a);
 
 static int load_programs(struct attach_state *s, const struct attach_args *a)
 {
@@ -640,6 +662,37 @@ static int load_programs(struct attach_state *s, const struct attach_args *a)
 		errmsg(ifname, "loading the TC program: %s: rerun with -v for the "
 		       "verifier log", strerror(-err));
 		return EXIT_RUNTIME;
+	}
+	return ext_open(s, a);
+}
+
+/* The program libxdp attaches: the same object opened again, every map
+ * (the internal ones too) the loaded one's; libxdp loads it as an
+ * freplace of its dispatcher's slot (a program loaded as XDP cannot be
+ * one). The first one fills no slot; it goes at the end. */
+static int ext_open(struct attach_state *s, const struct attach_args *a)
+{
+	const char *ifname = a->ifname;
+	struct bpf_map *m;
+	int err;
+
+	s->xdp_ext = xdpsyn__open();
+	if (!s->xdp_ext) {
+		errmsg(ifname, "opening the XDP object: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	s->xdp_ext->rodata->nr_cpus = s->xdp->rodata->nr_cpus;
+	s->xdp_ext->rodata->handoff_mode = (__u8)a->handoff;
+	bpf_object__for_each_map(m, s->xdp_ext->obj) {
+		struct bpf_map *x = bpf_object__find_map_by_name(s->xdp->obj,
+								 bpf_map__name(m));
+
+		err = x ? bpf_map__reuse_fd(m, bpf_map__fd(x)) : -ENOENT;
+		if (err) {
+			errmsg(ifname, "sharing map %s with the dispatcher's "
+			       "program: %s", bpf_map__name(m), strerror(-err));
+			return EXIT_RUNTIME;
+		}
 	}
 	return 0;
 }
@@ -847,27 +900,131 @@ static void tc_order_check(const struct attach_state *s,
 	warnmsg(a->ifname, "%s", msg);
 }
 
+static enum xdp_attach_mode xdp_mode_of(__u32 xdp_flags)
+{
+	return xdp_flags & XDP_FLAGS_SKB_MODE ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+}
+
+/* xdpsyn runs beside other XDP programs only in libxdp's dispatcher: a
+ * program attached without libxdp is refused (one line, and what would
+ * let both run), so is a dispatcher in the other mode (no fallback). */
+static int xdp_check_shareable(struct attach_args *a)
+{
+	struct xdp_chain c;
+	int err = xdp_chain_read(a->ifindex, 0, 0, &c);
+
+	if (err == -ENOENT)
+		return 0;
+	a->xdp_others = true;
+	if (err) {
+		errmsg(a->ifname, "reading the XDP program attached: %s",
+		       strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	if (c.legacy) {
+		errmsg(a->ifname, "another XDP program (prog %u %s) is attached "
+		       "without libxdp, and xdpsyn shares the interface only "
+		       "through libxdp's dispatcher: ip link set dev %s xdp off; "
+		       "xdp-loader load %s FILE; then attach xdpsyn", c.main_id,
+		       c.main_name, a->ifname, a->ifname);
+		return EXIT_CONFLICT;
+	}
+	if (c.mode != (int)xdp_mode_of(a->xdp_flags)) {
+		errmsg(a->ifname, "the XDP programs there run in %s mode (libxdp's "
+		       "dispatcher prog %u): attach with --mode %s to join them",
+		       c.mode == XDP_MODE_SKB ? "generic" : "native", c.main_id,
+		       c.mode == XDP_MODE_SKB ? "generic" : "native");
+		return EXIT_CONFLICT;
+	}
+	return 0;
+}
+
+/* Into the interface's dispatcher at --priority: libxdp loads the program
+ * as an freplace of a slot and pins its links under BPFFS/xdp/. */
 static int xdp_attach(struct attach_state *s, const struct attach_args *a)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = a->xdp_flags);
-	int prog_fd = bpf_program__fd(s->xdp->progs.xdpsyn_xdp);
-	int err;
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .obj = s->xdp_ext->obj,
+			    .prog_name = "xdpsyn_xdp");
+	enum xdp_attach_mode mode = xdp_mode_of(a->xdp_flags);
+	bool alone = false;
+	long err;
 
-	s->link_fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &opts);
-	if (s->link_fd >= 0)
+again:
+	opts.obj = s->xdp_ext->obj;
+	s->xprog = xdp_program__create(&opts);
+	err = libxdp_get_error(s->xprog);
+	if (err || !s->xprog) {
+		s->xprog = NULL;
+		errmsg(a->ifname, "libxdp: %s", strerror(err ? -(int)err : EINVAL));
+		return EXIT_RUNTIME;
+	}
+	err = xdp_program__set_run_prio(s->xprog, a->priority);
+	if (!err)
+		err = xdp_program__set_chain_call_enabled(s->xprog, XDP_PASS, true);
+	for (unsigned int act = XDP_ABORTED; !err && act <= XDP_REDIRECT; act++)
+		if (act != XDP_PASS)
+			err = xdp_program__set_chain_call_enabled(s->xprog, act,
+								  false);
+	if (!err) {
+		if (alone)
+			setenv("LIBXDP_SKIP_DISPATCHER", "1", 1);
+		err = xdp_program__attach(s->xprog, a->ifindex, mode, 0);
+		if (alone)
+			unsetenv("LIBXDP_SKIP_DISPATCHER");
+	}
+	if (err == -EINVAL && !alone && !a->xdp_others &&
+	    xdp_program__fd(s->xprog) < 0) {
+		/* The kernel refused xdpsyn in a dispatcher slot: libxdp 1.3's
+		 * slots do not change packet data and xdpsyn's program does
+		 * (SYN-ACKs: bpf_xdp_adjust_tail), which kernels check since
+		 * 6.13 (and 6.12.y). Nothing else is on the interface: attach
+		 * alone (a new copy: a failed object does not load again). */
+		xdp_program__close(s->xprog);
+		s->xprog = NULL;
+		xdpsyn__destroy(s->xdp_ext);
+		s->xdp_ext = NULL;
+		if (ext_open(s, a))
+			return EXIT_RUNTIME;
+		alone = true;
+		goto again;
+	}
+	if (!err) {
+		struct xdp_chain c;
+
+		s->xdp_attached = true;
+		if (alone)
+			warnmsg(a->ifname, "this kernel refuses xdpsyn's XDP program "
+				"in a slot of libxdp's dispatcher (libxdp %s's slots do "
+				"not change packet data; xdpsyn's SYN-ACKs do): it runs "
+				"alone, other XDP programs cannot join it",
+				"1.3");
+		else
+		/* libxdp attaches the program alone, without its dispatcher,
+		 * where the kernel refuses freplace programs: say so */
+		if (!xdp_chain_read(a->ifindex, xdp_program__id(s->xprog), 0, &c) &&
+		    c.legacy)
+			warnmsg(a->ifname, "libxdp could not use its dispatcher "
+				"here (this kernel refused its freplace programs; -v "
+				"shows why): xdpsyn's XDP program runs alone, other XDP "
+				"programs cannot join it");
 		return 0;
-	err = errno;
-	if (err == EBUSY || err == EEXIST)
+	}
+	if (err == -EEXIST || err == -EBUSY)
 		errmsg(a->ifname, "attaching XDP: %s: another XDP program is "
-		       "attached: see ip link show dev %s", strerror(err),
+		       "attached: see xdp-loader status %s", strerror(-(int)err),
 		       a->ifname);
-	else if (a->xdp_flags & XDP_FLAGS_DRV_MODE)
-		errmsg(a->ifname, "attaching XDP in native mode: %s: the driver "
-		       "may not support native XDP (or this MTU): try --mode "
-		       "generic", strerror(err));
+	else if (err == -EINVAL && a->xdp_others && xdp_program__fd(s->xprog) < 0)
+		errmsg(a->ifname, "this kernel refuses xdpsyn's XDP program in a "
+		       "slot of libxdp's dispatcher (its slots do not change packet "
+		       "data; xdpsyn's SYN-ACKs do; -v shows the verifier's "
+		       "words): it can run only alone here");
+	else if (mode == XDP_MODE_NATIVE)
+		errmsg(a->ifname, "attaching XDP in native mode (libxdp): %s: the "
+		       "driver may not support native XDP (or this MTU): try "
+		       "--mode generic (-v: libxdp's messages)", strerror(-(int)err));
 	else
-		errmsg(a->ifname, "attaching XDP in generic mode: %s",
-		       strerror(err));
+		errmsg(a->ifname, "attaching XDP in generic mode (libxdp): %s "
+		       "(-v: libxdp's messages)", strerror(-(int)err));
 	return EXIT_RUNTIME;
 }
 
@@ -902,10 +1059,9 @@ static void attach_undo(struct attach_state *s, const struct attach_args *a)
 {
 	char path[256];
 
-	if (s->link_fd >= 0) {
-		bpf_link_detach(s->link_fd);
-		close(s->link_fd);
-	}
+	if (s->xdp_attached &&
+	    !xdp_program__detach(s->xprog, a->ifindex, xdp_mode_of(a->xdp_flags), 0))
+		s->xdp_attached = false;
 	for (int e = 0; e < 2; e++) {
 		int *fd = e ? &s->tc_egress_link_fd : &s->tc_link_fd;
 
@@ -952,6 +1108,8 @@ static void attach_release(struct attach_state *s)
 	if (s->tc_egress_link_fd >= 0)
 		close(s->tc_egress_link_fd);
 	xdpsyn_tc__destroy(s->tc);
+	xdp_program__close(s->xprog); /* attached: libxdp's pins hold it */
+	xdpsyn__destroy(s->xdp_ext);
 	xdpsyn__destroy(s->xdp);
 }
 
@@ -960,7 +1118,8 @@ static void attach_report(const struct attach_args *a,
 			  const struct xdpsyn_config *cfg)
 {
 	char *ports = ports_format(&a->ports);
-	__u32 xdp_id = prog_id_of(bpf_program__fd(s->xdp->progs.xdpsyn_xdp));
+	__u32 xdp_id = xdp_program__id(s->xprog);
+	struct xdp_chain c;
 
 	if (a->handoff != XDPSYN_HANDOFF_REQSK)
 		printf("%s: attached in %s mode: XDP prog %u, TC egress prog %u "
@@ -982,6 +1141,15 @@ static void attach_report(const struct attach_args *a,
 		       xdp_id, s->tc_opts.prog_id, s->tc_opts.handle,
 		       s->tc_opts.priority, s->tc_egress_opts.prog_id,
 		       s->tc_egress_opts.handle, s->tc_egress_opts.priority);
+	if (!xdp_chain_read(a->ifindex, xdp_id, 0, &c) && !c.legacy) {
+		int pos = 0;
+
+		for (int i = 0; i < c.n && !pos; i++)
+			if (c.e[i].ours)
+				pos = i + 1;
+		printf("  xdp: libxdp dispatcher prog %u, priority %ld: %d of %d "
+		       "in the chain\n", c.main_id, a->priority, pos, c.n);
+	}
 	printf("  ports %s  mss4 %u  mss6 %u  wscale %u  ttl %u  window %u  "
 	       "ecn %s\n", ports ? ports : "?", cfg->mss[XDPSYN_V4],
 	       cfg->mss[XDPSYN_V6], cfg->wscale, cfg->ttl, cfg->window,
@@ -999,7 +1167,7 @@ static void attach_report(const struct attach_args *a,
 
 int cmd_attach(int argc, char **argv)
 {
-	struct attach_state s = { .meta_fd = -1, .link_fd = -1, .tc_link_fd = -1,
+	struct attach_state s = { .meta_fd = -1, .tc_link_fd = -1,
 				  .tc_egress_link_fd = -1 };
 	struct xdpsyn_meta meta = { .version = XDPSYN_META_VERSION };
 	char drv[64];
@@ -1051,6 +1219,8 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (!ret)
 		ret = check_not_attached(a->ifname);
+	if (!ret)
+		ret = xdp_check_shareable(a);
 	if (!ret && !a->key_file)
 		ret = key_random(&key);
 	if (!ret)
@@ -1111,7 +1281,8 @@ int cmd_attach(int argc, char **argv)
 	 * a SIGKILL at any point finds the filters running them. TC first:
 	 * alone it only hands off ACKs with valid cookies, which exist only
 	 * once XDP answers SYNs, and watches the kernel's SYN-ACKs. The XDP
-	 * link is pinned last: its pin means "attached". */
+	 * program is pinned last: its pin means "attached" (before it, detach
+	 * finds it in the dispatcher by its maps). */
 	ret = pin_maps(&s, a->ifname);
 	if (!ret && a->handoff == XDPSYN_HANDOFF_REQSK)
 		ret = pin_fd(a->ifname, PIN_PROG_TC,
@@ -1126,13 +1297,12 @@ int cmd_attach(int argc, char **argv)
 	if (!ret)
 		ret = xdp_attach(&s, a);
 	if (!ret)
-		ret = pin_fd(a->ifname, PIN_LINK_XDP, s.link_fd);
+		ret = pin_fd(a->ifname, PIN_PROG_XDP, xdp_program__fd(s.xprog));
 	if (ret)
 		goto out;
 
 	attach_report(a, &s, &cfg);
-	close(s.link_fd);
-	s.link_fd = -1;
+	s.xdp_attached = false;
 out:
 	if (ret)
 		attach_undo(&s, a);

@@ -80,7 +80,8 @@ int cmd_exporter(int argc, char **argv);
 #define PIN_META "xdpsyn_meta"
 #define PIN_HANDOFFS "xdpsyn_handoffs"
 #define PIN_LOCAL_ADDRS "xdpsyn_local_addrs"
-#define PIN_LINK_XDP "link_xdp"
+#define PIN_LINK_XDP "link_xdp"   /* an older xdpsyn's XDP bpf_link */
+#define PIN_PROG_XDP "prog_xdp"   /* the XDP program in libxdp's dispatcher */
 #define PIN_PROG_TC "prog_tc"
 #define PIN_PROG_TC_EGRESS "prog_tc_egress"
 #define PIN_LINK_TC_INGRESS "link_tc_ingress" /* tcx links (kernel >= 6.6) */
@@ -118,6 +119,7 @@ struct pins {
 	int flows_fd, events_fd, cms_fd, top_fd;
 	int hs_fd, rate_fd, policy_fd;
 	int link_fd, tc_fd, tc_egress_fd;
+	int xdp_prog_fd;                   /* PIN_PROG_XDP */
 	int tc_link_fd, tc_egress_link_fd; /* tcx links */
 	bool have_meta;
 	struct xdpsyn_meta meta;
@@ -284,6 +286,49 @@ int tcx_attach_front(int prog_fd, int ifindex, bool egress);
 /* The interface of a netdev link (XDP, tcx): its ifindex, 0 when the
  * interface is gone or the link detached, -1 when unreadable. */
 int link_ifindex(int link_fd);
+
+/*
+ * XDP through libxdp (user/xdpchain.c): xdpsyn's program is one entry of
+ * the interface's libxdp dispatcher, beside the other programs libxdp
+ * tools attached; lower priorities run first.
+ */
+#define XDP_PRIO_DEFAULT 20   /* after xdp-filter (10), before libxdp's default 50 */
+#define XDP_PRIO_MAX 1000
+#define XDP_CHAIN_MAX 10      /* libxdp's MAX_DISPATCHER_ACTIONS */
+struct xdp_entry {
+	__u32 prog_id;
+	unsigned int prio;
+	__u32 chain_actions;      /* bit N: action N goes on to the next program */
+	char name[16];
+	bool ours;
+};
+struct xdp_chain {
+	int n;                    /* entries */
+	__u32 main_id;            /* what the interface runs: the dispatcher,
+				   * or a program attached without libxdp */
+	char main_name[16];
+	bool legacy;              /* main_id is not libxdp's dispatcher */
+	int mode;                 /* enum xdp_attach_mode: 1 native, 2 generic */
+	struct xdp_entry e[XDP_CHAIN_MAX];
+};
+/* Route libxdp's messages through -v. */
+void libxdp_quiet(void);
+/* IFINDEX's XDP chain in run order; entries running program OUR_PROG_ID
+ * or using the map OUR_MAP_ID are marked ours. 0, -ENOENT when no XDP
+ * program is attached, -errno. */
+int xdp_chain_read(int ifindex, __u32 our_prog_id, __u32 our_map_id,
+		   struct xdp_chain *c);
+/* Remove the entries xdp_chain_read marks ours from IFINDEX's dispatcher,
+ * the others kept (the dispatcher goes when none is left). The number
+ * removed, or -errno. */
+int xdp_chain_detach_ours(int ifindex, __u32 our_prog_id, __u32 our_map_id);
+/* How many BPF links run program PROG_ID (an freplace program: the
+ * dispatchers it is attached to), -errno. */
+int prog_link_count(__u32 prog_id);
+/* The id of the map (or program) behind FD, 0 when unreadable. */
+__u32 map_id_of(int fd);
+/* "XDP_PASS,XDP_TX" of a chain_actions bit set. */
+void xdp_actions_format(char *buf, size_t len, __u32 actions);
 /* 1 when a clsact filter of IFINDEX's ingress (or EGRESS) block holds
  * priority PRIO, 0 when none (or no clsact qdisc), -errno. */
 int tc_prio_taken(int ifindex, bool egress, __u32 prio);

@@ -14,7 +14,8 @@ static void detach_help(FILE *f)
 	fprintf(f,
 		"Usage: xdpsyn detach IFACE\n"
 		"\n"
-		"Remove what `xdpsyn attach IFACE` created: the XDP link, the TC\n"
+		"Remove what `xdpsyn attach IFACE` created: its XDP program from\n"
+		"libxdp's dispatcher (the other XDP programs keep running), the TC\n"
 		"programs' tcx links, or their ingress and egress filters (and the\n"
 		"clsact qdisc if attach created it and no other filter uses it), the\n"
 		"pins and " PIN_BASE "/IFACE/; other programs and filters stay.\n"
@@ -153,17 +154,25 @@ static int detach_locked(const char *ifname)
 	const char *note = "";
 	char path[256], name[IF_NAMESIZE];
 	struct pins p;
-	int ret, lifindex;
-	bool same_ns, gone;
+	int ret, lifindex, removed = 0, links = 0;
+	__u32 prog_id, map_id;
+	bool same_ns, gone, had_link;
 
 	ret = pins_open(&p, ifname, 0);
 	if (ret)
 		return ret;
 
-	lifindex = link_ifindex(p.link_fd);
+	/* an older xdpsyn's XDP link; else our program in the dispatcher,
+	 * attached while some link runs it */
+	had_link = p.link_fd >= 0;
+	lifindex = had_link ? link_ifindex(p.link_fd) : 0;
+	prog_id = prog_id_of(p.xdp_prog_fd);
+	map_id = map_id_of(p.config_fd);
+	if (prog_id)
+		links = prog_link_count(prog_id);
 	same_ns = p.have_meta && netns_is_current(&p.meta);
 	gone = same_ns && !if_indextoname(p.meta.ifindex, name);
-	if (lifindex > 0 && p.have_meta && !same_ns) {
+	if ((lifindex > 0 || links > 0) && p.have_meta && !same_ns) {
 		errmsg(ifname, "attached in another network namespace: run "
 		       "xdpsyn detach %s there (nsenter --net=...)", ifname);
 		pins_close(&p);
@@ -173,6 +182,17 @@ static int detach_locked(const char *ifname)
 		errmsg(ifname, "detaching the XDP link: %s", strerror(errno));
 		pins_close(&p);
 		return EXIT_RUNTIME;
+	}
+	if (same_ns && !gone && (prog_id || map_id)) {
+		removed = xdp_chain_detach_ours(p.meta.ifindex, prog_id, map_id);
+		if (removed < 0) {
+			errmsg(ifname, "removing xdpsyn's program from the XDP "
+			       "dispatcher: %s: retry xdpsyn detach %s, or see "
+			       "xdp-loader status %s", strerror(-removed), ifname,
+			       ifname);
+			pins_close(&p);
+			return EXIT_RUNTIME;
+		}
 	}
 	if (tcx_detach_ours(&p) || (p.have_meta && same_ns && tc_detach_ours(&p))) {
 		pins_close(&p); /* pins kept: a retry needs them */
@@ -195,10 +215,13 @@ static int detach_locked(const char *ifname)
 		return EXIT_RUNTIME;
 	}
 	/* PIN_BASE goes too if empty: pin_base_unlock */
-	if (lifindex == 0 && gone)
+	if (lifindex == 0 && !removed && gone)
 		note = " (the interface is gone: pins removed)";
-	else if (lifindex == 0)
+	else if (lifindex == 0 && !removed && had_link)
 		note = " (its XDP link was already detached)";
+	else if (lifindex == 0 && !removed)
+		note = " (its XDP program was no longer in the interface's "
+		       "XDP chain)";
 	printf("%s: detached%s\n", ifname, note);
 	return EXIT_OK;
 }

@@ -173,6 +173,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	libbpf_set_print(libbpf_print);
+	libxdp_quiet();
 	/* doubles (rates, ratios) as "0.95", not "0.94999999999999996" */
 	json_c_set_serialization_double_format("%.10g", JSON_C_OPTION_GLOBAL);
 

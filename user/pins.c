@@ -17,7 +17,7 @@ const char *const pin_names[] = {
 	PIN_LINK_XDP, PIN_PROG_TC, PIN_CONFIG, PIN_KEYS, PIN_PORTS, PIN_STATS,
 	PIN_HANDOFF_ERR, PIN_FLOWS, PIN_EVENTS, PIN_CMS, PIN_TOP, PIN_META,
 	PIN_HS, PIN_RATE, PIN_POLICY, PIN_PROG_TC_EGRESS, PIN_HANDOFFS,
-	PIN_LINK_TC_INGRESS, PIN_LINK_TC_EGRESS, PIN_LOCAL_ADDRS, NULL
+	PIN_LINK_TC_INGRESS, PIN_LINK_TC_EGRESS, PIN_LOCAL_ADDRS, PIN_PROG_XDP, NULL
 };
 
 int pin_path(char *buf, size_t len, const char *ifname, const char *name)
@@ -92,6 +92,7 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 		{ PIN_PROG_TC_EGRESS, offsetof(struct pins, tc_egress_fd), 0 },
 		{ PIN_LINK_TC_INGRESS, offsetof(struct pins, tc_link_fd), 0 },
 		{ PIN_LINK_TC_EGRESS, offsetof(struct pins, tc_egress_link_fd), 0 },
+		{ PIN_PROG_XDP, offsetof(struct pins, xdp_prog_fd), 0 },
 	};
 	__u32 zero = 0;
 
@@ -135,7 +136,7 @@ void pins_close(struct pins *p)
 		       &p->herr_fd, &p->meta_fd, &p->flows_fd, &p->events_fd,
 		       &p->cms_fd, &p->top_fd, &p->link_fd, &p->tc_fd,
 		       &p->hs_fd, &p->rate_fd, &p->policy_fd, &p->tc_egress_fd,
-		       &p->tc_link_fd, &p->tc_egress_link_fd };
+		       &p->tc_link_fd, &p->tc_egress_link_fd, &p->xdp_prog_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

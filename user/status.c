@@ -34,7 +34,13 @@ struct status {
 	__s64 tai_off;               /* CLOCK_TAI - CLOCK_REALTIME, ns */
 	__u32 flows_max;             /* 0: no flow map pinned */
 	__u32 hs_max;                /* 0: no handshake map pinned */
-	int link_ifindex;            /* 0: link detached (interface gone) */
+	int link_ifindex;            /* an older xdpsyn's XDP link: 0 detached */
+	bool legacy_link;            /* attached by an older xdpsyn (bpf_link) */
+	/* the interface's XDP chain (libxdp's dispatcher), read in its netns:
+	 * 0, or -errno (-ENOENT: no XDP program) */
+	int xdp_err;
+	struct xdp_chain xdp;
+	int xdp_pos;                 /* ours in xdp.e[], -1 not there */
 	const char *state;
 	bool tcx;                    /* the TC programs are tcx links */
 	/* The TC ingress [0] and egress [1] hooks in the order they run
@@ -150,11 +156,16 @@ static void status_read(struct status *s, const struct pins *p)
 	s->hs_max = p->hs_fd >= 0 ? map_max_entries(p->hs_fd) : 0;
 
 	s->link_ifindex = -1;
+	s->xdp_pos = -1;
+	s->xdp_err = -ENOENT;
 	len = sizeof(li);
 	if (p->link_fd >= 0 && !bpf_obj_get_info_by_fd(p->link_fd, &li, &len)) {
+		s->legacy_link = true;
 		s->link_id = li.id;
 		s->xdp_prog_id = li.prog_id;
 		s->link_ifindex = li.xdp.ifindex;
+	} else if (p->xdp_prog_fd >= 0) {
+		s->xdp_prog_id = prog_id_of(p->xdp_prog_fd);
 	}
 	len = sizeof(pi);
 	if (p->tc_fd >= 0 && !bpf_obj_get_info_by_fd(p->tc_fd, &pi, &len))
@@ -166,14 +177,32 @@ static void status_read(struct status *s, const struct pins *p)
 		s->syn_rate_now = syn_rate_read(p->rate_fd);
 	s->tai_off = tai_offset_ns();
 
-	if (s->link_ifindex < 0 || !s->have_meta || !s->have_config)
+	if (!s->legacy_link && s->xdp_prog_id && s->same_ns &&
+	    if_indextoname(s->meta.ifindex, name)) {
+		s->xdp_err = xdp_chain_read(s->meta.ifindex, s->xdp_prog_id,
+					    map_id_of(p->config_fd), &s->xdp);
+		for (int i = 0; !s->xdp_err && i < s->xdp.n && s->xdp_pos < 0; i++)
+			if (s->xdp.e[i].ours)
+				s->xdp_pos = i;
+	}
+	if (!s->have_meta || !s->have_config ||
+	    (s->legacy_link ? s->link_ifindex < 0 : !s->xdp_prog_id))
 		s->state = "incomplete";
-	else if (s->link_ifindex == 0)
+	else if (s->legacy_link && s->link_ifindex == 0)
 		s->state = s->same_ns && !if_indextoname(s->meta.ifindex, name) ?
 			   "interface gone" : "xdp link detached";
 	else if (!s->same_ns)
 		s->state = "other netns";
-	else
+	else if (!if_indextoname(s->meta.ifindex, name))
+		s->state = "interface gone";
+	else if (!s->legacy_link && s->xdp_pos < 0) {
+		s->state = "xdp program detached";
+		status_warn(s, "xdpsyn's XDP program %u is not in %s's XDP chain "
+			    "(%s): SYNs reach the kernel unprotected: xdpsyn detach "
+			    "%s, then attach again", s->xdp_prog_id, s->ifname,
+			    s->xdp_err == -ENOENT ? "no XDP program attached" :
+			    "removed by another tool", s->ifname);
+	} else
 		s->state = "attached";
 	s->tcx = (s->have_meta && (s->meta.flags & XDPSYN_META_TCX)) ||
 		 p->tc_link_fd >= 0;
@@ -343,6 +372,45 @@ static json_object *tc_json(const struct status *s)
 	return o;
 }
 
+/* {"dispatcher_prog_id", "mode", "priority", "position" (1-based, 0: not
+ * in the chain), "chain": [{"prog_id", "name", "priority",
+ * "chain_call_actions", "xdpsyn"}]} in the order they run; null when not
+ * read (another netns, the interface gone, an older xdpsyn's link). */
+static json_object *xdp_json(const struct status *s)
+{
+	json_object *o, *arr;
+	char acts[96];
+
+	if (s->legacy_link || (s->xdp_err && s->xdp_err != -ENOENT) ||
+	    !s->xdp_prog_id || !s->same_ns || !strcmp(s->state, "interface gone"))
+		return NULL;
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_object_add(o, "dispatcher_prog_id", json_object_new_int64(
+		s->xdp_err || s->xdp.legacy ? 0 : s->xdp.main_id));
+	json_object_object_add(o, "mode", json_object_new_string(
+		s->xdp_err ? "none" : s->xdp.mode == 2 ? "generic" : "native"));
+	json_object_object_add(o, "priority", s->xdp_pos >= 0 && !s->xdp.legacy ?
+		json_object_new_int64(s->xdp.e[s->xdp_pos].prio) : NULL);
+	json_object_object_add(o, "position", json_object_new_int(s->xdp_pos + 1));
+	for (int i = 0; !s->xdp_err && i < s->xdp.n; i++) {
+		const struct xdp_entry *e = &s->xdp.e[i];
+		json_object *j = json_object_new_object();
+
+		xdp_actions_format(acts, sizeof(acts), e->chain_actions);
+		json_object_object_add(j, "prog_id", json_object_new_int64(e->prog_id));
+		json_object_object_add(j, "name", json_object_new_string(e->name));
+		json_object_object_add(j, "priority", s->xdp.legacy ? NULL :
+				       json_object_new_int64(e->prio));
+		json_object_object_add(j, "chain_call_actions",
+				       json_object_new_string(acts));
+		json_object_object_add(j, "xdpsyn", json_object_new_boolean(e->ours));
+		json_object_array_add(arr, j);
+	}
+	json_object_object_add(o, "chain", arr);
+	return o;
+}
+
 static json_object *status_json(const struct status *s, __u64 now)
 {
 	json_object *o = json_object_new_object();
@@ -358,6 +426,7 @@ static json_object *status_json(const struct status *s, __u64 now)
 	ADD("xdp_prog_id", json_object_new_int64(s->xdp_prog_id));
 	ADD("tc_prog_id", json_object_new_int64(s->tc_prog_id));
 	ADD("link_id", json_object_new_int64(s->link_id));
+	ADD("xdp", xdp_json(s));
 	if (s->have_meta) {
 		ADD("tc_handle", json_object_new_int64(s->meta.tc_handle));
 		ADD("tc_priority", json_object_new_int64(s->meta.tc_priority));
@@ -486,6 +555,42 @@ static void policy_print(const struct status *s)
 	}
 }
 
+/* The XDP chain (libxdp's dispatcher), one program a line, in run order. */
+static void xdp_print(const struct status *s)
+{
+	char acts[96];
+
+	if (s->legacy_link) {
+		printf("    xdp      an XDP link (attached by an older xdpsyn; no "
+		       "dispatcher)\n");
+		return;
+	}
+	if (!s->xdp_prog_id || !s->same_ns || !strcmp(s->state, "interface gone"))
+		return;
+	if (s->xdp_err) {
+		printf("    xdp      %s\n", s->xdp_err == -ENOENT ?
+		       "no XDP program attached" : strerror(-s->xdp_err));
+		return;
+	}
+	if (s->xdp.legacy) {
+		printf("    xdp      prog %u %s alone, no libxdp dispatcher (%s)\n",
+		       s->xdp.main_id, s->xdp.main_name, s->xdp_pos >= 0 ?
+		       "this kernel refused it: other XDP programs cannot join" :
+		       "attached without libxdp");
+		return;
+	}
+	printf("    xdp      libxdp dispatcher prog %u (%s); what runs, in order "
+	       "(* xdpsyn):\n", s->xdp.main_id,
+	       s->xdp.mode == 2 ? "generic" : "native");
+	for (int i = 0; i < s->xdp.n; i++) {
+		const struct xdp_entry *e = &s->xdp.e[i];
+
+		xdp_actions_format(acts, sizeof(acts), e->chain_actions);
+		printf("             prio %-4u prog %u %s (goes on after %s)%s\n",
+		       e->prio, e->prog_id, e->name, acts, e->ours ? " *" : "");
+	}
+}
+
 /* The TC chains, one entry a line, in the order they run. */
 static void tc_print(const struct status *s)
 {
@@ -585,6 +690,7 @@ static void status_print(const struct status *s, __u64 now)
 		fmt_duration(age, sizeof(age), now - s->meta.key_rotated_at);
 		printf("    key      age %s (slot %u)\n", age, s->cfg.key_cur);
 	}
+	xdp_print(s);
 	tc_print(s);
 	handoff_print(s);
 	if (s->have_stats) {

@@ -73,7 +73,7 @@ check "attach pins the tracker's maps (flows, events, cms, top)" $? "missing:$mi
 # The maps each program uses are the pinned ones (the TC object reuses the
 # XDP object's maps): XDP writes stats, flows, cms, top; TC stats, flows and
 # the ring buffer.
-xdp_prog=$(bpftool link show pinned "$PIN/link_xdp" -j | jq .prog_id)
+xdp_prog=$(bpftool prog show pinned "$PIN/prog_xdp" -j | jq .id)
 xdp_maps=$(bpftool prog show id "$xdp_prog" -j | jq -c .map_ids)
 tc_maps=$(bpftool prog show pinned "$PIN/prog_tc" -j | jq -c .map_ids)
 map_id() { bpftool map show pinned "$PIN/$1" -j | jq .id; }
