@@ -68,7 +68,7 @@ out=$(srv xdp-filter load -m native "$SRV_IF" 2>&1) && FILTER_LOADED=1 &&
 check "xdp-filter load $SRV_IF, deny source $ATK4" $? "$out"
 DISPATCHER=0
 [ "$(xdp_main)" = xdp_dispatcher ] && DISPATCHER=1
-out=$(x attach "$SRV_IF" --ports $PORT 2>&1); rc=$?
+out=$(x attach "$SRV_IF" --ports $PORT --set-sysctl 2>&1); rc=$?
 
 if [ $rc -ne 0 ] && [ $DISPATCHER = 0 ]; then
 	# -- this kernel: no dispatcher (libxdp attached xdp-filter alone) -------
@@ -88,12 +88,12 @@ elif [ $rc -ne 0 ]; then
 fi
 if [ $rc -ne 0 ]; then
 	srv xdp-filter unload "$SRV_IF" >/dev/null 2>&1; FILTER_LOADED=0
-	out=$(x attach "$SRV_IF" --ports $PORT 2>&1); rc=$?
+	out=$(x attach "$SRV_IF" --ports $PORT --set-sysctl 2>&1); rc=$?
 	[ $rc -eq 0 ] && grep -q "$ALONE" <<<"$out" &&
 		[ "$(st '.state')" = attached ] && [ "$(st '.xdp.dispatcher_prog_id')" = 0 ] &&
 		[ "$(st '.xdp.position')" = 1 ] && [ "$(st '.xdp.chain[0].xdpsyn')" = true ] &&
 		x status "$SRV_IF" | grep -q "^    xdp      prog [0-9]* xdpsyn_xdp alone, no libxdp dispatcher"
-	check "no dispatcher: attach alone says so, status -j .xdp shows it" $? "rc=$rc $out $(st -c .xdp)"
+	check "attach alone (xdp-filter unloaded) says so, status -j .xdp shows it" $? "rc=$rc $out $(st -c .xdp)"
 	out=$(srv xdp-loader status "$SRV_IF" 2>&1)
 	grep -q "xdpsyn_xdp" <<<"$out"
 	check "xdp-loader status lists xdpsyn_xdp" $? "$out"
@@ -130,13 +130,16 @@ after=$(counter synack_tx)
 check "the denied source gets nothing (xdp-filter drops its SYNs before xdpsyn)" $? "atk rc=$arc synack_tx $before -> $mid"
 [ $crc -eq 0 ] && [ $((after - mid)) -ge 20 ]
 check "20 client connections through xdpsyn (synack_tx +$((after - mid)))" $? "rc=$crc"
-before=$(counter synack_tx)
+# every flood SYN that reaches XDP is answered there (a slow host, such as
+# an emulated VM, loses some on the bridge before)
+before=$(counter synack_tx) sbefore=$(counter syn)
 out=$(atk "$ROOT/build/synflood" -i eth0 --dst-ip $SRV4 --dst-mac "$SRV_MAC" --dport $PORT \
 	--src-net $FLOOD_NET4 --count 20000 --duration 5 -q 2>&1)
 sleep 0.5
-after=$(counter synack_tx)
-[ $((after - before)) -ge 19000 ]
-check "a 20 000 SYN spoofed flood is answered in XDP (synack_tx +$((after - before)))" $? "$out"
+after=$(counter synack_tx) safter=$(counter syn)
+tx=$((after - before)) syns=$((safter - sbefore))
+[ $syns -ge 5000 ] && [ $((tx * 100)) -ge $((syns * 99)) ]
+check "a 20 000 SYN spoofed flood is answered in XDP ($syns SYNs reached XDP, synack_tx +$tx)" $? "$out"
 
 # -- the order swapped: xdpsyn first (priority 5) ----------------------------------
 x detach "$SRV_IF" >/dev/null 2>&1
@@ -146,7 +149,7 @@ connect "$NS_ATK"; arc=$?
 connect "$NS_CLI"; crc=$?
 [ $arc -ne 0 ] && [ $crc -eq 0 ]
 check "xdp-filter alone: still denies $ATK4, lets the client in" $? "atk rc=$arc cli rc=$crc"
-out=$(x attach "$SRV_IF" --ports $PORT --priority 5 2>&1); rc=$?
+out=$(x attach "$SRV_IF" --ports $PORT --set-sysctl --priority 5 2>&1); rc=$?
 [ $rc -eq 0 ] && [ "$(st .xdp.position)" = 1 ] && [[ "$(chain)" == "5:xdpsyn_xdp 10:xdpfilt_"* ]]
 check "--priority 5: xdpsyn runs before xdp-filter" $? "rc=$rc $out chain: $(chain)"
 before=$(counter synack_tx)
