@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* xdpsyn detach: remove what attach created, and only that. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
@@ -100,6 +102,36 @@ static int tc_detach_ours(const struct pins *p)
 
 static int detach_locked(const char *ifname);
 
+/* True when the network namespace M records still exists: a name under
+ * /run/netns, or a process in it. An XDP program attached alone (netlink,
+ * no link to read its interface from) may be running there. */
+static bool netns_alive(const struct xdpsyn_meta *m)
+{
+	static const char *const dirs[] = { "/run/netns", "/proc" };
+	char path[300];
+	struct dirent *de;
+	struct stat st;
+	bool found = false;
+
+	for (int i = 0; i < 2 && !found; i++) {
+		DIR *d = opendir(dirs[i]);
+
+		if (!d)
+			continue;
+		while (!found && (de = readdir(d))) {
+			if (de->d_name[0] == '.' ||
+			    (i == 1 && (de->d_name[0] < '0' || de->d_name[0] > '9')))
+				continue;
+			snprintf(path, sizeof(path), i ? "%s/%s/ns/net" : "%s/%s",
+				 dirs[i], de->d_name);
+			found = !stat(path, &st) && (__u64)st.st_dev == m->netns_dev &&
+				(__u64)st.st_ino == m->netns_ino;
+		}
+		closedir(d);
+	}
+	return found;
+}
+
 int cmd_detach(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -172,7 +204,8 @@ static int detach_locked(const char *ifname)
 		links = prog_link_count(prog_id);
 	same_ns = p.have_meta && netns_is_current(&p.meta);
 	gone = same_ns && !if_indextoname(p.meta.ifindex, name);
-	if ((lifindex > 0 || links > 0) && p.have_meta && !same_ns) {
+	if (p.have_meta && !same_ns &&
+	    (lifindex > 0 || links > 0 || (prog_id && netns_alive(&p.meta)))) {
 		errmsg(ifname, "attached in another network namespace: run "
 		       "xdpsyn detach %s there (nsenter --net=...)", ifname);
 		pins_close(&p);
