@@ -1013,6 +1013,10 @@ again:
 		errmsg(a->ifname, "attaching XDP: %s: another XDP program is "
 		       "attached: see xdp-loader status %s", strerror(-(int)err),
 		       a->ifname);
+	else if (err == -ENOENT)
+		errmsg(a->ifname, "attaching XDP: libxdp cannot find its dispatcher "
+		       "(xdp-dispatcher.o, package libxdp1; -v shows where it "
+		       "looked)");
 	else if (err == -EINVAL && a->xdp_others && xdp_program__fd(s->xprog) < 0)
 		errmsg(a->ifname, "this kernel refuses xdpsyn's XDP program in a "
 		       "slot of libxdp's dispatcher (its slots do not change packet "

@@ -74,6 +74,12 @@ copy_with_libs() {
 }
 copy_with_libs $TOOLS
 for f in $PROJECT_BINS; do copy_with_libs "$BUILD/$f"; done
+# libxdp's dispatcher object (package libxdp1): xdpsyn attach loads it
+for f in /usr/lib/*/bpf/xdp-dispatcher.o; do
+	[ -e "$f" ] || die "$f missing (libxdp1)"
+	mkdir -p "$R${f%/*}"
+	cp "$f" "$R$f"
+done
 [ -e "$BUILD/xdp_pass.bpf.o" ] || die "$BUILD/xdp_pass.bpf.o missing (make all)"
 cp "$BUILD/xdp_pass.bpf.o" "$R/xs/build/"
 for f in $PROJECT_FILES; do
