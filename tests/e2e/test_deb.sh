@@ -264,7 +264,7 @@ grep -q '^declare -gA _XDPSYN_OPTS=' "$C"; check "completion: option lists gener
 expect "attach" xdpsyn att
 expect "attach detach exporter flows help key set stats status top" xdpsyn ""
 expect "--ports" xdpsyn attach eth0 --por
-expect "--policy --ports" xdpsyn attach eth0 --p
+expect "--policy --ports --priority" xdpsyn attach eth0 --p
 expect "mss4= mss6=" xdpsyn set IFACE mss
 expect "policy=proxy" xdpsyn set IFACE policy=pr
 expect "proxy" xdpsyn set IFACE policy = pr
