@@ -781,18 +781,7 @@ int main(int argc, char **argv)
 	if (sched_setaffinity(0, sizeof(set), &set))
 		perror("bench_micro: sched_setaffinity (continuing unpinned)");
 
-	if (unshare(CLONE_NEWNET)) {
-		perror("bench_micro: unshare(CLONE_NEWNET)");
-		printf("0 passed, 1 failed\n");
-		return 1;
-	}
-	run_cmd("ip link set lo up");
-	run_cmd("ip addr add 10.201.1.1/32 dev lo");
-	run_cmd("ip addr add 10.201.2.7/32 dev lo");
-	run_cmd("ip -6 addr add fd00:201::1/128 dev lo nodad");
-	run_cmd("ip -6 addr add fd00:201::2:7/128 dev lo nodad");
-	inet_pton(AF_INET6, "fd00:201::1", srv6);
-	inet_pton(AF_INET6, "fd00:201::2:7", cli6);
+	netns_fixture(srv6, cli6);
 	nproc = libbpf_num_possible_cpus();
 
 	xs = xdpsyn__open();

@@ -2176,18 +2176,7 @@ static void setup(void)
 	socklen_t cl = sizeof(c);
 	int l4, fd;
 
-	if (unshare(CLONE_NEWNET)) {
-		perror("test_fuzz: unshare(CLONE_NEWNET)");
-		printf("0 passed, 1 failed\n");
-		exit(1);
-	}
-	run_cmd("ip link set lo up");
-	run_cmd("ip addr add 10.201.1.1/32 dev lo");
-	run_cmd("ip addr add 10.201.2.7/32 dev lo");
-	run_cmd("ip -6 addr add fd00:201::1/128 dev lo nodad");
-	run_cmd("ip -6 addr add fd00:201::2:7/128 dev lo nodad");
-	inet_pton(AF_INET6, "fd00:201::1", srv6);
-	inet_pton(AF_INET6, "fd00:201::2:7", cli6);
+	netns_fixture(srv6, cli6);
 	/* BPF_PROG_TEST_RUN without a context runs on the loopback's queue */
 	lo_ifindex = if_nametoindex("lo");
 

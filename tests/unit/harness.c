@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <sched.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,6 +30,22 @@ void run_cmd(const char *fmt, ...)
 		fprintf(stderr, "%s: setup command failed: %s\n", harness_prog, cmd);
 		exit(1);
 	}
+}
+
+void netns_fixture(uint8_t srv6[16], uint8_t cli6[16])
+{
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "%s: unshare(CLONE_NEWNET): %s\n", harness_prog, strerror(errno));
+		printf("0 passed, 1 failed\n");
+		exit(1);
+	}
+	run_cmd("ip link set lo up");
+	run_cmd("ip addr add 10.201.1.1/32 dev lo");
+	run_cmd("ip addr add 10.201.2.7/32 dev lo");
+	run_cmd("ip -6 addr add fd00:201::1/128 dev lo nodad");
+	run_cmd("ip -6 addr add fd00:201::2:7/128 dev lo nodad");
+	inet_pton(AF_INET6, "fd00:201::1", srv6);
+	inet_pton(AF_INET6, "fd00:201::2:7", cli6);
 }
 
 uint64_t tai_ns(void)

@@ -16,6 +16,12 @@ extern const char *harness_prog;
 /* Run a shell command (printf format); exit 1 if it fails. */
 void run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t tai_ns(void);
+
+/* A private network namespace with the fixtures' addresses on its
+ * loopback: server 10.201.1.1 / fd00:201::1, client 10.201.2.7 /
+ * fd00:201::2:7 (SRV6, CLI6 filled). Exits with "0 passed, 1 failed" when
+ * it cannot be made. */
+void netns_fixture(uint8_t srv6[16], uint8_t cli6[16]);
 /* A listening TCP socket on addr:port (IPv6 only when v6); exits on error. */
 int listen_on(int v6, const uint8_t *addr, int port);
 /* A real established IPv4 connection cli:? -> srv:port through the listener

@@ -2387,21 +2387,11 @@ static void fixture_reset(void)
 
 static void setup_netns(void)
 {
-	if (unshare(CLONE_NEWNET)) {
-		perror("test_unit: unshare(CLONE_NEWNET)");
-		exit(1);
-	}
-	run_cmd("ip link set lo up");
-	run_cmd("ip addr add 10.201.1.1/32 dev lo");
-	run_cmd("ip addr add 10.201.2.7/32 dev lo");
-	run_cmd("ip -6 addr add fd00:201::1/128 dev lo nodad");
-	run_cmd("ip -6 addr add fd00:201::2:7/128 dev lo nodad");
+	netns_fixture(srv6, cli6);
 	/* where SYN-ACKs to 10.201.2.99 (policy tests) go and vanish */
 	run_cmd("ip link add xsdum0 type veth peer name xsdum1");
 	run_cmd("ip link set xsdum0 up");
 	run_cmd("ip route add 10.201.2.99/32 dev xsdum0");
-	inet_pton(AF_INET6, "fd00:201::1", srv6);
-	inet_pton(AF_INET6, "fd00:201::2:7", cli6);
 }
 
 /* The TC object, its maps shared with the XDP object's (as the loader
