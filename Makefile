@@ -39,7 +39,8 @@ UNIT_HDRS := $(wildcard tests/unit/*.h)
 .DEFAULT_GOAL := all
 
 TOOLS := $(BUILD)/tcpecho $(BUILD)/xdp_pass.bpf.o $(BUILD)/tcxload \
-	 $(BUILD)/noharm_tc.bpf.o $(BUILD)/noharm_delay.bpf.o
+	 $(BUILD)/noharm_tc.bpf.o $(BUILD)/noharm_delay.bpf.o \
+	 $(BUILD)/vlan_emu.bpf.o
 ifneq ($(wildcard tests/tools/synflood.c),)
 TOOLS += $(BUILD)/synflood
 endif
@@ -79,6 +80,11 @@ $(BUILD)/xdp_pass.bpf.o: tests/e2e/xdp_pass.bpf.c $(BUILD)/vmlinux.h
 # The "do no harm" suite's other TC programs (uapi headers, no vmlinux.h)
 # and their loader (clsact filters or tcx links).
 $(BUILD)/noharm_%.bpf.o: tests/e2e/noharm_%.bpf.c | $(BUILD)/.deps
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -target bpf -O2 -g -Wall -Werror -I$(ARCH_INC) -c $< -o $@
+
+# A VLAN sub-interface emulated with TC (tests/e2e/test_ifaces.sh)
+$(BUILD)/vlan_emu.bpf.o: tests/e2e/vlan_emu.bpf.c | $(BUILD)/.deps
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -target bpf -O2 -g -Wall -Werror -I$(ARCH_INC) -c $< -o $@
 

@@ -786,6 +786,8 @@ int main(int argc, char **argv)
 
 	xs = xdpsyn__open();
 	if (xs) {
+		/* the entry that reads VLAN metadata loads only bound to a device */
+		bpf_program__set_autoload(xs->progs.xdpsyn_xdp_vlan, false);
 		xs->rodata->nr_cpus = (__u32)nproc;
 		if (xdpsyn__load(xs)) {
 			xdpsyn__destroy(xs);
@@ -844,6 +846,7 @@ int main(int argc, char **argv)
 	if (xk) {
 		struct bpf_map *m;
 
+		bpf_program__set_autoload(xk->progs.xdpsyn_xdp_vlan, false);
 		xk->rodata->nr_cpus = (__u32)nproc;
 		xk->rodata->handoff_mode = XDPSYN_HANDOFF_KCOOKIE;
 		bpf_object__for_each_map(m, xk->obj) {

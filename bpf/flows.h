@@ -42,10 +42,11 @@ static __always_inline int flow_complete(__u32 ifindex,
 
 	flow_key_fill(&k, ifindex, pkt, th);
 	f.isn = isn;
+	f.vlan = pkt->vlan;
 	f.state = XDPSYN_HS_COOKIE;
 	f.time_ns = pkt->now;
 	f.rtt_us = pkt->ck_rtt_us;
-	f.mss = mss_value(pkt->family, info >> XDPSYN_INFO_MSS_SHIFT);
+	f.mss = mss_value(pkt->family, info >> XDPSYN_INFO_MSS_SHIFT, cfg->mss[XDPSYN_V4]);
 	f.snd_wscale = ws;
 	f.rcv_wscale = ws == XDPSYN_WSCALE_NONE ? XDPSYN_WSCALE_NONE :
 		       (cfg->wscale > XDPSYN_WSCALE_MAX ? XDPSYN_WSCALE_MAX : cfg->wscale);

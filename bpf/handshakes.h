@@ -61,6 +61,7 @@ static __always_inline int hs_syn(__u32 ifindex, const struct pkt *pkt,
 	nf.syn_ns = now;
 	nf.last_ns = now;
 	nf.isn = isn;
+	nf.vlan = pkt->vlan;
 	nf.mss = o->mss;
 	nf.snd_wscale = o->wscale;
 	nf.rcv_wscale = XDPSYN_WSCALE_NONE;

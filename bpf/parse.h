@@ -49,14 +49,17 @@ struct pkt {
 			   * options can ride in TSval */
 	__u8 ck_kc;       /* the ACK's cookie is the kernel's (MSS unknown) */
 	__u8 kc_given;    /* kc_isn holds the kernel's cookie for this SYN */
-	__u8 pad2;
+	__u8 vlan_meta;   /* the outermost tag below came from receive
+			   * metadata (offloaded): a reply carries it in
+			   * the frame */
 	__u32 kc_isn;
-	__u32 pad3;
+	__u16 vlan;       /* TCI of the outermost VLAN tag, 0 if untagged */
+	__be16 vlan_proto; /* its TPID (with vlan_meta) */
 	__u64 now;        /* CLOCK_TAI, once a path has read it */
 };
 
 static __always_inline int parse_l2(void *data, void *data_end, __u32 *off,
-				    __u16 *proto)
+				    __u16 *proto, __u16 *tci)
 {
 	struct ethhdr *eth = data;
 	__u16 p;
@@ -74,6 +77,8 @@ static __always_inline int parse_l2(void *data, void *data_end, __u32 *off,
 			break;
 		if ((void *)(vh + 1) > data_end)
 			return PARSE_MALFORMED;
+		if (i == 0)
+			*tci = bpf_ntohs(vh->h_vlan_TCI);
 		p = bpf_ntohs(vh->h_vlan_encapsulated_proto);
 		*off += sizeof(*vh);
 	}
@@ -195,7 +200,7 @@ static __always_inline int parse_pkt(void *ctx, void *data, void *data_end,
 	__u16 proto;
 	int ret;
 
-	ret = parse_l2(data, data_end, &pkt->l3_off, &proto);
+	ret = parse_l2(data, data_end, &pkt->l3_off, &proto, &pkt->vlan);
 	if (ret != PARSE_TCP)
 		return ret;
 	if (proto == ETH_P_IP)

@@ -21,6 +21,35 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by the loader (attach --handoff): enum xdpsyn_handoff_mode. */
 const volatile __u8 handoff_mode = XDPSYN_HANDOFF_REQSK;
 
+/* The VLAN tag a driver took off the frame on receive (rx-vlan-offload):
+ * kernel >= 6.8, in a program bound to the device (xdpsyn_xdp_vlan; the
+ * loader does not load it elsewhere). Weak: older kernels lack it. */
+extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx,
+					__be16 *vlan_proto,
+					__u16 *vlan_tci) __weak __ksym;
+#define ENODATA 61
+
+/* The frame's bytes beyond its first buffer (a multi-buffer frame: jumbo
+ * MTU), which direct packet access does not reach. */
+static __always_inline int multibuf(struct xdp_md *ctx)
+{
+	return bpf_xdp_get_buff_len(ctx) > ctx->data_end - ctx->data;
+}
+
+/* The verdict for a segment whose TCP options did not parse: a TCP header
+ * cut by a multi-buffer frame's first buffer is the kernel's to read;
+ * anything else is malformed. */
+static __always_inline int opts_unreadable(struct xdp_md *ctx,
+					   struct xdpsyn_stats *st)
+{
+	if (multibuf(ctx)) {
+		count(st, XDPSYN_CNT_MULTIBUF_PASS);
+		return XDP_PASS;
+	}
+	count(st, XDPSYN_CNT_MALFORMED);
+	return XDP_DROP;
+}
+
 /* xdpsyn_syn_check's answers when the SYN is to be tracked, or answered
  * with a cookie (ours, or under the kernel-cookie hand-off the kernel's,
  * which xdpsyn_syn_kc gets first). */
@@ -157,6 +186,7 @@ __noinline int xdpsyn_synack(struct xdp_md *ctx, struct pkt *pkt)
 	struct tcphdr *th;
 	__u32 zero = 0, cookie;
 	__u8 allow;
+	int ret;
 
 	cfg = bpf_map_lookup_elem(&xdpsyn_config, &zero);
 	if (!pkt || !cfg)
@@ -164,10 +194,8 @@ __noinline int xdpsyn_synack(struct xdp_md *ctx, struct pkt *pkt)
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th)
 		return XDP_DROP;
-	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o)) {
-		count(st, XDPSYN_CNT_MALFORMED);
-		return XDP_DROP;
-	}
+	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o))
+		return opts_unreadable(ctx, st);
 	if (keys_get(cfg, &k)) {
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
@@ -228,7 +256,12 @@ __noinline int xdpsyn_synack(struct xdp_md *ctx, struct pkt *pkt)
 			in->tsval = kc_tsval(opts);
 		}
 	}
-	if (synack_build(ctx, pkt, in, &o, cfg, k.cur, pkt->now, &cookie)) {
+	ret = synack_build(ctx, pkt, in, &o, cfg, k.cur, pkt->now, &cookie);
+	if (ret > 0) {
+		count(st, XDPSYN_CNT_MULTIBUF_PASS);
+		return XDP_PASS;
+	}
+	if (ret) {
 		count(st, XDPSYN_CNT_TX_ERROR);
 		return XDP_DROP;
 	}
@@ -376,10 +409,8 @@ __noinline int xdpsyn_hs_syn(struct xdp_md *ctx, struct pkt *pkt)
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th || !cfg)
 		return XDP_PASS;
-	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o)) {
-		count(st, XDPSYN_CNT_MALFORMED);
-		return XDP_DROP;
-	}
+	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o))
+		return opts_unreadable(ctx, st);
 	if (hs_syn(ctx->ingress_ifindex, pkt, th, &o, pkt->now)) {
 		count(st, XDPSYN_CNT_TRACK_SYN);
 		top_syn(cfg, pkt->family, pkt->saddr);
@@ -447,10 +478,8 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th)
 		return XDP_DROP;
-	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o)) {
-		count(st, XDPSYN_CNT_MALFORMED);
-		return XDP_DROP;
-	}
+	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o))
+		return opts_unreadable(ctx, st);
 	if (keys_get(cfg, &k)) {
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
@@ -597,8 +626,31 @@ __noinline int xdpsyn_ack_forged(struct xdp_md *ctx, struct pkt *pkt)
 	return XDP_DROP;
 }
 
-SEC("xdp")
-int xdpsyn_xdp(struct xdp_md *ctx)
+/* The outermost VLAN tag from receive metadata into PKT (VLAN_META, a
+ * constant, selects the entry that reads it). 0, or -1 when the driver
+ * cannot tell whether there was one. */
+static __always_inline int vlan_meta_read(struct xdp_md *ctx, struct pkt *pkt,
+					  const int vlan_meta)
+{
+	__be16 proto = 0;
+	__u16 tci = 0;
+	int err;
+
+	if (!vlan_meta)
+		return 0;
+	err = bpf_xdp_metadata_rx_vlan_tag(ctx, &proto, &tci);
+	if (err == -ENODATA) /* not tagged, or the tag is in the frame */
+		return 0;
+	if (err)
+		return -1;
+	pkt->vlan_meta = 1;
+	pkt->vlan = tci;
+	pkt->vlan_proto = proto;
+	return 0;
+}
+
+/* Both entries: VLAN_META reads offloaded tags (xdpsyn_xdp_vlan). */
+static __always_inline int xdpsyn_run(struct xdp_md *ctx, const int vlan_meta)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -626,6 +678,12 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 		count(st, XDPSYN_CNT_FRAGMENT);
 		return XDP_PASS;
 	default:
+		/* headers that run past a multi-buffer frame's first buffer
+		 * are the kernel's to read */
+		if (multibuf(ctx)) {
+			count(st, XDPSYN_CNT_MULTIBUF_PASS);
+			return XDP_PASS;
+		}
 		count(st, XDPSYN_CNT_MALFORMED);
 		return XDP_DROP;
 	}
@@ -643,6 +701,11 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 		if (flags & (TCPF_FIN | TCPF_RST)) {
 			count(st, XDPSYN_CNT_SYN_BAD_FLAGS);
 			return XDP_DROP;
+		}
+		/* never answer a SYN whose tag the reply would lose */
+		if (vlan_meta_read(ctx, &pkt, vlan_meta)) {
+			count(st, XDPSYN_CNT_SYN_VLAN_UNKNOWN);
+			return XDP_PASS;
 		}
 		ret = xdpsyn_syn_check(ctx, &pkt);
 		if (ret == SYN_KCOOKIE)
@@ -675,6 +738,7 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 		count(st, XDPSYN_CNT_LISTENER_OTHER);
 		return XDP_PASS;
 	}
+	vlan_meta_read(ctx, &pkt, vlan_meta); /* for the flow record */
 	ret = xdpsyn_ack(ctx, &pkt);
 	if (ret == ACK_VALID)
 		return xdpsyn_ack_valid(ctx, &pkt);
@@ -683,4 +747,31 @@ int xdpsyn_xdp(struct xdp_md *ctx)
 	if (ret == ACK_FORGED)
 		return xdpsyn_ack_forged(ctx, &pkt);
 	return ret;
+}
+
+/* Multi-buffer aware (xdp.frags): native XDP at any MTU the driver allows;
+ * headers are read in the first buffer, SYN payload is cut. */
+SEC("xdp.frags")
+int xdpsyn_xdp(struct xdp_md *ctx)
+{
+	return xdpsyn_run(ctx, 0);
+}
+
+/* The same for generic mode, single-buffer: there the kernel hands a
+ * multi-buffer program's frames to TC ingress without their Ethernet
+ * header (seen on 6.18), and the hand-off would never see the final ACK;
+ * generic XDP needs no frags at any MTU (it runs on the skb). */
+SEC("xdp")
+int xdpsyn_xdp_skb(struct xdp_md *ctx)
+{
+	return xdpsyn_run(ctx, 0);
+}
+
+/* The same, bound to the device to read offloaded VLAN tags (attach
+ * loads it instead of xdpsyn_xdp when the interface strips tags on
+ * receive and the kernel has the kfunc). */
+SEC("xdp.frags")
+int xdpsyn_xdp_vlan(struct xdp_md *ctx)
+{
+	return xdpsyn_run(ctx, 1);
 }

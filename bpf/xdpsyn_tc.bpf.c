@@ -178,7 +178,8 @@ __noinline int xdpsyn_tc_ack(struct __sk_buff *skb, struct pkt *pkt)
 	}
 
 	ws = r.info & XDPSYN_INFO_WS_MASK;
-	attrs.mss = mss_value(pkt->family, r.info >> XDPSYN_INFO_MSS_SHIFT);
+	attrs.mss = mss_value(pkt->family, r.info >> XDPSYN_INFO_MSS_SHIFT,
+			      cfg->mss[XDPSYN_V4]);
 	if (ws != XDPSYN_WSCALE_NONE) {
 		attrs.wscale_ok = 1;
 		attrs.snd_wscale = ws;

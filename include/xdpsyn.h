@@ -67,7 +67,9 @@ enum xdpsyn_family {
 	X(SYN_OPT_OFF, "SYN-ACK without an option the client offered: the server's sysctl turns it off (tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_ecn)") \
 	X(HANDOFF_DUP, "TC: another segment of a handshake just handed off (ACK and data in one batch): passed to the connection the first one makes") \
 	X(HANDOFF_NO_SYNCOOKIES, "TC: valid cookie but net.ipv4.tcp_syncookies is 0 now: not handed off (the kernel resets it)") \
-	X(ACK_BURST, "data segment of a handshake validated in the same receive batch (its seq no longer names the ISN): passed")
+	X(ACK_BURST, "data segment of a handshake validated in the same receive batch (its seq no longer names the ISN): passed") \
+	X(MULTIBUF_PASS, "multi-buffer frame (jumbo MTU) whose headers, or whose SYN-ACK, do not fit its first buffer: passed to the kernel") \
+	X(SYN_VLAN_UNKNOWN, "SYN whose offloaded VLAN tag the driver could not report (bpf_xdp_metadata_rx_vlan_tag): passed to the kernel, never answered untagged")
 
 #define XDPSYN_CNT_ENUM(name, help) XDPSYN_CNT_##name,
 enum xdpsyn_counter {
@@ -320,6 +322,12 @@ struct xdpsyn_policy_state {
 #define XDPSYN_MSS_TABLE_V4 536, 1300, 1440, 1460
 #define XDPSYN_MSS_TABLE_V6 1220, 1420, 1440, 8940
 #define XDPSYN_MSS_TABLE_LEN 4
+/* IPv4 where the interface's MSS (config mss4) is above the table's top,
+ * 1460 (an MTU above 1500): that MSS becomes the top entry, and 1440 goes,
+ * so jumbo-frame clients keep their MSS (1440's get 1300). The table
+ * follows mss4 at the SYN and at the ACK alike. */
+#define XDPSYN_MSS_V4_TOP 1460
+#define XDPSYN_MSS_TABLE_V4_JUMBO(mss4) 536, 1300, 1460, (mss4)
 /* MSS assumed when a SYN carries none (RFC 9293 defaults). */
 #define XDPSYN_MSS_DEFAULT_V4 536
 #define XDPSYN_MSS_DEFAULT_V6 1220
@@ -360,6 +368,8 @@ enum xdpsyn_hs_state {
  * tcp_synack_retries = 5 span 1+2+4+8+16+32 = 63 s. */
 #define XDPSYN_HS_TIMEOUT_DEFAULT 64
 
+#define XDPSYN_VLAN_VID_MASK 0x0fff /* the VLAN of a TCI */
+
 struct xdpsyn_flow {
 	__u64 time_ns;   /* CLOCK_TAI: cookie: when the final ACK validated;
 			  * track: the last event (SYN, SYN-ACK, ACK, RST) */
@@ -384,7 +394,10 @@ struct xdpsyn_flow {
 	__u32 cli_ns;    /* track: client half, last SYN-ACK -> ACK, ns */
 	__u32 isn;       /* track: the client's ISN (a retransmitted SYN
 			  * repeats it; a new one starts a new record) */
-	__u32 pad2;
+	__u16 vlan;      /* TCI of the outermost VLAN tag (in the frame or
+			  * offloaded), 0 when untagged; the VLAN is its
+			  * low 12 bits */
+	__u16 pad2;
 };
 
 /* Event on the ring buffer xdpsyn_events for every completed handshake

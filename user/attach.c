@@ -17,6 +17,10 @@
 #include "xdpsyn.skel.h"
 #include "xdpsyn_tc.skel.h"
 
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY /* uapi >= 6.3; Debian 12's headers are 6.1's */
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
+#endif
+
 /* The oldest kernel the programs load on: bpf_ktime_get_tai_ns (6.1);
  * bpf_tcp_raw_check_syncookie_* (6.0), bpf_loop (5.17). */
 #define MIN_KERNEL_MAJOR 6
@@ -51,6 +55,7 @@ struct attach_args {
 	int handoff;             /* enum xdpsyn_handoff_mode, -1: auto */
 	long priority;           /* libxdp run priority, lower first */
 	bool xdp_others;         /* XDP programs on the interface already */
+	int vlan;                /* enum vlan_mode */
 };
 
 /* What attach has done so far, for the undo. */
@@ -127,6 +132,13 @@ static void attach_help(FILE *f)
 		"                      own cookie (>= 6.1; needs tcp_syncookies=2; keeps\n"
 		"                      the MSS, and window scale, SACK, ECN only for\n"
 		"                      clients with timestamps and tcp_timestamps=2)\n"
+		"  --vlan MODE         VLAN tags: auto (default): metadata when IFACE\n"
+		"                      has VLAN sub-interfaces and strips their tags\n"
+		"                      on receive (rxvlan), else frame; metadata:\n"
+		"                      read stripped tags (" VLAN_KFUNC ",\n"
+		"                      >= 6.8, native mode, no other XDP program)\n"
+		"                      and tag SYN-ACKs alike; frame: only tags in\n"
+		"                      the frame\n"
 		"  --set-sysctl        set net.ipv4.tcp_syncookies=1 if it is 0 (for\n"
 		"                      kernel-cookie: tcp_syncookies=2 and\n"
 		"                      tcp_timestamps=2 if it is 1)\n"
@@ -157,7 +169,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 	enum { O_MODE = 256, O_MSS4, O_MSS6, O_WSCALE, O_TTL, O_WINDOW, O_ECN,
 	       O_NOECN, O_KEYFILE, O_SYSCTL, O_PORTS, O_FLOWS_MAX, O_HS_MAX, O_PLEN4,
 	       O_PLEN6, O_POLICY, O_SYN_RATE, O_CALM, O_HS_TIMEOUT, O_TC,
-	       O_HANDOFF, O_PRIORITY };
+	       O_HANDOFF, O_PRIORITY, O_VLAN };
 	static const struct option opts[] = {
 		{ "ports", required_argument, NULL, O_PORTS },
 		{ "mode", required_argument, NULL, O_MODE },
@@ -181,6 +193,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		{ "tc", required_argument, NULL, O_TC },
 		{ "handoff", required_argument, NULL, O_HANDOFF },
 		{ "priority", required_argument, NULL, O_PRIORITY },
+		{ "vlan", required_argument, NULL, O_VLAN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -198,6 +211,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 	a->policy = XDPSYN_POLICY_PROXY;
 	a->handoff = -1;
 	a->priority = XDP_PRIO_DEFAULT;
+	a->vlan = VLAN_AUTO;
 	a->calm_s = CALM_DEFAULT;
 	a->hs_timeout_s = XDPSYN_HS_TIMEOUT_DEFAULT;
 	while (!ret && (c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -285,6 +299,12 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 			else
 				ret = usage_err("attach", "--handoff %s: expected auto, "
 						"reqsk or kernel-cookie", optarg);
+			break;
+		case O_VLAN:
+			a->vlan = vlan_mode_parse(optarg);
+			if (a->vlan < VLAN_AUTO)
+				ret = usage_err("attach", "--vlan %s: expected auto, "
+						"metadata or frame", optarg);
 			break;
 		case O_PRIORITY:
 			ret = parse_num_opt("priority", optarg, 0, XDP_PRIO_MAX,
@@ -612,6 +632,11 @@ static int load_programs(struct attach_state *s, const struct attach_args *a)
 	}
 	s->xdp->rodata->nr_cpus = ncpus;
 	s->xdp->rodata->handoff_mode = (__u8)a->handoff;
+	/* this copy holds the maps: one entry is enough (the one that reads
+	 * VLAN metadata loads only bound to a device, in the copy libxdp
+	 * attaches) */
+	bpf_program__set_autoload(s->xdp->progs.xdpsyn_xdp_vlan, false);
+	bpf_program__set_autoload(s->xdp->progs.xdpsyn_xdp_skb, false);
 	err = bpf_map__set_max_entries(s->xdp->maps.xdpsyn_flows, a->flows_max);
 	if (err) {
 		errmsg(ifname, "sizing " PIN_FLOWS ": %s", strerror(-err));
@@ -670,9 +695,22 @@ static int load_programs(struct attach_state *s, const struct attach_args *a)
  * (the internal ones too) the loaded one's; libxdp loads it as an
  * freplace of its dispatcher's slot (a program loaded as XDP cannot be
  * one). The first one fills no slot; it goes at the end. */
+/* The XDP entry that runs on the interface: bound to the device to read
+ * offloaded VLAN tags, single-buffer for generic mode, else the
+ * multi-buffer one (native XDP at any MTU). */
+static const char *xdp_entry(const struct attach_args *a)
+{
+	if (a->vlan == VLAN_METADATA)
+		return "xdpsyn_xdp_vlan";
+	if (!(a->xdp_flags & XDP_FLAGS_DRV_MODE))
+		return "xdpsyn_xdp_skb";
+	return "xdpsyn_xdp";
+}
+
 static int ext_open(struct attach_state *s, const struct attach_args *a)
 {
 	const char *ifname = a->ifname;
+	struct bpf_program *p;
 	struct bpf_map *m;
 	int err;
 
@@ -683,6 +721,22 @@ static int ext_open(struct attach_state *s, const struct attach_args *a)
 	}
 	s->xdp_ext->rodata->nr_cpus = s->xdp->rodata->nr_cpus;
 	s->xdp_ext->rodata->handoff_mode = (__u8)a->handoff;
+	bpf_object__for_each_program(p, s->xdp_ext->obj)
+		if (strcmp(bpf_program__name(p), xdp_entry(a)))
+			bpf_program__set_autoload(p, false);
+	if (a->vlan == VLAN_METADATA) {
+		/* metadata kfuncs resolve to the driver's only in a program
+		 * bound to the device */
+		p = s->xdp_ext->progs.xdpsyn_xdp_vlan;
+		bpf_program__set_ifindex(p, a->ifindex);
+		err = bpf_program__set_flags(p, bpf_program__flags(p) |
+					     BPF_F_XDP_DEV_BOUND_ONLY);
+		if (err) {
+			errmsg(ifname, "binding the XDP program to the device: %s",
+			       strerror(-err));
+			return EXIT_RUNTIME;
+		}
+	}
 	bpf_object__for_each_map(m, s->xdp_ext->obj) {
 		struct bpf_map *x = bpf_object__find_map_by_name(s->xdp->obj,
 								 bpf_map__name(m));
@@ -944,9 +998,11 @@ static int xdp_check_shareable(struct attach_args *a)
 static int xdp_attach(struct attach_state *s, const struct attach_args *a)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .obj = s->xdp_ext->obj,
-			    .prog_name = "xdpsyn_xdp");
+			    .prog_name = xdp_entry(a));
 	enum xdp_attach_mode mode = xdp_mode_of(a->xdp_flags);
-	bool alone = false;
+	/* a program bound to the device cannot be an freplace of the
+	 * dispatcher's slot: it runs alone (vlan_choose saw no others) */
+	bool alone = a->vlan == VLAN_METADATA;
 	long err;
 
 again:
@@ -992,7 +1048,11 @@ again:
 		struct xdp_chain c;
 
 		s->xdp_attached = true;
-		if (alone)
+		if (alone && a->vlan == VLAN_METADATA)
+			warnmsg(a->ifname, "reads offloaded VLAN tags (--vlan metadata: "
+				"bound to the device): runs alone, other XDP programs "
+				"cannot join it");
+		else if (alone)
 			warnmsg(a->ifname, "this kernel refuses xdpsyn's XDP program "
 				"in a slot of libxdp's dispatcher (libxdp %s's slots do "
 				"not change packet data; xdpsyn's SYN-ACKs do): it runs "
@@ -1225,6 +1285,9 @@ int cmd_attach(int argc, char **argv)
 		ret = check_not_attached(a->ifname);
 	if (!ret)
 		ret = xdp_check_shareable(a);
+	if (!ret)
+		ret = vlan_choose(a->ifname, &a->vlan,
+				  a->xdp_flags & XDP_FLAGS_DRV_MODE, a->xdp_others);
 	if (!ret && !a->key_file)
 		ret = key_random(&key);
 	if (!ret)
@@ -1265,6 +1328,8 @@ int cmd_attach(int argc, char **argv)
 	meta.xdp_flags = a->xdp_flags;
 	if (a->handoff == XDPSYN_HANDOFF_KCOOKIE)
 		meta.flags |= XDPSYN_META_KCOOKIE;
+	if (a->vlan == VLAN_METADATA)
+		meta.flags |= XDPSYN_META_VLAN_META;
 	netns_id(&meta.netns_dev, &meta.netns_ino);
 	meta.attached_at = meta.key_rotated_at = realtime_now();
 	ret = meta_record(&s, a, &meta);

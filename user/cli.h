@@ -97,6 +97,9 @@ extern const char *const pin_names[];
 #define XDPSYN_META_CLSACT_CREATED 0x1 /* attach created the clsact qdisc */
 #define XDPSYN_META_KCOOKIE 0x4 /* the kernel-cookie hand-off (no TC
 				       * ingress program) */
+#define XDPSYN_META_VLAN_META 0x8 /* the XDP program reads offloaded VLAN
+				   * tags from receive metadata (bound to
+				   * the device: xdpsyn_xdp_vlan) */
 #define XDPSYN_META_TCX 0x2 /* the TC programs run as tcx links (pinned
 			     * PIN_LINK_TC_*), not as clsact filters */
 struct xdpsyn_meta {
@@ -185,6 +188,29 @@ void pin_dir_unlock(int fd);
 /* Interfaces and system, in the caller's network namespace. */
 bool ifname_valid(const char *name);
 int iface_mtu(const char *ifname);                    /* -errno on error */
+/* 1 when IFACE takes VLAN tags off received frames (rx-vlan-offload, ethtool's
+ * rxvlan), 0 when not, -errno when it cannot be asked. */
+int iface_rxvlan(const char *ifname);
+
+/* VLAN tags (user/vlan.c): which XDP program an interface needs. */
+enum vlan_mode {
+	VLAN_AUTO = -1,  /* metadata where the interface strips tags and the
+			  * kernel can say them, else frame */
+	VLAN_FRAME = 0,  /* tags read from the frame only (xdpsyn_xdp) */
+	VLAN_METADATA,   /* offloaded tags from receive metadata, restored on
+			  * the SYN-ACK (xdpsyn_xdp_vlan, bound to IFACE) */
+};
+#define VLAN_KFUNC "bpf_xdp_metadata_rx_vlan_tag"
+int vlan_mode_parse(const char *s);      /* -2 when not a mode */
+const char *vlan_mode_name(int mode);
+/* Decide MODE (VLAN_AUTO resolved) for IFACE attached natively or not and
+ * alone or beside other XDP programs: 0, or an exit code after a message
+ * naming what to do. */
+int vlan_choose(const char *ifname, int *mode, bool native, bool others);
+/* 1 with a warning in BUF when IFACE has a VLAN sub-interface whose
+ * offloaded tags the attached program (METADATA: it reads them) misses. */
+int vlan_warning(const char *ifname, bool metadata, bool native, char *buf,
+		 size_t len);
 int iface_driver(const char *ifname, char *buf, size_t len);
 /* IFF_LOOPBACK set on IFNAME (false when unreadable). */
 bool iface_is_loopback(const char *ifname);

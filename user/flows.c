@@ -68,7 +68,8 @@ static void flows_help(FILE *f)
 		"MSS agreed (cookie) or client/server offers (tracked), WS(c/s) client/\n"
 		"server window scale, SACK, TS, ECN agreed, HANDOFF ok when the listener\n"
 		"took a cookie connection, kernel for a tracked one (kernel,kcookie: the\n"
-		"kernel answered with its own SYN cookie).\n"
+		"kernel answered with its own SYN cookie), VLAN of the client's\n"
+		"outermost tag (in the frame or offloaded; '-' untagged).\n"
 		"\n"
 		"Options:\n"
 		"  --sort time      chronological (default); --limit keeps the newest\n"
@@ -260,6 +261,8 @@ static json_object *flow_json(const struct flows_opts *o,
 	ADD("client", track ? side_json(f->mss, f->snd_wscale, f->flags) : NULL);
 	ADD("server", has_synack(f) ?
 	    side_json(f->srv_mss, f->rcv_wscale, f->srv_flags) : NULL);
+	ADD("vlan", f->vlan & XDPSYN_VLAN_VID_MASK ?
+	    json_object_new_int(f->vlan & XDPSYN_VLAN_VID_MASK) : NULL);
 #undef ADD
 	return j;
 }
@@ -269,7 +272,7 @@ static const char *yes_no(bool v)
 	return v ? "yes" : "no";
 }
 
-#define FLOW_FMT "%-12s %-*s %-*s %-11s %10s %10s %5s %9s %-7s %-4s %-3s %-3s %s\n"
+#define FLOW_FMT "%-12s %-*s %-*s %-11s %10s %10s %5s %9s %-7s %-4s %-3s %-3s %-14s %s\n"
 
 static void flow_header(const struct flows_opts *o, int aw)
 {
@@ -277,7 +280,7 @@ static void flow_header(const struct flows_opts *o, int aw)
 		printf("%-15s ", "IFACE");
 	printf(FLOW_FMT, "TIME", aw, "SADDR:SPORT", aw, "DADDR:DPORT", "STATE",
 	       "SYN>SA(ms)", "SA>ACK(ms)", "RETX", "MSS", "WS(c/s)", "SACK", "TS",
-	       "ECN", "HANDOFF");
+	       "ECN", "HANDOFF", "VLAN");
 }
 
 static void fmt_ms(char *buf, size_t len, bool have, __u64 ns)
@@ -294,7 +297,7 @@ static void flow_print(const struct flows_opts *o,
 {
 	const struct xdpsyn_flow *f = &ev->flow;
 	char t[32], src[INET6_ADDRSTRLEN + 8], dst[INET6_ADDRSTRLEN + 8];
-	char srv[24], cli[24], retx[16] = "-", mss[16], ws[16] = "-";
+	char srv[24], cli[24], retx[16] = "-", mss[16], ws[16] = "-", vlan[8] = "-";
 	const char *sack = "-", *ts = "-", *ecn = "-", *handoff;
 	bool track = is_track(f), synack = has_synack(f);
 	__u8 agreed = flow_agreed(f);
@@ -334,10 +337,12 @@ static void flow_print(const struct flows_opts *o,
 		snprintf(mss, sizeof(mss), "%u", f->mss);
 		handoff = f->flags & XDPSYN_FLOW_HANDOFF ? "ok" : "no";
 	}
+	if (f->vlan & XDPSYN_VLAN_VID_MASK)
+		snprintf(vlan, sizeof(vlan), "%u", f->vlan & XDPSYN_VLAN_VID_MASK);
 	if (o->iface_col)
 		printf("%-15s ", ifname);
 	printf(FLOW_FMT, t, aw, src, aw, dst, fs_names[flow_state(o, f)], srv,
-	       cli, retx, mss, ws, sack, ts, ecn, handoff);
+	       cli, retx, mss, ws, sack, ts, ecn, handoff, vlan);
 }
 
 static int cmp_time(const void *a, const void *b)

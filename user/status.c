@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
+#include <linux/if_link.h>
 #include "cli.h"
 
 /* Counters shown by status; `xdpsyn stats` shows them all. */
@@ -206,6 +207,13 @@ static void status_read(struct status *s, const struct pins *p)
 		s->state = "attached";
 	s->tcx = (s->have_meta && (s->meta.flags & XDPSYN_META_TCX)) ||
 		 p->tc_link_fd >= 0;
+	if (s->have_meta && !strcmp(s->state, "attached")) {
+		char w[320];
+
+		if (vlan_warning(s->ifname, s->meta.flags & XDPSYN_META_VLAN_META,
+				 s->meta.xdp_flags & XDP_FLAGS_DRV_MODE, w, sizeof(w)))
+			status_warn(s, "%s", w);
+	}
 	/* In our netns, with the interface there: the TC chains, with our
 	 * programs in them and first on ingress */
 	handoff_read(&s->ho, p, true);
@@ -422,6 +430,8 @@ static json_object *status_json(const struct status *s, __u64 now)
 	if (s->have_meta) {
 		ADD("ifindex", json_object_new_int(s->meta.ifindex));
 		ADD("mode", json_object_new_string(xdp_mode_name(s->meta.xdp_flags)));
+		ADD("vlan", json_object_new_string(vlan_mode_name(
+			s->meta.flags & XDPSYN_META_VLAN_META ? VLAN_METADATA : VLAN_FRAME)));
 	}
 	ADD("xdp_prog_id", json_object_new_int64(s->xdp_prog_id));
 	ADD("tc_prog_id", json_object_new_int64(s->tc_prog_id));
@@ -690,6 +700,10 @@ static void status_print(const struct status *s, __u64 now)
 		fmt_duration(age, sizeof(age), now - s->meta.key_rotated_at);
 		printf("    key      age %s (slot %u)\n", age, s->cfg.key_cur);
 	}
+	if (s->have_meta)
+		printf("    vlan     %s\n", s->meta.flags & XDPSYN_META_VLAN_META ?
+		       "metadata: offloaded tags read (" VLAN_KFUNC "), restored on "
+		       "SYN-ACKs" : "frame: tags read in the frame");
 	xdp_print(s);
 	tc_print(s);
 	handoff_print(s);

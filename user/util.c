@@ -427,6 +427,17 @@ int iface_driver(const char *ifname, char *buf, size_t len)
 	return 0;
 }
 
+int iface_rxvlan(const char *ifname)
+{
+	struct ethtool_value v = { .cmd = ETHTOOL_GFLAGS };
+	struct ifreq ifr = { .ifr_data = (void *)&v };
+	int err = ifreq_ioctl(ifname, SIOCETHTOOL, &ifr);
+
+	if (err)
+		return err;
+	return !!(v.data & ETH_FLAG_RXVLAN);
+}
+
 int iface_mac(const char *ifname, __u8 mac[6])
 {
 	struct ifreq ifr = {};

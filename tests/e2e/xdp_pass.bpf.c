@@ -11,3 +11,10 @@ int xdp_pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;
 }
+
+/* The same for a peer at a jumbo MTU (multi-buffer frames). */
+SEC("xdp.frags")
+int xdp_pass_frags(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}

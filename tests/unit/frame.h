@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define FRAME_MAX 2048
+#define FRAME_MAX 10240 /* a jumbo frame (MTU 9000) and more */
 
 struct frame {
 	uint8_t b[FRAME_MAX];

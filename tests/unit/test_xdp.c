@@ -562,6 +562,11 @@ static const struct syn_header_case {
 	{ "SYN v6 with a routing header, 1 VLAN tag -> SYN-ACK",
 	  { .v6 = 1, .ext = ext_routing, .ext_len = sizeof(ext_routing), .ext_first = 43, .vlans = 1 },
 	  OPTS_MSS },
+	/* beyond a page: BPF_PROG_TEST_RUN makes it a multi-buffer frame */
+	{ "SYN v4 with 8000 bytes of payload (multi-buffer frame) -> SYN-ACK without it",
+	  { .payload = 8000 }, OPTS_LINUX },
+	{ "SYN v6 with 8000 bytes of payload, 1 VLAN tag (multi-buffer) -> SYN-ACK without it",
+	  { .v6 = 1, .payload = 8000, .vlans = 1 }, OPTS_MSS },
 };
 
 /* Handshake state a SYN leaves for the ACKs that answer it. */
@@ -725,6 +730,66 @@ static void case_syn_headers(void)
 	}
 }
 
+/* Frames whose first buffer ends inside the headers (a driver's header
+ * split, a small first page): what direct packet access cannot reach is
+ * the kernel's to read. A cut single-buffer frame stays malformed. */
+static const struct multibuf_case {
+	const char *name;
+	struct spec mod;
+	uint32_t linear;       /* bytes in the first buffer (0: as test_run puts them) */
+	int verdict, counter;
+} multibuf_cases[] = {
+	{ "SYN whose TCP header runs past the first buffer -> PASS", { .payload = 8000 },
+	  14 + 20 + 10, XDP_PASS_, XDPSYN_CNT_MULTIBUF_PASS },
+	{ "SYN whose TCP options run past the first buffer -> PASS", { .payload = 8000 },
+	  14 + 20 + 24, XDP_PASS_, XDPSYN_CNT_MULTIBUF_PASS },
+	{ "v6 ACK whose TCP header runs past the first buffer -> PASS",
+	  { .v6 = 1, .flags = F_ACK, .payload = 8000 }, 14 + 40 + 8, XDP_PASS_,
+	  XDPSYN_CNT_MULTIBUF_PASS },
+};
+
+static void case_multibuf(void)
+{
+	struct spec s;
+	struct frame f;
+
+	for (size_t i = 0; i < ARRAY_LEN(multibuf_cases); i++) {
+		const struct multibuf_case *c = &multibuf_cases[i];
+		struct xdp_md md = { .data_end = c->linear };
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1,
+			    .ctx_in = &md, .ctx_size_in = sizeof(md));
+		uint64_t before[XDPSYN_CNT_MAX], after[XDPSYN_CNT_MAX];
+
+		spec_from(&s, &c->mod);
+		if (!(s.flags & F_ACK))
+			spec_opts(&s, &optsets[OPTS_LINUX]);
+		frame_build(&f, &s);
+		opts.data_in = f.b;
+		opts.data_size_in = (uint32_t)f.len;
+		stats_read(before);
+		if (!check(bpf_prog_test_run_opts(prog_fd, &opts) == 0,
+			   "BPF_PROG_TEST_RUN failed: %s", strerror(errno))) {
+			report(c->name);
+			continue;
+		}
+		stats_read(after);
+		check((int)opts.retval == c->verdict, "verdict %s, want %s",
+		      verdict_name((int)opts.retval), verdict_name(c->verdict));
+		check(after[c->counter] - before[c->counter] == 1, "%s did not move",
+		      cnt_names[c->counter]);
+		check(after[XDPSYN_CNT_MALFORMED] == before[XDPSYN_CNT_MALFORMED],
+		      "counted as malformed");
+		report(c->name);
+	}
+	/* the same cut in a frame of one buffer: truncated, dropped */
+	spec_from(&s, &multibuf_cases[0].mod);
+	s.payload = 0;
+	frame_build(&f, &s);
+	f.len = multibuf_cases[0].linear;
+	expect("the same SYN cut short in a single-buffer frame -> DROP (malformed)", &f,
+	       XDP_DROP_, XDPSYN_CNT_MALFORMED);
+}
+
 /* ---- the handshake fixture -------------------------------------------- */
 
 /* The handshakes the ACK cases answer (the flows of three SYN fixtures of
@@ -815,6 +880,7 @@ struct ack_case {
 	int sport_delta;       /* added to the client's port */
 	uint8_t saddr_xor;     /* flipped in the last byte of the client's address */
 	uint32_t tsecr_xor;    /* flipped in TSecr */
+	size_t payload;        /* ACK_DATA: bytes of data (default 100) */
 	int verdict, counter;
 };
 
@@ -829,6 +895,8 @@ static const struct ack_case acks_valid[] = {
 	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_ACK_VALID },
 	{ "first data segment (final ACK lost) validates -> PASS", HS_V4_PLAIN, ACK_DATA,
 	  .verdict = XDP_PASS_, .counter = XDPSYN_CNT_ACK_VALID },
+	{ "first data segment of 8000 bytes (multi-buffer frame) validates -> PASS", HS_V6_TS,
+	  ACK_DATA, .payload = 8000, .verdict = XDP_PASS_, .counter = XDPSYN_CNT_ACK_VALID },
 };
 
 static const struct ack_case acks_forged[] = {
@@ -912,7 +980,7 @@ static void ack_cases_run(const struct ack_case *t, size_t n, const struct hands
 			s.ack = ack;
 			s.opts = NULL;
 			s.optlen = 0;
-			s.payload = 100;
+			s.payload = c->payload ? c->payload : 100;
 			frame_build(&f, &s);
 			break;
 		}
@@ -1102,6 +1170,60 @@ static void case_key_rotation(void)
 	ack_frame(&f, &old, old.cookie + 1, old.syn.sport, 1, old.our_tsval);
 	expect("old key's cookie once its period is over -> DROP", &f, XDP_DROP_,
 	       XDPSYN_CNT_ACK_INVALID);
+}
+
+/* IPv4 on a jumbo-frame interface (config mss4 above 1460): the MSS table
+ * ends in mss4 (XDPSYN_MSS_TABLE_V4_JUMBO), at the SYN and at the ACK. */
+static const struct jumbo_mss_case {
+	const char *name;
+	uint16_t client_mss;
+	uint16_t want;           /* the MSS the validated ACK records */
+} jumbo_mss[] = {
+	{ "mss4 8960: a jumbo client (MSS 8960) keeps it through the cookie", 8960, 8960 },
+	{ "mss4 8960: a client above it (MSS 9000) gets 8960", 9000, 8960 },
+	{ "mss4 8960: a 1500-MTU client (MSS 1460) keeps 1460", 1460, 1460 },
+	{ "mss4 8960: MSS 1452 rounds down to 1300 (1440 left the table)", 1452, 1300 },
+};
+
+static void case_mss_jumbo(void)
+{
+	struct xdpsyn_config c = cfg_default;
+
+	c.mss[0] = 8960;
+	cfg_put(&c);
+	for (size_t i = 0; i < ARRAY_LEN(jumbo_mss); i++) {
+		const struct jumbo_mss_case *t = &jumbo_mss[i];
+		uint8_t o[4] = { 2, 4, (uint8_t)(t->client_mss >> 8), (uint8_t)t->client_mss };
+		struct handshake hs = {0};
+		struct xdpsyn_flow fl;
+		struct result r;
+		struct parsed p;
+		struct frame f;
+		struct spec s;
+		uint16_t adv;
+
+		spec_base(&s, 0);
+		s.sport = (uint16_t)(41000 + i);
+		s.opts = o;
+		s.optlen = sizeof(o);
+		run_parsed(&s, &r, &p);
+		if (!check(r.verdict == XDP_TX_ && p.ok, "no SYN-ACK")) {
+			report(t->name);
+			continue;
+		}
+		adv = p.optlen >= 4 ? (uint16_t)(p.opts[2] << 8 | p.opts[3]) : 0;
+		check(adv == (t->client_mss < 8960 ? t->client_mss : 8960),
+		      "SYN-ACK advertises MSS %u", adv);
+		hs.syn = s;
+		hs.cookie = p.seq;
+		ack_frame(&f, &hs, hs.cookie + 1, s.sport, 0, 0);
+		if (check(run_frame(&f, &r) == 0 && r.verdict == XDP_PASS_ &&
+			  r.delta[XDPSYN_CNT_ACK_VALID] == 1, "final ACK did not validate"))
+			check(flow_find(&s, &fl) == 0 && fl.mss == t->want,
+			      "flow MSS %u, want %u", fl.mss, t->want);
+		report(t->name);
+	}
+	cfg_put(&cfg_default);
 }
 
 /* ---- not ours, malformed ------------------------------------------------ */
@@ -2063,6 +2185,7 @@ static void case_kcookie(void)
 
 	k = xdpsyn__open();
 	if (k) {
+		bpf_program__set_autoload(k->progs.xdpsyn_xdp_vlan, false);
 		k->rodata->nr_cpus = nproc;
 		k->rodata->handoff_mode = XDPSYN_HANDOFF_KCOOKIE;
 	}
@@ -2270,6 +2393,8 @@ static const struct unit_case {
 	{ "siphash_reference",  case_siphash_reference },
 	{ "syn_options",        case_syn_options },
 	{ "syn_headers",        case_syn_headers },
+	{ "multibuf",           case_multibuf },
+	{ "mss_jumbo",          case_mss_jumbo },
 	{ "ack_valid",          case_ack_valid },
 	{ "ack_forged",         case_ack_forged },
 	{ "cookie_periods",     case_cookie_periods },
@@ -2462,8 +2587,12 @@ static int fixture_setup(void)
 	nproc = libbpf_num_possible_cpus();
 
 	skel = xdpsyn__open();
-	if (skel)
+	if (skel) {
+		/* the entry that reads VLAN metadata loads only bound to a
+		 * device (attach --vlan metadata; tests/e2e/test_ifaces.sh) */
+		bpf_program__set_autoload(skel->progs.xdpsyn_xdp_vlan, false);
 		skel->rodata->nr_cpus = nproc;
+	}
 	if (!skel || xdpsyn__load(skel)) {
 		fprintf(stderr, "test_unit: loading build/xdpsyn.bpf.o failed\n");
 		return -1;
