@@ -548,9 +548,9 @@ static int check_not_attached(const char *ifname)
 	char path[256];
 	struct stat st;
 
-	pin_path(path, sizeof(path), ifname, PIN_PROG_XDP);
+	pin_path(path, sizeof(path), ifname, pin_names[PIN_PROG_XDP]);
 	if (lstat(path, &st))
-		pin_path(path, sizeof(path), ifname, PIN_LINK_XDP);
+		pin_path(path, sizeof(path), ifname, pin_names[PIN_LINK_XDP]);
 	if (!lstat(path, &st)) {
 		errmsg(ifname, "already attached (xdpsyn detach %s first)", ifname);
 		return EXIT_CONFLICT;
@@ -614,12 +614,12 @@ static int load_programs(struct attach_state *s, const struct attach_args *a)
 	s->xdp->rodata->handoff_mode = (__u8)a->handoff;
 	err = bpf_map__set_max_entries(s->xdp->maps.xdpsyn_flows, a->flows_max);
 	if (err) {
-		errmsg(ifname, "sizing " PIN_FLOWS ": %s", strerror(-err));
+		errmsg(ifname, "sizing %s: %s", pin_names[PIN_FLOWS], strerror(-err));
 		return EXIT_RUNTIME;
 	}
 	err = bpf_map__set_max_entries(s->xdp->maps.xdpsyn_hs, a->hs_max);
 	if (err) {
-		errmsg(ifname, "sizing " PIN_HS ": %s", strerror(-err));
+		errmsg(ifname, "sizing %s: %s", pin_names[PIN_HS], strerror(-err));
 		return EXIT_RUNTIME;
 	}
 	err = xdpsyn__load(s->xdp);
@@ -730,7 +730,7 @@ static int pin_maps(struct attach_state *s, const char *ifname)
 		if (ret)
 			return ret;
 	}
-	return pin_fd(ifname, PIN_META, s->meta_fd);
+	return pin_fd(ifname, pin_names[PIN_META], s->meta_fd);
 }
 
 static int meta_record(const struct attach_state *s,
@@ -738,7 +738,7 @@ static int meta_record(const struct attach_state *s,
 {
 	if (!meta_write(s->meta_fd, m))
 		return 0;
-	errmsg(a->ifname, "writing " PIN_META ": %s", strerror(errno));
+	errmsg(a->ifname, "writing %s: %s", pin_names[PIN_META], strerror(errno));
 	return EXIT_RUNTIME;
 }
 
@@ -854,8 +854,8 @@ static int tcx_link(struct attach_state *s, const struct attach_args *a,
 		return EXIT_RUNTIME;
 	}
 	*slot = fd;
-	return pin_fd(a->ifname, egress ? PIN_LINK_TC_EGRESS : PIN_LINK_TC_INGRESS,
-		      fd);
+	return pin_fd(a->ifname, pin_names[egress ? PIN_LINK_TC_EGRESS :
+						   PIN_LINK_TC_INGRESS], fd);
 }
 
 /* The TC programs: as tcx links where the kernel has them (and --tc allows
@@ -1251,10 +1251,10 @@ int cmd_attach(int argc, char **argv)
 	explicit_bzero(&key, sizeof(key));
 	if (ret)
 		goto out;
-	s.meta_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, PIN_META, sizeof(__u32),
+	s.meta_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, pin_names[PIN_META], sizeof(__u32),
 				   sizeof(struct xdpsyn_meta), 1, NULL);
 	if (s.meta_fd < 0) {
-		errmsg(a->ifname, "creating the " PIN_META " map: %s",
+		errmsg(a->ifname, "creating the %s map: %s", pin_names[PIN_META],
 		       strerror(errno));
 		ret = EXIT_RUNTIME;
 		goto out;
@@ -1289,10 +1289,10 @@ int cmd_attach(int argc, char **argv)
 	 * finds it in the dispatcher by its maps). */
 	ret = pin_maps(&s, a->ifname);
 	if (!ret && a->handoff == XDPSYN_HANDOFF_REQSK)
-		ret = pin_fd(a->ifname, PIN_PROG_TC,
+		ret = pin_fd(a->ifname, pin_names[PIN_PROG_TC],
 			     bpf_program__fd(s.tc->progs.xdpsyn_tc));
 	if (!ret)
-		ret = pin_fd(a->ifname, PIN_PROG_TC_EGRESS,
+		ret = pin_fd(a->ifname, pin_names[PIN_PROG_TC_EGRESS],
 			     bpf_program__fd(s.tc->progs.xdpsyn_tc_egress));
 	if (!ret)
 		ret = tc_attach(&s, a, &meta);
@@ -1301,7 +1301,7 @@ int cmd_attach(int argc, char **argv)
 	if (!ret)
 		ret = xdp_attach(&s, a);
 	if (!ret)
-		ret = pin_fd(a->ifname, PIN_PROG_XDP, xdp_program__fd(s.xprog));
+		ret = pin_fd(a->ifname, pin_names[PIN_PROG_XDP], xdp_program__fd(s.xprog));
 	if (ret)
 		goto out;
 

@@ -179,7 +179,7 @@ static int set_apply(const struct set_req *r, const struct pins *p)
 		return usage_err("set", "wscale: the kernel-cookie hand-off lets "
 				 "the kernel choose the window scale");
 	if (cfg_changes(r) && bpf_map_lookup_elem(p->config_fd, &zero, &cfg)) {
-		errmsg(p->ifname, "reading " PIN_CONFIG ": %s", strerror(errno));
+		errmsg(p->ifname, "reading %s: %s", pin_names[PIN_CONFIG], strerror(errno));
 		return EXIT_RUNTIME;
 	}
 	if (policy_changes(r)) {
@@ -193,7 +193,7 @@ static int set_apply(const struct set_req *r, const struct pins *p)
 		if (!r->ports_set[f])
 			continue;
 		if (bpf_map_update_elem(p->ports_fd, &f, &r->ports[f], BPF_ANY)) {
-			errmsg(p->ifname, "writing " PIN_PORTS ": %s", strerror(errno));
+			errmsg(p->ifname, "writing %s: %s", pin_names[PIN_PORTS], strerror(errno));
 			return EXIT_RUNTIME;
 		}
 	}
@@ -226,7 +226,7 @@ static int set_apply(const struct set_req *r, const struct pins *p)
 		char path[256];
 		int fd, n;
 
-		pin_path(path, sizeof(path), p->ifname, PIN_LOCAL_ADDRS);
+		pin_path(path, sizeof(path), p->ifname, pin_names[PIN_LOCAL_ADDRS]);
 		fd = bpf_obj_get(path);
 		if (fd < 0) {
 			errmsg(path, "%s: an attachment made before the address "
@@ -251,7 +251,7 @@ static int set_apply(const struct set_req *r, const struct pins *p)
 	    policy_state_reset(p->policy_fd, cfg.policy))
 		goto err_policy;
 	if (bpf_map_update_elem(p->config_fd, &zero, &cfg, BPF_ANY)) {
-		errmsg(p->ifname, "writing " PIN_CONFIG ": %s", strerror(errno));
+		errmsg(p->ifname, "writing %s: %s", pin_names[PIN_CONFIG], strerror(errno));
 		return EXIT_RUNTIME;
 	}
 	if (policy_new && cfg.policy != XDPSYN_POLICY_AUTO &&
@@ -259,7 +259,7 @@ static int set_apply(const struct set_req *r, const struct pins *p)
 		goto err_policy;
 	return 0;
 err_policy:
-	errmsg(p->ifname, "writing " PIN_POLICY ": %s", strerror(errno));
+	errmsg(p->ifname, "writing %s: %s", pin_names[PIN_POLICY], strerror(errno));
 	return EXIT_RUNTIME;
 }
 
@@ -374,7 +374,7 @@ static int key_rotate(const char *ifname, const char *key_file)
 		return ret;
 	}
 	if (bpf_map_lookup_elem(p.config_fd, &zero, &cfg)) {
-		errmsg(ifname, "reading " PIN_CONFIG ": %s", strerror(errno));
+		errmsg(ifname, "reading %s: %s", pin_names[PIN_CONFIG], strerror(errno));
 		ret = EXIT_RUNTIME;
 		goto out;
 	}
@@ -384,21 +384,21 @@ static int key_rotate(const char *ifname, const char *key_file)
 	 * the cookies made up to now. */
 	slot = (cfg.key_cur & 1) ^ 1;
 	if (bpf_map_update_elem(p.keys_fd, &slot, &key, BPF_ANY)) {
-		errmsg(ifname, "writing " PIN_KEYS ": %s", strerror(errno));
+		errmsg(ifname, "writing %s: %s", pin_names[PIN_KEYS], strerror(errno));
 		ret = EXIT_RUNTIME;
 		goto out;
 	}
 	cfg.key_prev_until = cookie_counter_now() + 1;
 	if (bpf_map_update_elem(p.config_fd, &zero, &cfg, BPF_ANY)) {
-		errmsg(ifname, "writing " PIN_CONFIG ": %s", strerror(errno));
+		errmsg(ifname, "writing %s: %s", pin_names[PIN_CONFIG], strerror(errno));
 		ret = EXIT_RUNTIME;
 		goto out;
 	}
 	cfg.key_cur = slot;
 	cfg.key_prev_until = cookie_counter_now();
 	if (bpf_map_update_elem(p.config_fd, &zero, &cfg, BPF_ANY)) {
-		errmsg(ifname, "writing " PIN_CONFIG " (new key in slot %u, not yet "
-		       "current): %s: rerun xdpsyn key rotate %s", slot,
+		errmsg(ifname, "writing %s (new key in slot %u, not yet "
+		       "current): %s: rerun xdpsyn key rotate %s", pin_names[PIN_CONFIG], slot,
 		       strerror(errno), ifname);
 		ret = EXIT_RUNTIME;
 		goto out;

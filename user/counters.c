@@ -110,7 +110,7 @@ int ifstats_read(struct ifstats *s, const char *name)
 	s->real_ns = realtime_now_ns();
 	err = counters_read(p.stats_fd, s->cnt);
 	if (err) {
-		errmsg(name, "reading " PIN_STATS ": %s", strerror(-err));
+		errmsg(name, "reading %s: %s", pin_names[PIN_STATS], strerror(-err));
 		pins_close(&p);
 		return EXIT_RUNTIME;
 	}

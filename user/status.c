@@ -218,14 +218,11 @@ static void status_read(struct status *s, const struct pins *p)
 	/* on a host that does not forward, SYNs for an address missing from
 	 * the list go to the kernel unprotected */
 	if (s->have_config && s->same_ns && (s->cfg.flags & XDPSYN_CFG_LOCAL_ADDRS)) {
-		char path[256], missing[256];
-		int fd, n;
+		char missing[256];
+		int n = p->local_addrs_fd < 0 ? 0 :
+			local_addrs_missing(p->local_addrs_fd, missing,
+					    sizeof(missing));
 
-		pin_path(path, sizeof(path), p->ifname, PIN_LOCAL_ADDRS);
-		fd = bpf_obj_get(path);
-		n = fd >= 0 ? local_addrs_missing(fd, missing, sizeof(missing)) : 0;
-		if (fd >= 0)
-			close(fd);
 		if (n > 0)
 			status_warn(s, "%d address%s of this network namespace not in "
 				    "xdpsyn's list (%s): if this host does not forward, "
