@@ -419,7 +419,7 @@ void stop_signals_install(void);
 /* Sleep NS nanoseconds, or until a stop signal. */
 void sleep_interruptible(__u64 ns);
 
-/* Counters (counters.c). */
+/* Counters (ifstats.c): the reader stats, status and the metrics share. */
 const char *counter_name(int idx); /* lowercased X-macro name */
 const char *counter_help(int idx);
 int counters_read(int stats_fd, __u64 out[XDPSYN_CNT_MAX]);
