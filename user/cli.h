@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 #include "xdpsyn.h"
+#include "settings.h"
 
 /* Exit codes (documented in `xdpsyn --help`). */
 enum {
@@ -254,9 +255,47 @@ int policy_state_reset(int fd, __u32 policy);
  * sliding-window sum, added up (the windows count under the auto policy
  * only). 0 when unreadable. */
 __u64 syn_rate_read(int rate_fd);
-#define SYN_RATE_MAX 100000000
-#define CALM_DEFAULT 10
-#define POLICY_SECS_MAX 3600
+
+/*
+ * Settings (settings.c; the table is settings.h). Values as given on the
+ * command line, or read back from an attachment, by enum setting_id.
+ */
+struct setting_vals {
+	long v[SETTING_N];
+	bool given[SETTING_N];
+	struct xdpsyn_ports ports[XDPSYN_NFAMILIES]; /* the ST_PORTS rows */
+};
+/* The row NAME among those with FLAG (SF_ATTACH, SF_LIVE); -1 if none. */
+int setting_find(const char *name, unsigned flag);
+/* Parse VAL for row ID into SV (marked given). SHOWN is what the user
+ * typed ("--mss4 87", "mss4=87"), for the message. 0 or EXIT_USAGE after
+ * a message naming the range or the values. */
+int setting_parse(const char *cmd, const char *shown, int id, const char *val,
+		  struct setting_vals *sv);
+/* The fixed defaults into the rows not given (DEF_DERIVED, DEF_NONE are
+ * left). */
+void setting_vals_defaults(struct setting_vals *sv);
+/* The given rows with a config field into CFG (with DEFAULTS, those not
+ * given that have a fixed default too); true when there was one. */
+bool settings_to_config(const struct setting_vals *sv,
+			struct xdpsyn_config *cfg, bool defaults);
+/* The values of an attachment: its config, and the map sizes (0:
+ * unknown). A row is given when known. */
+void settings_of(struct setting_vals *sv, const struct xdpsyn_config *cfg,
+		 __u32 flows_max, __u32 hs_max);
+/* "on", "auto", "64": the value V of row ID as the user types it. */
+const char *setting_value_name(int id, long v, char *buf, size_t len);
+/* "mss4 1460  mss6 1440  ..." of the known rows with flag SHOW. */
+void settings_print(FILE *f, const struct setting_vals *sv, unsigned show);
+/* The known rows with flag SHOW as keys of O ("calm_s": 10, "ecn": true);
+ * POLICY: those with SF_JSON_POLICY, else those without. */
+void settings_json(struct json_object *o, const struct setting_vals *sv,
+		   unsigned show, bool policy);
+/* The --help lines of the rows with WHERE (SF_ATTACH: options, SF_LIVE:
+ * set's keys). */
+void settings_help(FILE *f, unsigned where);
+/* One --help item: LEFT, then TEXT in a column of WIDTH wrapped at 79. */
+void help_item(FILE *f, const char *left, int width, const char *text);
 
 /* TC and programs (tc.c). */
 /* One program or filter on an interface's TC ingress (or egress) hook. */
@@ -296,8 +335,6 @@ int link_ifindex(int link_fd);
  * the interface's libxdp dispatcher, beside the other programs libxdp
  * tools attached; lower priorities run first.
  */
-#define XDP_PRIO_DEFAULT 20   /* after xdp-filter (10), before libxdp's default 50 */
-#define XDP_PRIO_MAX 1000
 #define XDP_CHAIN_MAX 10      /* libxdp's MAX_DISPATCHER_ACTIONS */
 struct xdp_entry {
 	__u32 prog_id;
