@@ -81,28 +81,19 @@ def main():
     for name, where, typ, rng, default in rows:
         why = []
         if 'attach' in where:
-            opt = re.compile(r'(^|[\s,])--' + re.escape(name) + r'(?![\w-])')
-            hit = [e for e in entries if e[0] == 'attach' and opt.search(e[1])]
-            if not hit:
-                why.append(f"no .TP under attach naming --{name}")
-            else:
-                text = hit[0][2]
-                if typ == 'on-off':  # --NAME and --no-NAME
-                    if not re.search(r'--no-' + re.escape(name) + r'(?![\w-])',
-                                     hit[0][1]):
-                        why.append(f"no --no-{name} beside --{name}")
-                else:
-                    why += range_missing(text, typ, rng, f"--{name}")
-                if default != '-' and not re.search(
-                        r'default:?\s+' + re.escape(default), text):
-                    why.append(f"--{name}: no \"default {default}\"")
+            tag, text = entry(entries, 'attach', f"--{name}", why)
+            if typ == 'on-off' and tag is not None:  # --NAME and --no-NAME
+                if not re.search(r'--no-' + re.escape(name) + r'(?![\w-])', tag):
+                    why.append(f"no --no-{name} beside --{name}")
+            elif tag is not None:
+                why += range_missing(text, typ, rng, f"--{name}")
+            if tag is not None and default != '-' and not re.search(
+                    r'default:?\s+' + re.escape(default), text):
+                why.append(f"--{name}: no \"default {default}\"")
         if 'set' in where:
-            key = re.compile(r'(^|[\s,])' + re.escape(name) + r'=')
-            hit = [e for e in entries if e[0] == 'set' and key.search(e[1])]
-            if not hit:
-                why.append(f"no .TP under set naming {name}=")
-            else:
-                why += range_missing(hit[0][2], typ, rng, f"{name}=")
+            tag, text = entry(entries, 'set', f"{name}=", why)
+            if tag is not None:
+                why += range_missing(text, typ, rng, f"{name}=")
         label = f"man page: {name} ({where}, {typ} {rng}, default {default})"
         if why:
             bad(label, "; ".join(why))
@@ -126,6 +117,18 @@ def main():
             ok(label)
     print(f"{PASS} passed, {FAIL} failed")
     return 1 if FAIL else 0
+
+
+def entry(entries, sec, word, why):
+    """(tag, text) of the first .TP under SEC whose tag names WORD
+    (--NAME, or NAME=); (None, None) after a reason in WHY."""
+    pat = re.compile(r'(^|[\s,])' + re.escape(word) +
+                     ('' if word.endswith('=') else r'(?![\w-])'))
+    for e in entries:
+        if e[0] == sec and pat.search(e[1]):
+            return e[1], e[2]
+    why.append(f"no .TP under {sec} naming {word}")
+    return None, None
 
 
 def range_missing(text, typ, rng, what):
