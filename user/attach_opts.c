@@ -51,7 +51,7 @@ static void attach_help(FILE *f)
 static struct option *attach_options(void)
 {
 	static char no_names[SETTING_N][40];
-	static struct option opts[2 * SETTING_N + NOTHER + 1];
+	static struct option opts[2 * (size_t)SETTING_N + NOTHER + 1];
 	int n = 0;
 
 	if (opts[0].name)

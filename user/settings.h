@@ -139,11 +139,11 @@ enum setting_id { XDPSYN_SETTINGS(SETTING_ENUM_) SETTING_N };
 struct setting {
 	const char *name;
 	enum setting_type type;
+	unsigned flags;             /* SF_* */
 	size_t cfg_off, cfg_size;   /* cfg_size 0: not in the config */
 	long min, max, def;
 	const char *def_text;       /* NULL: def itself */
 	const char *unit;
-	unsigned flags;
 	const char *values;         /* ST_ENUM, ST_ACTION: "a|b|c" */
 	const char *help;
 };

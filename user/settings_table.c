@@ -3,6 +3,8 @@
  * (tests/tools/settings_dump.c) can link it alone. */
 #include "settings.h"
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): the arguments are initializers
+ * (WHERE is designators) */
 #define SETTING_ROW_(id, name_, type_, where, min_, max_, def_, def_text_,     \
 		     unit_, flags_, values_, help_)                            \
 	[SETTING_##id] = { .name = name_, .type = type_, where, .min = min_,   \
@@ -11,3 +13,4 @@
 			   .help = help_ },
 const struct setting settings[SETTING_N] = { XDPSYN_SETTINGS(SETTING_ROW_) };
 #undef SETTING_ROW_
+/* NOLINTEND(bugprone-macro-parentheses) */
