@@ -39,7 +39,7 @@ UNIT_HDRS := $(wildcard tests/unit/*.h)
 .DEFAULT_GOAL := all
 
 TOOLS := $(BUILD)/tcpecho $(BUILD)/xdp_pass.bpf.o $(BUILD)/tcxload \
-	 $(BUILD)/noharm_tc.bpf.o $(BUILD)/noharm_delay.bpf.o \
+	 $(BUILD)/noharm_tc.bpf.o $(BUILD)/noharm_delay.bpf.o $(BUILD)/settings_dump \
 	 $(BUILD)/vlan_emu.bpf.o
 ifneq ($(wildcard tests/tools/synflood.c),)
 TOOLS += $(BUILD)/synflood
@@ -99,6 +99,12 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/test_unit: $(UNIT_SRCS) $(UNIT_HDRS) $(BPF_SKELS) include/xdpsyn.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_USER) -Itests/unit $(UNIT_SRCS) -o $@ $(LDLIBS_USER)
+
+# The settings table as text, for the man page check (tests/docs).
+$(BUILD)/settings_dump: tests/tools/settings_dump.c user/settings_table.c \
+			user/settings.h include/xdpsyn.h | $(BUILD)/.deps
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -Iinclude -Iuser -o $@ $< user/settings_table.c
 
 $(BUILD)/tcpecho $(BUILD)/synflood: $(BUILD)/%: tests/tools/%.c | $(BUILD)/.deps
 	$(call msg,CC,$@)

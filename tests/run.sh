@@ -36,6 +36,7 @@ run_suite "end-to-end (network namespaces)" tests/e2e/test_e2e.sh
 run_suite "tracker (network namespaces)" tests/e2e/test_tracker.sh
 run_suite "track and auto policies (network namespaces)" tests/e2e/test_track.sh
 run_suite "bad input (CLI)" tests/e2e/test_badinput.sh
+run_suite "man page: every setting of user/settings.h with its range and default" tests/docs/check_man.py build/settings_dump build/xdpsyn man/xdpsyn.8
 run_suite "lifecycle, faults, forgery" tests/e2e/test_lifecycle.sh
 run_suite "libxdp: beside xdp-filter (network namespaces, xdp-tools)" tests/e2e/test_libxdp.sh
 run_suite "do no harm: direct vs through xdpsyn (network namespaces)" tests/e2e/test_noharm.sh

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* xdpsyn attach: load both programs, share their maps, attach, pin. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/btf.h>
 #include <xdp/libxdp.h>
-#include "cli.h"
+#include "attach.h"
 #include "xdpsyn.skel.h"
 #include "xdpsyn_tc.skel.h"
 
@@ -27,36 +26,6 @@
 #define MIN_KERNEL_MINOR 1
 /* The reqsk hand-off's kfunc (Linux >= 6.9), probed in the kernel's BTF. */
 #define REQSK_KFUNC "bpf_sk_assign_tcp_reqsk"
-#define MSS_MIN 88
-#define FLOWS_MAX_DEFAULT 65536
-#define FLOWS_MAX_LIMIT (1 << 24)
-
-/* --tc: how the TC programs are attached. */
-enum tc_mode {
-	TC_AUTO,   /* tcx where the kernel has it (>= 6.6), else clsact */
-	TC_TCX,    /* tcx links, or fail */
-	TC_CLSACT, /* classic clsact filters */
-};
-
-struct attach_args {
-	const char *ifname;
-	int ifindex;
-	__u32 xdp_flags;
-	struct xdpsyn_ports ports;
-	long mss4, mss6, wscale, ttl, window; /* -1: default */
-	long flows_max, hs_max, top_plen4, top_plen6;
-	int ecn;
-	const char *key_file;
-	bool set_sysctl;
-	int policy;              /* enum xdpsyn_policy */
-	long syn_rate;           /* 0: not given */
-	long calm_s, hs_timeout_s;
-	enum tc_mode tc_mode;
-	int handoff;             /* enum xdpsyn_handoff_mode, -1: auto */
-	long priority;           /* libxdp run priority, lower first */
-	bool xdp_others;         /* XDP programs on the interface already */
-	int vlan;                /* enum vlan_mode */
-};
 
 /* What attach has done so far, for the undo. */
 struct attach_state {
@@ -75,345 +44,6 @@ struct attach_state {
 	struct bpf_tc_opts tc_opts;
 	struct bpf_tc_opts tc_egress_opts;
 };
-
-static void attach_help(FILE *f)
-{
-	fprintf(f,
-		"Usage: xdpsyn attach IFACE [OPTIONS]\n"
-		"\n"
-		"Load the XDP and TC programs, attach them to IFACE and pin everything\n"
-		"under " PIN_BASE "/IFACE/. Needs kernel >= 6.1 and\n"
-		"net.ipv4.tcp_syncookies != 0 (2 for the kernel-cookie hand-off).\n"
-		"Waits (up to %d s) for another attach or detach.\n"
-		"\n"
-		"Options:\n"
-		"  --ports LIST        protected ports, both families: 80,443,8000-8100\n"
-		"                      (default: none, everything passes)\n"
-		"  --mode MODE         native (default) or generic; never falls back\n"
-		"  --priority N        run order among the interface's XDP programs\n"
-		"                      (libxdp's dispatcher: lower runs first), 0..%d\n"
-		"                      (default %d: after xdp-filter's 10, before\n"
-		"                      libxdp's default 50); XDP_PASS goes on to the\n"
-		"                      next program, XDP_TX and XDP_DROP end the chain\n"
-		"  --mss4 N, --mss6 N  MSS offered (default: MTU-40, MTU-60)\n"
-		"  --wscale N          window scale, 0..14 (default: as the kernel derives\n"
-		"                      it from net.ipv4.tcp_rmem / net.core.rmem_max)\n"
-		"  --ttl N             TTL / hop limit (default: net.ipv4.ip_default_ttl)\n"
-		"  --window N          SYN-ACK window, 1..65535 (default 65535)\n"
-		"  --ecn, --no-ecn     agree to ECN when the client asks (default on)\n"
-		"  --key-file PATH     cookie key: 16 bytes or 32 hex characters, not\n"
-		"                      readable by group/others (default: random)\n"
-		"  --flows-max N       flow records kept (LRU), 1..%d (default %d)\n"
-		"  --handshakes-max N  handshakes in progress tracked (LRU), 1..%d\n"
-		"                      (default %d)\n"
-		"  --top-plen4 N       top sources: IPv4 prefix length, 1..32 (default %d)\n"
-		"  --top-plen6 N       top sources: IPv6 prefix length, 1..128 (default %d)\n"
-		"  --policy POLICY     proxy (default): answer SYNs with cookies in XDP;\n"
-		"                      track: pass SYNs to the kernel and record each\n"
-		"                      handshake; auto: track until the SYN rate reaches\n"
-		"                      --syn-rate (or the kernel sends its own cookies),\n"
-		"                      then proxy until it stays below half that for\n"
-		"                      --calm seconds\n"
-		"  --syn-rate N        auto: SYNs/s that switch to proxy, 1..%d\n"
-		"                      (required with --policy auto)\n"
-		"  --calm SECS         auto: seconds below syn-rate/2 to switch back,\n"
-		"                      1..%d (default %d)\n"
-		"  --handshake-timeout SECS  track: an incomplete handshake older than\n"
-		"                      this shows as timed out, 1..%d (default %d)\n"
-		"  --tc MODE           auto (default): the TC programs as tcx links at\n"
-		"                      the front of the chain where the kernel has tcx\n"
-		"                      (>= 6.6), else clsact filters (ingress at\n"
-		"                      priority 1 when free); tcx; clsact\n"
-		"  --handoff MODE      how a validated handshake reaches the listener:\n"
-		"                      auto (default): reqsk where the kernel has\n"
-		"                      bpf_sk_assign_tcp_reqsk (>= 6.9), else\n"
-		"                      kernel-cookie; reqsk: our cookie, every option\n"
-		"                      the client offered; kernel-cookie: the kernel's\n"
-		"                      own cookie (>= 6.1; needs tcp_syncookies=2; keeps\n"
-		"                      the MSS, and window scale, SACK, ECN only for\n"
-		"                      clients with timestamps and tcp_timestamps=2)\n"
-		"  --vlan MODE         VLAN tags: auto (default): metadata when IFACE\n"
-		"                      has VLAN sub-interfaces and strips their tags\n"
-		"                      on receive (rxvlan), else frame; metadata:\n"
-		"                      read stripped tags (" VLAN_KFUNC ",\n"
-		"                      >= 6.8, native mode, no other XDP program)\n"
-		"                      and tag SYN-ACKs alike; frame: only tags in\n"
-		"                      the frame\n"
-		"  --set-sysctl        set net.ipv4.tcp_syncookies=1 if it is 0 (for\n"
-		"                      kernel-cookie: tcp_syncookies=2 and\n"
-		"                      tcp_timestamps=2 if it is 1)\n"
-		"  -v, --verbose       libbpf debug output\n"
-		"  -h, --help          this help\n", LOCK_WAIT_S, XDP_PRIO_MAX,
-		XDP_PRIO_DEFAULT, FLOWS_MAX_LIMIT,
-		FLOWS_MAX_DEFAULT,
-		FLOWS_MAX_LIMIT, FLOWS_MAX_DEFAULT,
-		XDPSYN_TOP_PLEN4_DEFAULT, XDPSYN_TOP_PLEN6_DEFAULT, SYN_RATE_MAX,
-		POLICY_SECS_MAX, CALM_DEFAULT, POLICY_SECS_MAX,
-		XDPSYN_HS_TIMEOUT_DEFAULT);
-}
-
-static int parse_num_opt(const char *opt, const char *val, unsigned long min,
-			 unsigned long max, long *out)
-{
-	unsigned long v;
-
-	if (parse_ulong(val, min, max, &v))
-		return usage_err("attach", "--%s %s: expected %lu..%lu", opt, val,
-				 min, max);
-	*out = v;
-	return 0;
-}
-
-static int attach_parse(int argc, char **argv, struct attach_args *a)
-{
-	enum { O_MODE = 256, O_MSS4, O_MSS6, O_WSCALE, O_TTL, O_WINDOW, O_ECN,
-	       O_NOECN, O_KEYFILE, O_SYSCTL, O_PORTS, O_FLOWS_MAX, O_HS_MAX, O_PLEN4,
-	       O_PLEN6, O_POLICY, O_SYN_RATE, O_CALM, O_HS_TIMEOUT, O_TC,
-	       O_HANDOFF, O_PRIORITY, O_VLAN };
-	static const struct option opts[] = {
-		{ "ports", required_argument, NULL, O_PORTS },
-		{ "mode", required_argument, NULL, O_MODE },
-		{ "mss4", required_argument, NULL, O_MSS4 },
-		{ "mss6", required_argument, NULL, O_MSS6 },
-		{ "wscale", required_argument, NULL, O_WSCALE },
-		{ "ttl", required_argument, NULL, O_TTL },
-		{ "window", required_argument, NULL, O_WINDOW },
-		{ "ecn", no_argument, NULL, O_ECN },
-		{ "no-ecn", no_argument, NULL, O_NOECN },
-		{ "key-file", required_argument, NULL, O_KEYFILE },
-		{ "set-sysctl", no_argument, NULL, O_SYSCTL },
-		{ "flows-max", required_argument, NULL, O_FLOWS_MAX },
-		{ "handshakes-max", required_argument, NULL, O_HS_MAX },
-		{ "top-plen4", required_argument, NULL, O_PLEN4 },
-		{ "top-plen6", required_argument, NULL, O_PLEN6 },
-		{ "policy", required_argument, NULL, O_POLICY },
-		{ "syn-rate", required_argument, NULL, O_SYN_RATE },
-		{ "calm", required_argument, NULL, O_CALM },
-		{ "handshake-timeout", required_argument, NULL, O_HS_TIMEOUT },
-		{ "tc", required_argument, NULL, O_TC },
-		{ "handoff", required_argument, NULL, O_HANDOFF },
-		{ "priority", required_argument, NULL, O_PRIORITY },
-		{ "vlan", required_argument, NULL, O_VLAN },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	char err[128];
-	int c, ret = 0;
-
-	a->xdp_flags = XDP_FLAGS_DRV_MODE;
-	a->mss4 = a->mss6 = a->wscale = a->ttl = a->window = -1;
-	a->ecn = 1;
-	a->flows_max = FLOWS_MAX_DEFAULT;
-	a->hs_max = FLOWS_MAX_DEFAULT;
-	a->top_plen4 = XDPSYN_TOP_PLEN4_DEFAULT;
-	a->top_plen6 = XDPSYN_TOP_PLEN6_DEFAULT;
-	a->policy = XDPSYN_POLICY_PROXY;
-	a->handoff = -1;
-	a->priority = XDP_PRIO_DEFAULT;
-	a->vlan = VLAN_AUTO;
-	a->calm_s = CALM_DEFAULT;
-	a->hs_timeout_s = XDPSYN_HS_TIMEOUT_DEFAULT;
-	while (!ret && (c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-		switch (c) {
-		case O_PORTS:
-			if (ports_parse(optarg, &a->ports, err, sizeof(err)))
-				ret = usage_err("attach", "--ports %s: %s", optarg, err);
-			break;
-		case O_MODE:
-			if (!strcmp(optarg, "native"))
-				a->xdp_flags = XDP_FLAGS_DRV_MODE;
-			else if (!strcmp(optarg, "generic"))
-				a->xdp_flags = XDP_FLAGS_SKB_MODE;
-			else
-				ret = usage_err("attach", "--mode %s: expected native "
-						"or generic", optarg);
-			break;
-		case O_MSS4:
-			ret = parse_num_opt("mss4", optarg, MSS_MIN, 65535, &a->mss4);
-			break;
-		case O_MSS6:
-			ret = parse_num_opt("mss6", optarg, MSS_MIN, 65535, &a->mss6);
-			break;
-		case O_WSCALE:
-			ret = parse_num_opt("wscale", optarg, 0, XDPSYN_WSCALE_MAX,
-					    &a->wscale);
-			break;
-		case O_TTL:
-			ret = parse_num_opt("ttl", optarg, 1, 255, &a->ttl);
-			break;
-		case O_WINDOW:
-			ret = parse_num_opt("window", optarg, 1, 65535, &a->window);
-			break;
-		case O_ECN:
-			a->ecn = 1;
-			break;
-		case O_NOECN:
-			a->ecn = 0;
-			break;
-		case O_KEYFILE:
-			a->key_file = optarg;
-			break;
-		case O_SYSCTL:
-			a->set_sysctl = true;
-			break;
-		case O_FLOWS_MAX:
-			ret = parse_num_opt("flows-max", optarg, 1, FLOWS_MAX_LIMIT,
-					    &a->flows_max);
-			break;
-		case O_HS_MAX:
-			ret = parse_num_opt("handshakes-max", optarg, 1, FLOWS_MAX_LIMIT,
-					    &a->hs_max);
-			break;
-		case O_PLEN4:
-			ret = parse_num_opt("top-plen4", optarg, 1, 32, &a->top_plen4);
-			break;
-		case O_PLEN6:
-			ret = parse_num_opt("top-plen6", optarg, 1, 128, &a->top_plen6);
-			break;
-		case O_POLICY:
-			a->policy = policy_parse(optarg);
-			if (a->policy < 0)
-				ret = usage_err("attach", "--policy %s: expected proxy, "
-						"track or auto", optarg);
-			break;
-		case O_SYN_RATE:
-			ret = parse_num_opt("syn-rate", optarg, 1, SYN_RATE_MAX,
-					    &a->syn_rate);
-			break;
-		case O_CALM:
-			ret = parse_num_opt("calm", optarg, 1, POLICY_SECS_MAX,
-					    &a->calm_s);
-			break;
-		case O_HS_TIMEOUT:
-			ret = parse_num_opt("handshake-timeout", optarg, 1,
-					    POLICY_SECS_MAX, &a->hs_timeout_s);
-			break;
-		case O_HANDOFF:
-			if (!strcmp(optarg, "auto"))
-				a->handoff = -1;
-			else if (!strcmp(optarg, "reqsk"))
-				a->handoff = XDPSYN_HANDOFF_REQSK;
-			else if (!strcmp(optarg, "kernel-cookie"))
-				a->handoff = XDPSYN_HANDOFF_KCOOKIE;
-			else
-				ret = usage_err("attach", "--handoff %s: expected auto, "
-						"reqsk or kernel-cookie", optarg);
-			break;
-		case O_VLAN:
-			a->vlan = vlan_mode_parse(optarg);
-			if (a->vlan < VLAN_AUTO)
-				ret = usage_err("attach", "--vlan %s: expected auto, "
-						"metadata or frame", optarg);
-			break;
-		case O_PRIORITY:
-			ret = parse_num_opt("priority", optarg, 0, XDP_PRIO_MAX,
-					    &a->priority);
-			break;
-		case O_TC:
-			if (!strcmp(optarg, "auto"))
-				a->tc_mode = TC_AUTO;
-			else if (!strcmp(optarg, "tcx"))
-				a->tc_mode = TC_TCX;
-			else if (!strcmp(optarg, "clsact"))
-				a->tc_mode = TC_CLSACT;
-			else
-				ret = usage_err("attach", "--tc %s: expected auto, tcx "
-						"or clsact", optarg);
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			attach_help(stdout);
-			return -1;
-		default:
-			return bad_option("attach", argv);
-		}
-	}
-	if (ret)
-		return ret;
-	if (optind + 1 != argc)
-		return usage_err("attach", optind == argc ? "missing IFACE" :
-				 "one interface at a time");
-	if (a->policy == XDPSYN_POLICY_AUTO && !a->syn_rate)
-		return usage_err("attach", "--policy auto needs --syn-rate N (the "
-				 "SYNs/s that switch to proxy)");
-	a->ifname = argv[optind];
-	return 0;
-}
-
-/* The window scale the kernel advertises (tcp_select_initial_window): from
- * the largest receive buffer a socket may get, ilog2(space) - 15. */
-static long default_wscale(void)
-{
-	char buf[128];
-	unsigned long r0, r1, r2, space = 0;
-	long core_max;
-	int ws = 0;
-
-	if (!sysctl_read("net.ipv4.tcp_rmem", buf, sizeof(buf)) &&
-	    /* NOLINTNEXTLINE(cert-err34-c): kernel-formatted tcp_rmem, three in-range decimals */
-	    sscanf(buf, "%lu %lu %lu", &r0, &r1, &r2) == 3)
-		space = r2;
-	if (!sysctl_read_long("net.core.rmem_max", &core_max) &&
-	    (unsigned long)core_max > space)
-		space = core_max;
-	while ((space >> 1) > 0 && ws < 64) {
-		space >>= 1;
-		ws++;
-	}
-	ws -= 15;
-	return ws < 0 ? 0 : ws > XDPSYN_WSCALE_MAX ? XDPSYN_WSCALE_MAX : ws;
-}
-
-static long clamp_mss(long v)
-{
-	return v < MSS_MIN ? MSS_MIN : v > 65535 ? 65535 : v;
-}
-
-static int config_fill(const struct attach_args *a, struct xdpsyn_config *cfg)
-{
-	long ttl = 64;
-	int mtu;
-
-	memset(cfg, 0, sizeof(*cfg));
-	mtu = iface_mtu(a->ifname);
-	if (mtu < 0 && (a->mss4 < 0 || a->mss6 < 0)) {
-		errmsg(a->ifname, "cannot read the MTU: %s: give --mss4 and --mss6",
-		       strerror(-mtu));
-		return EXIT_RUNTIME;
-	}
-	cfg->mss[XDPSYN_V4] = a->mss4 >= 0 ? a->mss4 : clamp_mss(mtu - 40);
-	cfg->mss[XDPSYN_V6] = a->mss6 >= 0 ? a->mss6 : clamp_mss(mtu - 60);
-	cfg->wscale = a->wscale >= 0 ? a->wscale : default_wscale();
-	if (a->ttl >= 0) {
-		ttl = a->ttl;
-	} else if (sysctl_read_long("net.ipv4.ip_default_ttl", &ttl) ||
-		   ttl < 1 || ttl > 255) {
-		warnmsg("net.ipv4.ip_default_ttl", "unreadable, using TTL 64");
-		ttl = 64;
-	}
-	cfg->ttl = ttl;
-	cfg->window = a->window >= 0 ? a->window : 65535;
-	cfg->ecn = a->ecn;
-	cfg->key_cur = 0;
-	cfg->key_prev_until = 0;
-	cfg->top_plen4 = a->top_plen4;
-	cfg->top_plen6 = a->top_plen6;
-	cfg->policy = a->policy;
-	cfg->syn_rate = a->syn_rate;
-	cfg->calm_s = a->calm_s;
-	cfg->hs_timeout_s = a->hs_timeout_s;
-	config_policy_derive(cfg);
-	/* SYNs to another unicast MAC are not ours (a bridge port, a
-	 * promiscuous NIC); other link types have no MAC: left 0, unchecked */
-	iface_mac(a->ifname, cfg->mac);
-	/* on a host that does not forward, SYNs for other addresses go to
-	 * the kernel (maps_fill lists this netns's addresses) */
-	cfg->flags |= XDPSYN_CFG_LOCAL_ADDRS;
-	return 0;
-}
 
 static int check_kernel(void)
 {
@@ -465,7 +95,7 @@ static int handoff_choose(struct attach_args *a)
 		       "--handoff kernel-cookie (or auto)");
 		return EXIT_PREREQ;
 	}
-	if (a->handoff == XDPSYN_HANDOFF_KCOOKIE && a->wscale >= 0) {
+	if (a->handoff == XDPSYN_HANDOFF_KCOOKIE && a->sv.given[SETTING_WSCALE]) {
 		errmsg("--wscale", "the kernel-cookie hand-off lets the kernel "
 		       "choose the window scale (from net.ipv4.tcp_rmem and "
 		       "net.core.rmem_max): leave --wscale out");
@@ -568,9 +198,9 @@ static int check_not_attached(const char *ifname)
 	char path[256];
 	struct stat st;
 
-	pin_path(path, sizeof(path), ifname, PIN_PROG_XDP);
+	pin_path(path, sizeof(path), ifname, pin_names[PIN_PROG_XDP]);
 	if (lstat(path, &st))
-		pin_path(path, sizeof(path), ifname, PIN_LINK_XDP);
+		pin_path(path, sizeof(path), ifname, pin_names[PIN_LINK_XDP]);
 	if (!lstat(path, &st)) {
 		errmsg(ifname, "already attached (xdpsyn detach %s first)", ifname);
 		return EXIT_CONFLICT;
@@ -594,7 +224,7 @@ static int maps_fill(struct xdpsyn *xdp, const struct attach_args *a,
 				  BPF_ANY);
 	for (fam = 0; !err && fam < XDPSYN_NFAMILIES; fam++)
 		err = bpf_map_update_elem(bpf_map__fd(xdp->maps.xdpsyn_ports),
-					  &fam, &a->ports, BPF_ANY);
+					  &fam, &a->sv.ports[fam], BPF_ANY);
 	if (!err && cfg->flags & XDPSYN_CFG_LOCAL_ADDRS &&
 	    local_addrs_fill(bpf_map__fd(xdp->maps.xdpsyn_local_addrs)) < 0)
 		err = -1;
@@ -639,12 +269,12 @@ static int load_programs(struct attach_state *s, const struct attach_args *a)
 	bpf_program__set_autoload(s->xdp->progs.xdpsyn_xdp_skb, false);
 	err = bpf_map__set_max_entries(s->xdp->maps.xdpsyn_flows, a->flows_max);
 	if (err) {
-		errmsg(ifname, "sizing " PIN_FLOWS ": %s", strerror(-err));
+		errmsg(ifname, "sizing %s: %s", pin_names[PIN_FLOWS], strerror(-err));
 		return EXIT_RUNTIME;
 	}
 	err = bpf_map__set_max_entries(s->xdp->maps.xdpsyn_hs, a->hs_max);
 	if (err) {
-		errmsg(ifname, "sizing " PIN_HS ": %s", strerror(-err));
+		errmsg(ifname, "sizing %s: %s", pin_names[PIN_HS], strerror(-err));
 		return EXIT_RUNTIME;
 	}
 	err = xdpsyn__load(s->xdp);
@@ -784,7 +414,7 @@ static int pin_maps(struct attach_state *s, const char *ifname)
 		if (ret)
 			return ret;
 	}
-	return pin_fd(ifname, PIN_META, s->meta_fd);
+	return pin_fd(ifname, pin_names[PIN_META], s->meta_fd);
 }
 
 static int meta_record(const struct attach_state *s,
@@ -792,7 +422,7 @@ static int meta_record(const struct attach_state *s,
 {
 	if (!meta_write(s->meta_fd, m))
 		return 0;
-	errmsg(a->ifname, "writing " PIN_META ": %s", strerror(errno));
+	errmsg(a->ifname, "writing %s: %s", pin_names[PIN_META], strerror(errno));
 	return EXIT_RUNTIME;
 }
 
@@ -908,8 +538,8 @@ static int tcx_link(struct attach_state *s, const struct attach_args *a,
 		return EXIT_RUNTIME;
 	}
 	*slot = fd;
-	return pin_fd(a->ifname, egress ? PIN_LINK_TC_EGRESS : PIN_LINK_TC_INGRESS,
-		      fd);
+	return pin_fd(a->ifname, pin_names[egress ? PIN_LINK_TC_EGRESS :
+						   PIN_LINK_TC_INGRESS], fd);
 }
 
 /* The TC programs: as tcx links where the kernel has them (and --tc allows
@@ -1181,7 +811,8 @@ static void attach_report(const struct attach_args *a,
 			  const struct attach_state *s,
 			  const struct xdpsyn_config *cfg)
 {
-	char *ports = ports_format(&a->ports);
+	char *ports = ports_format(&a->sv.ports[XDPSYN_V4]);
+	struct setting_vals shown;
 	__u32 xdp_id = xdp_program__id(s->xprog);
 	struct xdp_chain c;
 
@@ -1214,18 +845,16 @@ static void attach_report(const struct attach_args *a,
 		printf("  xdp: libxdp dispatcher prog %u, priority %ld: %d of %d "
 		       "in the chain\n", c.main_id, a->priority, pos, c.n);
 	}
-	printf("  ports %s  mss4 %u  mss6 %u  wscale %u  ttl %u  window %u  "
-	       "ecn %s\n", ports ? ports : "?", cfg->mss[XDPSYN_V4],
-	       cfg->mss[XDPSYN_V6], cfg->wscale, cfg->ttl, cfg->window,
-	       cfg->ecn ? "on" : "off");
-	printf("  flows-max %ld  handshakes-max %ld  top-plen4 %u  top-plen6 %u\n",
-	       a->flows_max, a->hs_max, cfg->top_plen4, cfg->top_plen6);
+	settings_of(&shown, cfg, a->flows_max, a->hs_max);
+	printf("  ports %s  ", ports ? ports : "?");
+	settings_print(stdout, &shown, SF_SHOW_SETTINGS);
+	printf("\n  ");
+	settings_print(stdout, &shown, SF_SHOW_TRACKER);
 	if (cfg->policy == XDPSYN_POLICY_AUTO)
-		printf("  policy auto (syn-rate %u/s, calm %us)  handshake-timeout "
-		       "%us\n", cfg->syn_rate, cfg->calm_s, cfg->hs_timeout_s);
+		printf("\n  policy auto (syn-rate %u/s, calm %us)\n", cfg->syn_rate,
+		       cfg->calm_s);
 	else
-		printf("  policy %s  handshake-timeout %us\n",
-		       policy_name(cfg->policy), cfg->hs_timeout_s);
+		printf("\n  policy %s\n", policy_name(cfg->policy));
 	free(ports);
 }
 
@@ -1314,10 +943,10 @@ int cmd_attach(int argc, char **argv)
 	explicit_bzero(&key, sizeof(key));
 	if (ret)
 		goto out;
-	s.meta_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, PIN_META, sizeof(__u32),
+	s.meta_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, pin_names[PIN_META], sizeof(__u32),
 				   sizeof(struct xdpsyn_meta), 1, NULL);
 	if (s.meta_fd < 0) {
-		errmsg(a->ifname, "creating the " PIN_META " map: %s",
+		errmsg(a->ifname, "creating the %s map: %s", pin_names[PIN_META],
 		       strerror(errno));
 		ret = EXIT_RUNTIME;
 		goto out;
@@ -1354,10 +983,10 @@ int cmd_attach(int argc, char **argv)
 	 * finds it in the dispatcher by its maps). */
 	ret = pin_maps(&s, a->ifname);
 	if (!ret && a->handoff == XDPSYN_HANDOFF_REQSK)
-		ret = pin_fd(a->ifname, PIN_PROG_TC,
+		ret = pin_fd(a->ifname, pin_names[PIN_PROG_TC],
 			     bpf_program__fd(s.tc->progs.xdpsyn_tc));
 	if (!ret)
-		ret = pin_fd(a->ifname, PIN_PROG_TC_EGRESS,
+		ret = pin_fd(a->ifname, pin_names[PIN_PROG_TC_EGRESS],
 			     bpf_program__fd(s.tc->progs.xdpsyn_tc_egress));
 	if (!ret)
 		ret = tc_attach(&s, a, &meta);
@@ -1366,7 +995,7 @@ int cmd_attach(int argc, char **argv)
 	if (!ret)
 		ret = xdp_attach(&s, a);
 	if (!ret)
-		ret = pin_fd(a->ifname, PIN_PROG_XDP, xdp_program__fd(s.xprog));
+		ret = pin_fd(a->ifname, pin_names[PIN_PROG_XDP], xdp_program__fd(s.xprog));
 	if (ret)
 		goto out;
 

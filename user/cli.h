@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 #include "xdpsyn.h"
+#include "settings.h"
 
 /* Exit codes (documented in `xdpsyn --help`). */
 enum {
@@ -65,30 +66,45 @@ int cmd_exporter(int argc, char **argv);
  */
 #define BPFFS_ROOT "/sys/fs/bpf"
 #define PIN_BASE BPFFS_ROOT "/xdpsyn"
-#define PIN_CONFIG "xdpsyn_config"
-#define PIN_KEYS "xdpsyn_keys"
-#define PIN_PORTS "xdpsyn_ports"
-#define PIN_STATS "xdpsyn_stats"
-#define PIN_HANDOFF_ERR "xdpsyn_handoff_err"
-#define PIN_FLOWS "xdpsyn_flows"
-#define PIN_EVENTS "xdpsyn_events"
-#define PIN_CMS "xdpsyn_cms"
-#define PIN_TOP "xdpsyn_top"
-#define PIN_HS "xdpsyn_hs"
-#define PIN_RATE "xdpsyn_rate"
-#define PIN_POLICY "xdpsyn_policy"
-#define PIN_META "xdpsyn_meta"
-#define PIN_HANDOFFS "xdpsyn_handoffs"
-#define PIN_LOCAL_ADDRS "xdpsyn_local_addrs"
-#define PIN_LINK_XDP "link_xdp"   /* an older xdpsyn's XDP bpf_link */
-#define PIN_PROG_XDP "prog_xdp"   /* the XDP program in libxdp's dispatcher */
-#define PIN_PROG_TC "prog_tc"
-#define PIN_PROG_TC_EGRESS "prog_tc_egress"
-#define PIN_LINK_TC_INGRESS "link_tc_ingress" /* tcx links (kernel >= 6.6) */
-#define PIN_LINK_TC_EGRESS "link_tc_egress"
+/*
+ * Every name xdpsyn may pin in an interface directory, one row each:
+ * X(ID, file name, fd field of struct pins). The maps are pinned under
+ * their BPF map names (bpf/maps.h, bpf/xdpsyn_tc.bpf.c). The enum
+ * PIN_<ID> indexes pin_names[]; PINS_<ID> is its bit for pins_open's
+ * NEED; struct pins has one fd per row. detach removes these and nothing
+ * else.
+ */
+#define XDPSYN_PINS(X)                                                          \
+	X(LINK_XDP, "link_xdp", link_fd)     /* an older xdpsyn's XDP bpf_link */ \
+	X(PROG_TC, "prog_tc", tc_fd)                                            \
+	X(CONFIG, "xdpsyn_config", config_fd)                                   \
+	X(KEYS, "xdpsyn_keys", keys_fd)                                         \
+	X(PORTS, "xdpsyn_ports", ports_fd)                                      \
+	X(STATS, "xdpsyn_stats", stats_fd)                                      \
+	X(HANDOFF_ERR, "xdpsyn_handoff_err", herr_fd)                           \
+	X(FLOWS, "xdpsyn_flows", flows_fd)                                      \
+	X(EVENTS, "xdpsyn_events", events_fd)                                   \
+	X(CMS, "xdpsyn_cms", cms_fd)                                            \
+	X(TOP, "xdpsyn_top", top_fd)                                            \
+	X(META, "xdpsyn_meta", meta_fd)                                         \
+	X(HS, "xdpsyn_hs", hs_fd)                                               \
+	X(RATE, "xdpsyn_rate", rate_fd)                                         \
+	X(POLICY, "xdpsyn_policy", policy_fd)                                   \
+	X(PROG_TC_EGRESS, "prog_tc_egress", tc_egress_fd)                       \
+	X(HANDOFFS, "xdpsyn_handoffs", handoffs_fd)                             \
+	X(LINK_TC_INGRESS, "link_tc_ingress", tc_link_fd) /* tcx (>= 6.6) */    \
+	X(LINK_TC_EGRESS, "link_tc_egress", tc_egress_link_fd)                  \
+	X(LOCAL_ADDRS, "xdpsyn_local_addrs", local_addrs_fd)                    \
+	X(PROG_XDP, "prog_xdp", xdp_prog_fd) /* in libxdp's dispatcher */
 
-/* Every name xdpsyn may pin in an interface directory (detach removes
- * these and nothing else). */
+#define PIN_ENUM_(id, name, fd) PIN_##id,
+enum pin_id { XDPSYN_PINS(PIN_ENUM_) PIN_N };
+#undef PIN_ENUM_
+#define PINS_BIT_(id, name, fd) PINS_##id = 1u << PIN_##id,
+enum { XDPSYN_PINS(PINS_BIT_) };
+#undef PINS_BIT_
+
+/* The file names, by enum pin_id, then NULL. */
 extern const char *const pin_names[];
 
 /* Value of the 1-entry array map xdpsyn_meta: how the attachment was made,
@@ -115,18 +131,19 @@ struct xdpsyn_meta {
 	__u64 key_rotated_at;
 };
 
-/* An attachment opened from its pins; fds are -1 when the pin is absent. */
+/* An attachment opened from its pins; fds are -1 when the pin is absent.
+ * fd[PIN_X] and the named field of row X are the same int. */
+#define PIN_FD_(id, name, fd) int fd;
 struct pins {
 	char ifname[IF_NAMESIZE];
-	int config_fd, keys_fd, ports_fd, stats_fd, herr_fd, meta_fd;
-	int flows_fd, events_fd, cms_fd, top_fd;
-	int hs_fd, rate_fd, policy_fd;
-	int link_fd, tc_fd, tc_egress_fd;
-	int xdp_prog_fd;                   /* PIN_PROG_XDP */
-	int tc_link_fd, tc_egress_link_fd; /* tcx links */
+	union {
+		int fd[PIN_N];
+		struct { XDPSYN_PINS(PIN_FD_) };
+	};
 	bool have_meta;
 	struct xdpsyn_meta meta;
 };
+#undef PIN_FD_
 
 int pin_path(char *buf, size_t len, const char *ifname, const char *name);
 /* 0 if /sys/fs/bpf/xdpsyn/IFACE exists, else an exit code after a message
@@ -134,18 +151,6 @@ int pin_path(char *buf, size_t len, const char *ifname, const char *name);
 int pin_dir_check(const char *ifname);
 /* Open every pin of IFACE (after pin_dir_check). Returns 0 or an exit
  * code after a message when a pin in need (mask of PINS_*) is missing. */
-#define PINS_CONFIG 0x01
-#define PINS_KEYS 0x02
-#define PINS_PORTS 0x04
-#define PINS_STATS 0x08
-#define PINS_META 0x10
-#define PINS_FLOWS 0x20
-#define PINS_EVENTS 0x40
-#define PINS_CMS 0x80
-#define PINS_TOP 0x100
-#define PINS_HS 0x200
-#define PINS_RATE 0x400
-#define PINS_POLICY 0x800
 #define PINS_TRACKER (PINS_FLOWS | PINS_EVENTS | PINS_CMS | PINS_TOP | \
 		      PINS_HS | PINS_RATE | PINS_POLICY)
 int pins_open(struct pins *p, const char *ifname, unsigned need);
@@ -201,7 +206,6 @@ enum vlan_mode {
 			  * the SYN-ACK (xdpsyn_xdp_vlan, bound to IFACE) */
 };
 #define VLAN_KFUNC "bpf_xdp_metadata_rx_vlan_tag"
-int vlan_mode_parse(const char *s);      /* -2 when not a mode */
 const char *vlan_mode_name(int mode);
 /* Decide MODE (VLAN_AUTO resolved) for IFACE attached natively or not and
  * alone or beside other XDP programs: 0, or an exit code after a message
@@ -276,9 +280,47 @@ int policy_state_reset(int fd, __u32 policy);
  * sliding-window sum, added up (the windows count under the auto policy
  * only). 0 when unreadable. */
 __u64 syn_rate_read(int rate_fd);
-#define SYN_RATE_MAX 100000000
-#define CALM_DEFAULT 10
-#define POLICY_SECS_MAX 3600
+
+/*
+ * Settings (settings.c; the table is settings.h). Values as given on the
+ * command line, or read back from an attachment, by enum setting_id.
+ */
+struct setting_vals {
+	long v[SETTING_N];
+	bool given[SETTING_N];
+	struct xdpsyn_ports ports[XDPSYN_NFAMILIES]; /* the ST_PORTS rows */
+};
+/* The row NAME among those with FLAG (SF_ATTACH, SF_LIVE); -1 if none. */
+int setting_find(const char *name, unsigned flag);
+/* Parse VAL for row ID into SV (marked given). SHOWN is what the user
+ * typed ("--mss4 87", "mss4=87"), for the message. 0 or EXIT_USAGE after
+ * a message naming the range or the values. */
+int setting_parse(const char *cmd, const char *shown, int id, const char *val,
+		  struct setting_vals *sv);
+/* The fixed defaults into the rows not given (DEF_DERIVED, DEF_NONE are
+ * left). */
+void setting_vals_defaults(struct setting_vals *sv);
+/* The given rows with a config field into CFG (with DEFAULTS, those not
+ * given that have a fixed default too); true when there was one. */
+bool settings_to_config(const struct setting_vals *sv,
+			struct xdpsyn_config *cfg, bool defaults);
+/* The values of an attachment: its config, and the map sizes (0:
+ * unknown). A row is given when known. */
+void settings_of(struct setting_vals *sv, const struct xdpsyn_config *cfg,
+		 __u32 flows_max, __u32 hs_max);
+/* "on", "auto", "64": the value V of row ID as the user types it. */
+const char *setting_value_name(int id, long v, char *buf, size_t len);
+/* "mss4 1460  mss6 1440  ..." of the known rows with flag SHOW. */
+void settings_print(FILE *f, const struct setting_vals *sv, unsigned show);
+/* The known rows with flag SHOW as keys of O ("calm_s": 10, "ecn": true);
+ * POLICY: those with SF_JSON_POLICY, else those without. */
+void settings_json(struct json_object *o, const struct setting_vals *sv,
+		   unsigned show, bool policy);
+/* The --help lines of the rows with WHERE (SF_ATTACH: options, SF_LIVE:
+ * set's keys). */
+void settings_help(FILE *f, unsigned where);
+/* One --help item: LEFT, then TEXT in a column of WIDTH wrapped at 79. */
+void help_item(FILE *f, const char *left, int width, const char *text);
 
 /* TC and programs (tc.c). */
 /* One program or filter on an interface's TC ingress (or egress) hook. */
@@ -318,8 +360,6 @@ int link_ifindex(int link_fd);
  * the interface's libxdp dispatcher, beside the other programs libxdp
  * tools attached; lower priorities run first.
  */
-#define XDP_PRIO_DEFAULT 20   /* after xdp-filter (10), before libxdp's default 50 */
-#define XDP_PRIO_MAX 1000
 #define XDP_CHAIN_MAX 10      /* libxdp's MAX_DISPATCHER_ACTIONS */
 struct xdp_entry {
 	__u32 prog_id;
@@ -441,7 +481,7 @@ void stop_signals_install(void);
 /* Sleep NS nanoseconds, or until a stop signal. */
 void sleep_interruptible(__u64 ns);
 
-/* Counters (counters.c). */
+/* Counters (ifstats.c): the reader stats, status and the metrics share. */
 const char *counter_name(int idx); /* lowercased X-macro name */
 const char *counter_help(int idx);
 int counters_read(int stats_fd, __u64 out[XDPSYN_CNT_MAX]);

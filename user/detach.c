@@ -232,8 +232,9 @@ static int detach_locked(const char *ifname)
 		return EXIT_RUNTIME;
 	}
 	if (!p.have_meta)
-		warnmsg(ifname, "no " PIN_META " record: only the pins are "
-			"removed (check tc filter show dev %s ingress, and egress)", ifname);
+		warnmsg(ifname, "no %s record: only the pins are removed "
+			"(check tc filter show dev %s ingress, and egress)",
+			pin_names[PIN_META], ifname);
 	pins_close(&p);
 
 	for (const char *const *n = pin_names; *n; n++) {

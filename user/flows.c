@@ -436,14 +436,14 @@ static int flows_load(struct flows_opts *o, const char *ifname,
 	*hs_max = p.hs_fd >= 0 ? map_max_entries(p.hs_fd) : 0;
 	err = flows_read(p.flows_fd, &ev, &n);
 	if (err) {
-		errmsg(ifname, "reading " PIN_FLOWS ": %s", strerror(-err));
+		errmsg(ifname, "reading %s: %s", pin_names[PIN_FLOWS], strerror(-err));
 		pins_close(&p);
 		return EXIT_RUNTIME;
 	}
 	if (p.hs_fd >= 0) {
 		err = flows_read(p.hs_fd, &hs, &nh);
 		if (err) {
-			errmsg(ifname, "reading " PIN_HS ": %s", strerror(-err));
+			errmsg(ifname, "reading %s: %s", pin_names[PIN_HS], strerror(-err));
 			free(ev);
 			pins_close(&p);
 			return EXIT_RUNTIME;
@@ -625,7 +625,7 @@ static int flows_follow(const struct flows_opts *o, char **names)
 					       &src[i]);
 		}
 		if (err) {
-			errmsg(names[i], "opening the ring buffer " PIN_EVENTS ": %s",
+			errmsg(names[i], "opening the ring buffer %s: %s", pin_names[PIN_EVENTS],
 			       strerror(-err));
 			ret = EXIT_RUNTIME;
 		}

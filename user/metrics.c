@@ -159,7 +159,7 @@ static int ifmetrics_read(struct ifmetrics *m, const char *name)
 	err = flows_read(p.flows_fd, &ev, &n);
 	pins_close(&p);
 	if (err) {
-		errmsg(name, "reading " PIN_FLOWS ": %s", strerror(-err));
+		errmsg(name, "reading %s: %s", pin_names[PIN_FLOWS], strerror(-err));
 		return 0;
 	}
 	m->have_flows = true;

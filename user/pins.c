@@ -13,12 +13,11 @@
 #include <bpf/bpf.h>
 #include "cli.h"
 
-const char *const pin_names[] = {
-	PIN_LINK_XDP, PIN_PROG_TC, PIN_CONFIG, PIN_KEYS, PIN_PORTS, PIN_STATS,
-	PIN_HANDOFF_ERR, PIN_FLOWS, PIN_EVENTS, PIN_CMS, PIN_TOP, PIN_META,
-	PIN_HS, PIN_RATE, PIN_POLICY, PIN_PROG_TC_EGRESS, PIN_HANDOFFS,
-	PIN_LINK_TC_INGRESS, PIN_LINK_TC_EGRESS, PIN_LOCAL_ADDRS, PIN_PROG_XDP, NULL
-};
+#define PIN_NAME_(id, name, fd) name,
+const char *const pin_names[] = { XDPSYN_PINS(PIN_NAME_) NULL };
+#undef PIN_NAME_
+_Static_assert(sizeof(((struct pins *)0)->fd) ==
+	       PIN_N * sizeof(int), "struct pins: one fd per pin, no gap");
 
 int pin_path(char *buf, size_t len, const char *ifname, const char *name)
 {
@@ -69,51 +68,27 @@ static int pin_get(const char *ifname, const char *name)
 
 int pins_open(struct pins *p, const char *ifname, unsigned need)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-		unsigned bit;
-	} tab[] = {
-		{ PIN_CONFIG, offsetof(struct pins, config_fd), PINS_CONFIG },
-		{ PIN_KEYS, offsetof(struct pins, keys_fd), PINS_KEYS },
-		{ PIN_PORTS, offsetof(struct pins, ports_fd), PINS_PORTS },
-		{ PIN_STATS, offsetof(struct pins, stats_fd), PINS_STATS },
-		{ PIN_HANDOFF_ERR, offsetof(struct pins, herr_fd), 0 },
-		{ PIN_META, offsetof(struct pins, meta_fd), PINS_META },
-		{ PIN_FLOWS, offsetof(struct pins, flows_fd), PINS_FLOWS },
-		{ PIN_EVENTS, offsetof(struct pins, events_fd), PINS_EVENTS },
-		{ PIN_CMS, offsetof(struct pins, cms_fd), PINS_CMS },
-		{ PIN_TOP, offsetof(struct pins, top_fd), PINS_TOP },
-		{ PIN_LINK_XDP, offsetof(struct pins, link_fd), 0 },
-		{ PIN_PROG_TC, offsetof(struct pins, tc_fd), 0 },
-		{ PIN_HS, offsetof(struct pins, hs_fd), PINS_HS },
-		{ PIN_RATE, offsetof(struct pins, rate_fd), PINS_RATE },
-		{ PIN_POLICY, offsetof(struct pins, policy_fd), PINS_POLICY },
-		{ PIN_PROG_TC_EGRESS, offsetof(struct pins, tc_egress_fd), 0 },
-		{ PIN_LINK_TC_INGRESS, offsetof(struct pins, tc_link_fd), 0 },
-		{ PIN_LINK_TC_EGRESS, offsetof(struct pins, tc_egress_link_fd), 0 },
-		{ PIN_PROG_XDP, offsetof(struct pins, xdp_prog_fd), 0 },
-	};
 	__u32 zero = 0;
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		*(int *)((char *)p + tab[i].off) = -1;
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		int fd = pin_get(ifname, tab[i].name);
+	for (int i = 0; i < PIN_N; i++)
+		p->fd[i] = -1;
+	for (int i = 0; i < PIN_N; i++) {
+		int fd = pin_get(ifname, pin_names[i]);
+		unsigned bit = 1u << i;
 
-		*(int *)((char *)p + tab[i].off) = fd < 0 ? -1 : fd;
-		if (fd < 0 && (need & tab[i].bit)) {
-			if (errno == ENOENT && (tab[i].bit & PINS_TRACKER))
+		p->fd[i] = fd < 0 ? -1 : fd;
+		if (fd < 0 && (need & bit)) {
+			if (errno == ENOENT && (bit & PINS_TRACKER))
 				errmsg(ifname, "pin %s: %s: attached by an older "
 				       "xdpsyn without the tracker? xdpsyn detach "
-				       "%s, then attach again", tab[i].name,
+				       "%s, then attach again", pin_names[i],
 				       strerror(errno), ifname);
 			else
 				errmsg(ifname, "pin %s: %s: the attachment is "
 				       "incomplete, xdpsyn detach %s removes it",
-				       tab[i].name, strerror(errno), ifname);
+				       pin_names[i], strerror(errno), ifname);
 			pins_close(p);
 			return EXIT_RUNTIME;
 		}
@@ -122,8 +97,9 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 	    p->meta.version == XDPSYN_META_VERSION)
 		p->have_meta = true;
 	if ((need & PINS_META) && !p->have_meta) {
-		errmsg(ifname, "pin " PIN_META " unreadable or of another version: "
-		       "xdpsyn detach %s, then attach again", ifname);
+		errmsg(ifname, "pin %s unreadable or of another version: "
+		       "xdpsyn detach %s, then attach again", pin_names[PIN_META],
+		       ifname);
 		pins_close(p);
 		return EXIT_RUNTIME;
 	}
@@ -132,16 +108,10 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 
 void pins_close(struct pins *p)
 {
-	int *fds[] = { &p->config_fd, &p->keys_fd, &p->ports_fd, &p->stats_fd,
-		       &p->herr_fd, &p->meta_fd, &p->flows_fd, &p->events_fd,
-		       &p->cms_fd, &p->top_fd, &p->link_fd, &p->tc_fd,
-		       &p->hs_fd, &p->rate_fd, &p->policy_fd, &p->tc_egress_fd,
-		       &p->tc_link_fd, &p->tc_egress_link_fd, &p->xdp_prog_fd };
-
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+	for (int i = 0; i < PIN_N; i++) {
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+		p->fd[i] = -1;
 	}
 }
 

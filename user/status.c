@@ -26,6 +26,7 @@ struct status {
 	bool have_meta, have_config, have_ports, have_stats, same_ns;
 	struct xdpsyn_meta meta;
 	struct xdpsyn_config cfg;
+	struct setting_vals sv;      /* the settings (cfg, map sizes) */
 	char *ports[XDPSYN_NFAMILIES];
 	__u64 cnt[XDPSYN_CNT_MAX];
 	__u32 xdp_prog_id, tc_prog_id, tc_egress_prog_id, link_id;
@@ -155,6 +156,8 @@ static void status_read(struct status *s, const struct pins *p)
 	s->have_stats = p->stats_fd >= 0 && !counters_read(p->stats_fd, s->cnt);
 	s->flows_max = p->flows_fd >= 0 ? map_max_entries(p->flows_fd) : 0;
 	s->hs_max = p->hs_fd >= 0 ? map_max_entries(p->hs_fd) : 0;
+	settings_of(&s->sv, s->have_config ? &s->cfg : NULL, s->flows_max,
+		    s->hs_max);
 
 	s->link_ifindex = -1;
 	s->xdp_pos = -1;
@@ -226,14 +229,11 @@ static void status_read(struct status *s, const struct pins *p)
 	/* on a host that does not forward, SYNs for an address missing from
 	 * the list go to the kernel unprotected */
 	if (s->have_config && s->same_ns && (s->cfg.flags & XDPSYN_CFG_LOCAL_ADDRS)) {
-		char path[256], missing[256];
-		int fd, n;
+		char missing[256];
+		int n = p->local_addrs_fd < 0 ? 0 :
+			local_addrs_missing(p->local_addrs_fd, missing,
+					    sizeof(missing));
 
-		pin_path(path, sizeof(path), p->ifname, PIN_LOCAL_ADDRS);
-		fd = bpf_obj_get(path);
-		n = fd >= 0 ? local_addrs_missing(fd, missing, sizeof(missing)) : 0;
-		if (fd >= 0)
-			close(fd);
 		if (n > 0)
 			status_warn(s, "%d address%s of this network namespace not in "
 				    "xdpsyn's list (%s): if this host does not forward, "
@@ -290,7 +290,7 @@ static json_object *policy_json(const struct status *s)
 	char num[40];
 
 #define ADD(k, v) json_object_object_add(o, k, v)
-	ADD("policy", json_object_new_string(policy_name(s->cfg.policy)));
+	settings_json(o, &s->sv, SF_JSON_POLICY, true);
 	ADD("state", json_object_new_string(policy_name(policy_state(s))));
 	if (s->have_policy) {
 		__u64 real = tai_to_real(s, s->ps.since_ns);
@@ -304,9 +304,6 @@ static json_object *policy_json(const struct status *s)
 	} else {
 		ADD("older_xdpsyn", json_object_new_boolean(true));
 	}
-	ADD("syn_rate", json_object_new_int64(s->cfg.syn_rate));
-	ADD("calm_s", json_object_new_int64(s->cfg.calm_s));
-	ADD("handshake_timeout_s", json_object_new_int64(s->cfg.hs_timeout_s));
 	if (!s->have_policy)
 		goto out;
 	ADD("syn_rate_now", json_object_new_uint64(s->syn_rate_now));
@@ -448,23 +445,9 @@ static json_object *status_json(const struct status *s, __u64 now)
 		ADD("ports4", json_object_new_string(s->ports[XDPSYN_V4]));
 		ADD("ports6", json_object_new_string(s->ports[XDPSYN_V6]));
 	}
-	if (s->have_config) {
-		ADD("mss4", json_object_new_int(s->cfg.mss[XDPSYN_V4]));
-		ADD("mss6", json_object_new_int(s->cfg.mss[XDPSYN_V6]));
-		ADD("wscale", json_object_new_int(s->cfg.wscale));
-		ADD("ttl", json_object_new_int(s->cfg.ttl));
-		ADD("window", json_object_new_int(s->cfg.window));
-		ADD("ecn", json_object_new_boolean(s->cfg.ecn));
+	if (s->have_config)
 		ADD("key_slot", json_object_new_int(s->cfg.key_cur));
-		ADD("top_plen4", json_object_new_int(s->cfg.top_plen4 ?
-			s->cfg.top_plen4 : XDPSYN_TOP_PLEN4_DEFAULT));
-		ADD("top_plen6", json_object_new_int(s->cfg.top_plen6 ?
-			s->cfg.top_plen6 : XDPSYN_TOP_PLEN6_DEFAULT));
-	}
-	if (s->flows_max)
-		ADD("flows_max", json_object_new_int64(s->flows_max));
-	if (s->hs_max)
-		ADD("handshakes_max", json_object_new_int64(s->hs_max));
+	settings_json(o, &s->sv, SF_SHOW_SETTINGS | SF_SHOW_TRACKER, false);
 	if (s->tc_egress_prog_id)
 		ADD("tc_egress_prog_id", json_object_new_int64(s->tc_egress_prog_id));
 	if (s->have_config)
@@ -680,19 +663,10 @@ static void status_print(const struct status *s, __u64 now)
 		printf("    ports6   %s\n", s->ports[XDPSYN_V6]);
 	}
 	if (s->have_config) {
-		printf("    settings mss4 %u  mss6 %u  wscale %u  ttl %u  window %u  "
-		       "ecn %s\n", s->cfg.mss[XDPSYN_V4], s->cfg.mss[XDPSYN_V6],
-		       s->cfg.wscale, s->cfg.ttl, s->cfg.window,
-		       s->cfg.ecn ? "on" : "off");
-		printf("    tracker  top-plen4 %u  top-plen6 %u",
-		       s->cfg.top_plen4 ? s->cfg.top_plen4 : XDPSYN_TOP_PLEN4_DEFAULT,
-		       s->cfg.top_plen6 ? s->cfg.top_plen6 : XDPSYN_TOP_PLEN6_DEFAULT);
-		if (s->flows_max)
-			printf("  flows-max %u", s->flows_max);
-		if (s->hs_max)
-			printf("  handshakes-max %u", s->hs_max);
-		if (s->have_policy)
-			printf("  handshake-timeout %us", s->cfg.hs_timeout_s);
+		printf("    settings ");
+		settings_print(stdout, &s->sv, SF_SHOW_SETTINGS);
+		printf("\n    tracker  ");
+		settings_print(stdout, &s->sv, SF_SHOW_TRACKER);
 		printf("\n");
 		policy_print(s);
 	}

@@ -129,7 +129,7 @@ static int top_one(const char *ifname, unsigned long limit, json_object *jarr,
 	err = top_read(p.top_fd, p.cms_fd, &t, &n);
 	pins_close(&p);
 	if (err) {
-		errmsg(ifname, "reading " PIN_TOP " and " PIN_CMS ": %s",
+		errmsg(ifname, "reading %s and %s: %s", pin_names[PIN_TOP], pin_names[PIN_CMS],
 		       strerror(-err));
 		return EXIT_RUNTIME;
 	}

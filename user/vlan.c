@@ -19,16 +19,6 @@ static const char *const vlan_names[] = {
 	[VLAN_METADATA] = "metadata",
 };
 
-int vlan_mode_parse(const char *s)
-{
-	if (!strcmp(s, "auto"))
-		return VLAN_AUTO;
-	for (size_t i = 0; i < sizeof(vlan_names) / sizeof(vlan_names[0]); i++)
-		if (!strcmp(s, vlan_names[i]))
-			return (int)i;
-	return -2;
-}
-
 const char *vlan_mode_name(int mode)
 {
 	return mode == VLAN_FRAME || mode == VLAN_METADATA ? vlan_names[mode] : "auto";
