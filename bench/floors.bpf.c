@@ -109,6 +109,94 @@ int floor_restore_tail(struct xdp_md *ctx)
 	return XDP_ABORTED; /* slot empty */
 }
 
+/* ---- a dispatcher: what running behind libxdp's multi-program dispatcher
+ * costs. Our own minimal program of that shape (the mechanism only): the XDP
+ * program calls global, never inlined slot functions in order, each taking
+ * the context and returning an action; XDP_PASS goes on to the next slot,
+ * any other action ends the chain. The bench replaces a slot's body with a
+ * program loaded as BPF_PROG_TYPE_EXT (freplace): xdpsyn's own XDP program,
+ * or dispext.bpf.c's empty pass-through. A slot's own body returns XDP_PASS;
+ * it also calls bpf_xdp_adjust_head(ctx, 0) under disp_never, which is
+ * always 0 but volatile in .bss (neither clang nor the verifier can drop the
+ * call), so the kernel counts the slot as changing packet data: since 6.13
+ * it refuses an extension that changes packet data (xdpsyn: adjust_head and
+ * adjust_tail for SYN-ACKs) in place of a function that does not, which is
+ * why libxdp 1.3's own dispatcher cannot take xdpsyn there.
+ *
+ *   floor_disp1          one slot
+ *   floor_disp2          two slots (the per-slot cost)
+ *   floor_disp_xs        one slot, for xdpsyn's paths that leave the frame as
+ *                        it is
+ *   floor_disp_xs_restore  the restore wrapper's work (restore, del_flow),
+ *                        then one slot: xdpsyn's SYN and valid-ACK paths (an
+ *                        extended program cannot be a tail call target, so
+ *                        the wrapper cannot tail-call a dispatcher)
+ *   floor_restore_pass   the same restore work, then XDP_PASS: the baseline
+ *                        subtracted from floor_disp_xs_restore
+ * Each entry program has its own copy of the slots (libbpf appends
+ * subprograms per program), so each is its own freplace target. */
+volatile __u32 disp_never;
+
+__noinline int disp_slot0(struct xdp_md *ctx)
+{
+	if (!ctx)
+		return XDP_ABORTED;
+	if (disp_never)
+		return bpf_xdp_adjust_head(ctx, 0) ? XDP_ABORTED : XDP_PASS;
+	return XDP_PASS;
+}
+
+__noinline int disp_slot1(struct xdp_md *ctx)
+{
+	if (!ctx)
+		return XDP_ABORTED;
+	if (disp_never)
+		return bpf_xdp_adjust_head(ctx, 0) ? XDP_ABORTED : XDP_PASS;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int floor_disp1(struct xdp_md *ctx)
+{
+	return disp_slot0(ctx);
+}
+
+SEC("xdp")
+int floor_disp2(struct xdp_md *ctx)
+{
+	int ret = disp_slot0(ctx);
+
+	if (ret != XDP_PASS)
+		return ret;
+	return disp_slot1(ctx);
+}
+
+SEC("xdp")
+int floor_disp_xs(struct xdp_md *ctx)
+{
+	return disp_slot0(ctx);
+}
+
+SEC("xdp")
+int floor_disp_xs_restore(struct xdp_md *ctx)
+{
+	if (restore(ctx))
+		return XDP_ABORTED;
+	if (del_flow)
+		bpf_map_delete_elem(&xdpsyn_flows, &del_key);
+	return disp_slot0(ctx);
+}
+
+SEC("xdp")
+int floor_restore_pass(struct xdp_md *ctx)
+{
+	if (restore(ctx))
+		return XDP_ABORTED;
+	if (del_flow)
+		bpf_map_delete_elem(&xdpsyn_flows, &del_key);
+	return XDP_PASS;
+}
+
 SEC("tc")
 int floor_tc_empty(struct __sk_buff *skb)
 {

@@ -19,6 +19,13 @@
  * Each run is checked: the verdict, the counter of the path moving exactly
  * once per iteration, and for SYNs a SYN-ACK with correct checksums.
  *
+ * Behind a dispatcher (issue 13): the same XDP program loaded once more as
+ * an extension (BPF_PROG_TYPE_EXT) of a slot of the bench's own dispatcher
+ * (floors.bpf.c floor_disp*, libxdp's shape), a few paths run direct and
+ * through it with interleaved trials, and the dispatcher alone with an
+ * empty extension (dispext.bpf.c). Where the kernel refuses extension
+ * programs with EPERM the rows are skipped and the output says so.
+ *
  *   bench_micro [--repeat N] [--trials N] [--md FILE] [--tsv FILE] [--smoke] [--cpu N]
  *
  * --md writes the table and notes as markdown, --tsv one row per path:
@@ -51,6 +58,7 @@
 #include "xdpsyn.skel.h"
 #include "floors.skel.h"
 #include "parts.skel.h"
+#include "dispext.skel.h"
 #include "xdpsyn_tc.skel.h"
 #include "frame.h"
 #include "harness.h"
@@ -73,6 +81,9 @@ static struct floors *fl;
 static struct parts *pt;
 static struct xdpsyn_tc *tcs;
 static struct xdpsyn *xk; /* the program for the kernel-cookie hand-off */
+static struct xdpsyn *xd; /* the same program loaded as an extension (freplace)
+			   * of the bench dispatcher's slot (floors.bpf.c) */
+static struct dispext *dx; /* the empty extension */
 static int nproc;
 static int passed, failed;
 static unsigned repeat = 1000000, trials = 5;
@@ -724,6 +735,232 @@ static void breakdown(struct path *paths, int np, FILE *md)
 	}
 }
 
+/* ---- behind a dispatcher (issue 13) ------------------------------------------
+ * xdpsyn's XDP program loaded a second time as BPF_PROG_TYPE_EXT in the slot
+ * of a dispatcher of libxdp's shape (bench/floors.bpf.c floor_disp*: our own
+ * code; libxdp 1.3's cannot take xdpsyn on kernels >= 6.13, its slots do not
+ * change packet data), on the same maps, against the direct program. The
+ * trials of the programs compared are interleaved (every program once per
+ * trial, in turn), so a burst of load from elsewhere on the machine falls
+ * on all of them alike. */
+
+struct job {
+	int fd;
+	int jmp; /* >= 0: fd is the restore wrapper, tail-calling this */
+};
+
+#define JOBS_MAX 6
+
+static void measure_set(const struct job *jobs, int n, const struct frame *f, struct meas *m)
+{
+	double kern[JOBS_MAX][64];
+	__u32 zero = 0;
+
+	if (f->len > sizeof(fl->bss->orig) || n > JOBS_MAX) {
+		fprintf(stderr, "bench_micro: frame too large for the restore wrapper\n");
+		exit(1);
+	}
+	memcpy(fl->bss->orig, f->b, f->len);
+	fl->bss->orig_len = (uint32_t)f->len;
+	for (int j = 0; j < n; j++) {
+		memset(&m[j], 0, sizeof(m[j]));
+		m[j].ok = 1;
+		m[j].verdict = V_UNSET;
+	}
+	for (unsigned t = 0; t <= trials; t++) { /* t == 0: the warm-up */
+		for (int j = 0; j < n; j++) {
+			uint64_t before[XDPSYN_CNT_MAX], after[XDPSYN_CNT_MAX];
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = (uint32_t)f->len,
+				    .data_out = m[j].out, .data_size_out = sizeof(m[j].out),
+				    .repeat = t ? repeat : (repeat / 10 ? repeat / 10 : 1));
+			__u32 fd = (__u32)jobs[j].jmp;
+
+			if (jobs[j].jmp >= 0 &&
+			    bpf_map__update_elem(fl->maps.floors_jmp, &zero, sizeof(zero), &fd, sizeof(fd), 0)) {
+				fprintf(stderr, "bench_micro: prog array update: %s\n", strerror(errno));
+				exit(1);
+			}
+			stats_read(before);
+			if (bpf_prog_test_run_opts(jobs[j].fd, &o)) {
+				fprintf(stderr, "bench_micro: BPF_PROG_TEST_RUN: %s\n", strerror(errno));
+				m[j].ok = 0;
+				continue;
+			}
+			stats_read(after);
+			if (!t)
+				continue;
+			for (int i = 0; i < XDPSYN_CNT_MAX; i++)
+				m[j].delta[i] += after[i] - before[i];
+			if (m[j].verdict != V_UNSET && m[j].verdict != (int)o.retval)
+				m[j].ok = 0;
+			m[j].verdict = (int)o.retval;
+			m[j].out_len = o.data_size_out;
+			kern[j][t - 1] = o.duration;
+		}
+	}
+	for (int j = 0; j < n; j++) {
+		qsort(kern[j], trials, sizeof(double), cmp_double);
+		m[j].ns = kern[j][trials / 2];
+	}
+}
+
+/* The counters of path p moved exactly runs times, and nothing else moved. */
+static int counters_ok(const struct path *p, const uint64_t *delta, uint64_t runs, char *bad, size_t len)
+{
+	int good = 1;
+
+	bad[0] = 0;
+	for (int i = 0; i < XDPSYN_CNT_MAX; i++) {
+		uint64_t want = 0;
+
+		if ((i == XDPSYN_CNT_RX && !p->egress) || i == p->want_counter || i == p->also)
+			want = runs;
+		if (delta[i] != want) {
+			good = 0;
+			snprintf(bad + strlen(bad), len - strlen(bad), " %s=%llu", cnt_names[i],
+				 (unsigned long long)delta[i]);
+		}
+	}
+	return good;
+}
+
+struct drow {
+	char name[96];
+	const char *verdict;
+	double direct, disp; /* ns per packet */
+	const char *direct_what; /* what "direct" is, for the mechanism rows */
+};
+
+/* One of xdpsyn's paths, direct and behind the dispatcher, interleaved.
+ * SYN: direct = T(wrapper -> xdpsyn) - T(wrapper -> empty) + T(empty), as
+ * run_path; behind the dispatcher = T(restore, dispatcher -> xdpsyn) -
+ * T(restore, XDP_PASS) + T(empty): the restore work is the same code in
+ * both (an extended program cannot be a tail call target). */
+static void run_disp_path(const struct path *p, struct drow *r, struct path *row)
+{
+	struct meas m[5];
+	uint64_t runs = (uint64_t)repeat * trials;
+	int xfd = bpf_program__fd(xs->progs.xdpsyn_xdp);
+	int efd = bpf_program__fd(fl->progs.floor_empty);
+	const struct meas *md, *mx;
+	char bad[256];
+	int good;
+
+	policy_set(XDPSYN_POLICY_PROXY, 0);
+	fl->bss->bump_off = 0;
+	fl->bss->del_flow = 0;
+	snprintf(r->name, sizeof(r->name), "%s", p->name);
+	r->verdict = pvname(0, p->want_verdict);
+	r->direct_what = NULL;
+	if (p->syn) {
+		struct job jobs[] = {
+			{ efd, -1 },
+			{ bpf_program__fd(fl->progs.floor_restore_tail), efd },
+			{ bpf_program__fd(fl->progs.floor_restore_tail), xfd },
+			{ bpf_program__fd(fl->progs.floor_restore_pass), -1 },
+			{ bpf_program__fd(fl->progs.floor_disp_xs_restore), -1 },
+		};
+
+		measure_set(jobs, 5, &p->f, m);
+		r->direct = m[2].ns - m[1].ns + m[0].ns;
+		r->disp = m[4].ns - m[3].ns + m[0].ns;
+		check(m[0].ok && m[1].ok && m[3].ok && m[0].verdict == V_PASS && m[1].verdict == V_PASS &&
+		      m[3].verdict == V_PASS,
+		      "%-30s dispatcher baselines: empty %.0f, wrapper -> empty %.0f, restore+PASS %.0f ns",
+		      p->name, m[0].ns, m[1].ns, m[3].ns);
+		mx = &m[2];
+		md = &m[4];
+	} else {
+		struct job jobs[] = {
+			{ efd, -1 },
+			{ xfd, -1 },
+			{ bpf_program__fd(fl->progs.floor_disp_xs), -1 },
+		};
+
+		measure_set(jobs, 3, &p->f, m);
+		r->direct = m[1].ns;
+		r->disp = m[2].ns;
+		mx = &m[1];
+		md = &m[2];
+	}
+	for (int k = 0; k < 2; k++) {
+		const struct meas *mm = k ? md : mx;
+		const char *how = k ? "behind the dispatcher" : "direct (interleaved)";
+
+		check(mm->ok && mm->verdict == p->want_verdict, "%-30s %s: verdict %s (want %s), %.0f ns",
+		      p->name, how, vname(mm->verdict), vname(p->want_verdict), k ? r->disp : r->direct);
+		good = counters_ok(p, mm->delta, runs, bad, sizeof(bad));
+		check(good, "%-30s %s: every one of %llu runs took the path%s%s", p->name, how,
+		      (unsigned long long)runs, good ? "" : ", counters:", bad);
+		if (p->want_verdict == V_TX) {
+			const char *why = "";
+
+			check(synack_ok(mm, &p->f, &why), "%-30s %s: output is a valid SYN-ACK %s", p->name,
+			      how, why);
+		}
+	}
+	/* its row in the main table: the direct path's floors */
+	*row = *p; /* the caller names it */
+	row->ns = row->ns_raw = r->disp;
+	row->valid = 1;
+}
+
+/* The mechanism alone: the dispatcher with its slots' own bodies, then
+ * with the empty extension in every slot, against an empty XDP program. */
+static int run_disp_mechanism(struct drow *r)
+{
+	struct meas m[3];
+	const struct frame *f;
+	struct frame fr;
+	struct job jobs[] = {
+		{ bpf_program__fd(fl->progs.floor_empty), -1 },
+		{ bpf_program__fd(fl->progs.floor_disp1), -1 },
+		{ bpf_program__fd(fl->progs.floor_disp2), -1 },
+	};
+	static const char *jnames[] = { "floor_empty", "floor_disp1", "floor_disp2" };
+	static const struct {
+		const char *slot;
+		int two;
+	} at[] = { { "disp_slot0", 0 }, { "disp_slot0", 1 }, { "disp_slot1", 1 } };
+	int n = 0;
+
+	syn_frame(&fr, 0, PORT_OPEN);
+	f = &fr;
+	for (int phase = 0; phase < 2; phase++) {
+		if (phase == 1)
+			for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+				struct bpf_program *tgt = at[i].two ? fl->progs.floor_disp2 : fl->progs.floor_disp1;
+				struct bpf_link *l = bpf_program__attach_freplace(dx->progs.ext_pass,
+										  bpf_program__fd(tgt),
+										  at[i].slot);
+
+				check(l != NULL, "empty extension attached to %s's %s%s%s",
+				      bpf_program__name(tgt), at[i].slot, l ? "" : ": ",
+				      l ? "" : strerror(errno));
+				if (!l)
+					return n;
+				/* kept until exit */
+			}
+		measure_set(jobs, 3, f, m);
+		for (int j = 0; j < 3; j++)
+			check(m[j].ok && m[j].verdict == V_PASS, "dispatcher mechanism, %s: %s verdict %s, %.0f ns",
+			      phase ? "empty extension in its slots" : "its slots' own bodies",
+			      jnames[j], vname(m[j].verdict), m[j].ns);
+		for (int j = 1; j < 3; j++, n++) {
+			snprintf(r[n].name, sizeof(r[n].name), "dispatcher, %s, %s", j == 1 ? "1 slot" : "2 slots",
+				 phase ? (j == 1 ? "an empty extension (freplace) in it" :
+					  "an empty extension (freplace) in each") :
+					 (j == 1 ? "no extension (the slot's own body)" :
+					  "no extension (the slots' own bodies)"));
+			r[n].verdict = "PASS";
+			r[n].direct = m[0].ns;
+			r[n].disp = m[j].ns;
+			r[n].direct_what = "empty XDP program";
+		}
+	}
+	return n;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_micro [--repeat N] [--trials N] [--md FILE] [--tsv FILE] [--smoke] [--cpu N]\n");
@@ -742,8 +979,13 @@ int main(int argc, char **argv)
 	int cpu = -1, opt, l4, l6, lo4, est_fd, acc_fd;
 	uint16_t est_port;
 	FILE *md = NULL;
-	struct path paths[24];
+	struct path paths[32];
 	int np = 0;
+	struct drow drows[12];
+	int nd = 0;
+	struct bpf_link *xd_links[2] = { NULL, NULL };
+	char disp_err[512] = ""; /* why the dispatcher rows are not measured */
+	int disp_skip = 0;       /* the kernel refuses extension programs */
 	cpu_set_t set;
 
 	harness_prog = "bench_micro";
@@ -861,6 +1103,69 @@ int main(int argc, char **argv)
 			xk = NULL;
 		}
 	}
+	/* xdpsyn's XDP program once more, as an extension (freplace) of the
+	 * bench dispatcher's slot, on the same maps; the empty extension.
+	 * libbpf prints the verifier's log when the kernel refuses. */
+	xd = xs && fl ? xdpsyn__open() : NULL;
+	if (xd) {
+		struct bpf_map *m;
+
+		xd->rodata->nr_cpus = (__u32)nproc;
+		/* only the entry that is measured */
+		bpf_program__set_autoload(xd->progs.xdpsyn_xdp_vlan, false);
+		bpf_program__set_autoload(xd->progs.xdpsyn_xdp_skb, false);
+		bpf_object__for_each_map(m, xd->obj) {
+			struct bpf_map *x = bpf_map__is_internal(m) ? NULL :
+					    bpf_object__find_map_by_name(xs->obj, bpf_map__name(m));
+
+			if (x && bpf_map__reuse_fd(m, bpf_map__fd(x)))
+				fprintf(stderr, "bench_micro: reusing map %s failed\n", bpf_map__name(m));
+		}
+		/* the verifier's log, in full, when it refuses */
+		static char xd_log[4 << 20];
+
+		bpf_program__set_log_buf(xd->progs.xdpsyn_xdp, xd_log, sizeof(xd_log));
+		bpf_program__set_log_level(xd->progs.xdpsyn_xdp, 1);
+		/* SEC("xdp") set expected_attach_type BPF_XDP, which the
+		 * kernel refuses (EINVAL, no log) for an extension */
+		if (bpf_program__set_type(xd->progs.xdpsyn_xdp, BPF_PROG_TYPE_EXT) ||
+		    bpf_program__set_expected_attach_type(xd->progs.xdpsyn_xdp, 0) ||
+		    bpf_program__set_attach_target(xd->progs.xdpsyn_xdp,
+						   bpf_program__fd(fl->progs.floor_disp_xs), "disp_slot0") ||
+		    xdpsyn__load(xd)) {
+			disp_skip = errno == EPERM;
+			if (xd_log[0])
+				fprintf(stderr, "bench_micro: xdpsyn as an extension: the verifier's log "
+						"(%zu bytes):\n-- begin --\n%s\n-- end --\n", strlen(xd_log), xd_log);
+			snprintf(disp_err, sizeof(disp_err), "the kernel refused xdpsyn's XDP program as an "
+				 "extension (BPF_PROG_TYPE_EXT) of the dispatcher's slot: %s%s", strerror(errno),
+				 !xd_log[0] ? " (no verifier log: refused before the verifier ran)" :
+					      " (the verifier's log is on stderr)");
+			xdpsyn__destroy(xd);
+			xd = NULL;
+		}
+	}
+	if (xd) {
+		struct bpf_program *tgt[2] = { fl->progs.floor_disp_xs, fl->progs.floor_disp_xs_restore };
+
+		for (int i = 0; i < 2 && !disp_err[0]; i++) {
+			xd_links[i] = bpf_program__attach_freplace(xd->progs.xdpsyn_xdp,
+								   bpf_program__fd(tgt[i]), "disp_slot0");
+			if (!xd_links[i])
+				snprintf(disp_err, sizeof(disp_err), "attaching xdpsyn to %s's disp_slot0: %s",
+					 bpf_program__name(tgt[i]), strerror(errno));
+		}
+	}
+	dx = xd && !disp_err[0] ? dispext__open() : NULL;
+	if (dx && (bpf_program__set_attach_target(dx->progs.ext_pass, bpf_program__fd(fl->progs.floor_disp1),
+						  "disp_slot0") ||
+		   dispext__load(dx))) {
+		snprintf(disp_err, sizeof(disp_err), "loading the empty extension: %s", strerror(errno));
+		dispext__destroy(dx);
+		dx = NULL;
+	}
+	if (xs && fl && !disp_err[0] && (!xd || !dx))
+		snprintf(disp_err, sizeof(disp_err), "opening the extension objects failed");
 	if (!xs || !fl || !pt || !tcs || !xk) {
 		fprintf(stderr, "bench_micro: loading %s failed\n",
 			!xs ? "xdpsyn" : !fl ? "floors" : !pt ? "parts" :
@@ -998,6 +1303,34 @@ int main(int argc, char **argv)
 		}
 		run_path(p);
 	}
+	/* behind a dispatcher: a few paths, and the mechanism alone. Where
+	 * the kernel refuses extension programs at all (this machine's 6.18
+	 * refuses BPF_PROG_TYPE_EXT and fentry programs with EPERM before the
+	 * verifier runs), the rows are skipped and the table says why; a
+	 * refusal after loading (attach, a run) is a failure. */
+	if (disp_skip)
+		printf("skip dispatcher rows: %s\n", disp_err);
+	else if (disp_err[0])
+		check(0, "dispatcher: %s", disp_err);
+	else {
+		static const char *which[] = { "SYN v4 -> SYN-ACK", "SYN v6 -> SYN-ACK", "forged ACK v4 (no TS)",
+					       "established v4", "unprotected port v4" };
+		int ndirect = np;
+
+		for (size_t w = 0; w < sizeof(which) / sizeof(which[0]); w++)
+			for (int i = 0; i < ndirect; i++)
+				if (paths[i].valid && !strcmp(paths[i].name, which[w])) {
+					static char rown[8][96];
+					struct path *row = &paths[np++];
+
+					run_disp_path(&paths[i], &drows[nd], row);
+					snprintf(rown[w], sizeof(rown[w]), "%s, behind a dispatcher (freplace)",
+						 paths[i].name);
+					row->name = rown[w];
+					nd++;
+				}
+		nd += run_disp_mechanism(&drows[nd]);
+	}
 	if (md)
 		fprintf(md, "Notes from the run:\n\n");
 	evidence(&paths[0].f, md);
@@ -1037,6 +1370,33 @@ int main(int argc, char **argv)
 				     "(xdpsyn keeps one per handshake), so each run is a first validation; the baseline "
 				     "deletes a missing key, a little cheaper.\nReference (DESIGN.md, same machine, not re-measured here): kernel selftest "
 				     "xdp_synproxy about 390 ns/SYN and 180 ns/forged ACK.\n");
+			if (nd)
+				fprintf(out, "\nBehind a dispatcher: the rows \"..., behind a dispatcher (freplace)\" run "
+					     "xdpsyn's XDP program loaded as an extension (BPF_PROG_TYPE_EXT) in the slot of a "
+					     "dispatcher of libxdp's shape (bench/floors.bpf.c floor_disp*), on the same maps and "
+					     "frames; they come from the table below, whose trials interleave the direct "
+					     "program, the dispatched one and their baselines (every program once per trial, "
+					     "in turn), so its direct column is a second measurement of the rows above.\n\n"
+					     "| path | verdict | direct ns/pkt | behind the dispatcher ns/pkt | difference ns | ratio |\n"
+					     "|---|---|---:|---:|---:|---:|\n");
+			for (int i = 0; i < nd; i++) {
+				struct drow *r = &drows[i];
+				char direct[96];
+
+				if (r->direct_what)
+					snprintf(direct, sizeof(direct), "%.0f (%s)", r->direct, r->direct_what);
+				else
+					snprintf(direct, sizeof(direct), "%.0f", r->direct);
+				fprintf(out, "| %s | %s | %s | %.0f | %+.0f | %.2f |\n", r->name, r->verdict, direct,
+					r->disp, r->disp - r->direct, r->direct > 0 ? r->disp / r->direct : 0);
+			}
+			if (disp_err[0])
+				fprintf(out, "\nBehind a dispatcher: not measured: %s.\n", disp_err);
+			if (nd)
+				fprintf(out, "\nSYN rows: direct = T(wrapper->xdpsyn) - T(wrapper->empty) + T(empty) as above; "
+					     "behind the dispatcher = T(restore, dispatcher->xdpsyn) - T(restore, XDP_PASS) + "
+					     "T(empty): the same restore code, without the tail call (the kernel refuses an "
+					     "extended program as a tail call target).\n");
 		}
 	}
 	if (md)
