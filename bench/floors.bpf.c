@@ -3,6 +3,9 @@
  * Floor programs for bench/micro.c: the least work each xdpsyn path could
  * possibly do, run on the same frames in the same process, so the real
  * program's cost is read as a ratio to a floor rather than as a bare number.
+ * They are multi-buffer programs (xdp.frags) like xdpsyn's XDP entry: a
+ * tail call joins only programs alike in that; the dispatcher's stay
+ * single-buffer, like the extension loaded into their slot.
  *
  *   floor_empty       return XDP_PASS: the cost of BPF_PROG_TEST_RUN itself
  *   floor_parse_pass  Ethernet + fixed IPv4/IPv6 header + TCP/UDP header
@@ -92,13 +95,13 @@ static __always_inline int restore(struct xdp_md *ctx)
 	return 0;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int floor_restore_only(struct xdp_md *ctx)
 {
 	return restore(ctx) ? XDP_ABORTED : XDP_TX;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int floor_restore_tail(struct xdp_md *ctx)
 {
 	if (restore(ctx))
@@ -187,7 +190,7 @@ int floor_disp_xs_restore(struct xdp_md *ctx)
 	return disp_slot0(ctx);
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int floor_restore_pass(struct xdp_md *ctx)
 {
 	if (restore(ctx))
@@ -203,7 +206,7 @@ int floor_tc_empty(struct __sk_buff *skb)
 	return -1; /* TC_ACT_UNSPEC, as xdpsyn's TC programs */
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int floor_empty(struct xdp_md *ctx)
 {
 	return XDP_PASS;
@@ -266,7 +269,7 @@ static __always_inline int floor_parse(struct xdp_md *ctx, struct bpf_sock_tuple
 	return proto;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int floor_parse_pass(struct xdp_md *ctx)
 {
 	struct bpf_sock_tuple t;
@@ -275,7 +278,7 @@ int floor_parse_pass(struct xdp_md *ctx)
 	return floor_parse(ctx, &t, &tsize) < 0 ? XDP_ABORTED : XDP_PASS;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int floor_parse_drop(struct xdp_md *ctx)
 {
 	struct bpf_sock_tuple t;
@@ -284,7 +287,7 @@ int floor_parse_drop(struct xdp_md *ctx)
 	return floor_parse(ctx, &t, &tsize) < 0 ? XDP_ABORTED : XDP_DROP;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int floor_lookup(struct xdp_md *ctx)
 {
 	struct bpf_sock_tuple t = {};
@@ -303,7 +306,7 @@ int floor_lookup(struct xdp_md *ctx)
 }
 
 /* A Linux SYN's 20 option bytes: MSS(4) SACK_PERM(2) TS(10) NOP(1) WS(3). */
-SEC("xdp")
+SEC("xdp.frags")
 int floor_synack(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;

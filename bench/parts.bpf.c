@@ -33,14 +33,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 __u64 sink; /* results land here, so nothing is optimised away */
 
-SEC("xdp")
+SEC("xdp.frags")
 int part_ktime(struct xdp_md *ctx)
 {
 	sink += bpf_ktime_get_tai_ns();
 	return XDP_PASS;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int part_opts(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -56,7 +56,7 @@ int part_opts(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int part_hash(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -82,7 +82,7 @@ int part_hash(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int part_top_syn(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -102,7 +102,7 @@ int part_top_syn(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int part_flow_complete(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
