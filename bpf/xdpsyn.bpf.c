@@ -29,20 +29,27 @@ extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx,
 					__u16 *vlan_tci) __weak __ksym;
 #define ENODATA 61
 
-/* The frame's bytes beyond its first buffer (a multi-buffer frame: jumbo
- * MTU), which direct packet access does not reach. */
-static __always_inline int multibuf(struct xdp_md *ctx)
+/* A multi-buffer frame (jumbo MTU) whose first buffer is shorter than the
+ * longest header chain parsed (a driver's header split, a small first
+ * page): headers may run past what direct packet access reaches. A
+ * malformed header in a first buffer that holds any header chain is
+ * malformed all the same (a jumbo frame is no way past the proxy). */
+static __always_inline int multibuf_cut(struct xdp_md *ctx)
 {
-	return bpf_xdp_get_buff_len(ctx) > ctx->data_end - ctx->data;
+	__u32 linear = ctx->data_end - ctx->data;
+
+	return linear < MAX_L4_OFF + 60 && bpf_xdp_get_buff_len(ctx) > linear;
 }
 
 /* The verdict for a segment whose TCP options did not parse: a TCP header
  * cut by a multi-buffer frame's first buffer is the kernel's to read;
  * anything else is malformed. */
 static __always_inline int opts_unreadable(struct xdp_md *ctx,
-					   struct xdpsyn_stats *st)
+					   struct xdpsyn_stats *st,
+					   const struct tcphdr *th,
+					   void *data_end)
 {
-	if (multibuf(ctx)) {
+	if ((void *)th + th->doff * 4 > data_end && multibuf_cut(ctx)) {
 		count(st, XDPSYN_CNT_MULTIBUF_PASS);
 		return XDP_PASS;
 	}
@@ -195,7 +202,7 @@ __noinline int xdpsyn_synack(struct xdp_md *ctx, struct pkt *pkt)
 	if (!th)
 		return XDP_DROP;
 	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o))
-		return opts_unreadable(ctx, st);
+		return opts_unreadable(ctx, st, th, data_end);
 	if (keys_get(cfg, &k)) {
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
@@ -410,7 +417,7 @@ __noinline int xdpsyn_hs_syn(struct xdp_md *ctx, struct pkt *pkt)
 	if (!th || !cfg)
 		return XDP_PASS;
 	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o))
-		return opts_unreadable(ctx, st);
+		return opts_unreadable(ctx, st, th, data_end);
 	if (hs_syn(ctx->ingress_ifindex, pkt, th, &o, pkt->now)) {
 		count(st, XDPSYN_CNT_TRACK_SYN);
 		top_syn(cfg, pkt->family, pkt->saddr);
@@ -479,7 +486,7 @@ __noinline int xdpsyn_ack(struct xdp_md *ctx, struct pkt *pkt)
 	if (!th)
 		return XDP_DROP;
 	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o))
-		return opts_unreadable(ctx, st);
+		return opts_unreadable(ctx, st, th, data_end);
 	if (keys_get(cfg, &k)) {
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
@@ -680,7 +687,7 @@ static __always_inline int xdpsyn_run(struct xdp_md *ctx, const int vlan_meta)
 	default:
 		/* headers that run past a multi-buffer frame's first buffer
 		 * are the kernel's to read */
-		if (multibuf(ctx)) {
+		if (multibuf_cut(ctx)) {
 			count(st, XDPSYN_CNT_MULTIBUF_PASS);
 			return XDP_PASS;
 		}

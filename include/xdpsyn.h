@@ -68,7 +68,7 @@ enum xdpsyn_family {
 	X(HANDOFF_DUP, "TC: another segment of a handshake just handed off (ACK and data in one batch): passed to the connection the first one makes") \
 	X(HANDOFF_NO_SYNCOOKIES, "TC: valid cookie but net.ipv4.tcp_syncookies is 0 now: not handed off (the kernel resets it)") \
 	X(ACK_BURST, "data segment of a handshake validated in the same receive batch (its seq no longer names the ISN): passed") \
-	X(MULTIBUF_PASS, "multi-buffer frame (jumbo MTU) whose headers, or whose SYN-ACK, do not fit its first buffer: passed to the kernel") \
+	X(MULTIBUF_PASS, "multi-buffer frame (jumbo MTU) whose first buffer ends inside its headers (a header split), or a SYN whose SYN-ACK would not fit it: passed to the kernel") \
 	X(SYN_VLAN_UNKNOWN, "SYN whose offloaded VLAN tag the driver could not report (bpf_xdp_metadata_rx_vlan_tag): passed to the kernel, never answered untagged")
 
 #define XDPSYN_CNT_ENUM(name, help) XDPSYN_CNT_##name,

@@ -72,27 +72,51 @@ static int kernel_has_vlan_kfunc(void)
 	return id > 0;
 }
 
+/* 1 when IFACE's XDP may see tags only in metadata: it strips them on
+ * receive, or it is a veth, where the sender decides (its peer's
+ * tx-vlan-offload; the receiver's rxvlan changes nothing for XDP). */
+static int tags_offloaded(const char *ifname, bool *veth)
+{
+	char drv[32];
+
+	*veth = !iface_driver(ifname, drv, sizeof(drv)) && !strcmp(drv, "veth");
+	return *veth || iface_rxvlan(ifname) == 1;
+}
+
+/* What turns offloaded tags off on IFACE, for a message. */
+static void offload_fix(char *buf, size_t len, const char *ifname, bool veth)
+{
+	if (veth)
+		snprintf(buf, len, "ethtool -K PEER txvlan off on the veth peer "
+			 "of %s (on veth the sender decides)", ifname);
+	else
+		snprintf(buf, len, "ethtool -K %s rxvlan off", ifname);
+}
+
 int vlan_warning(const char *ifname, bool metadata, bool native, char *buf,
 		 size_t len)
 {
-	char upper[64] = "";
+	char upper[64] = "", fix[128];
+	bool veth;
 
-	if (metadata || !native || iface_rxvlan(ifname) != 1 ||
+	if (metadata || !native || !tags_offloaded(ifname, &veth) ||
 	    !vlan_upper(ifname, upper, sizeof(upper)))
 		return 0;
-	snprintf(buf, len, "VLAN sub-interface %s strips its tags on receive "
-		 "(rx-vlan-offload) and xdpsyn does not read them (attached "
-		 "with --vlan frame, or before %s existed): SYN-ACKs to it leave "
-		 "untagged. xdpsyn detach %s and attach again (--vlan auto), or "
-		 "ethtool -K %s rxvlan off", upper, upper, ifname, ifname);
+	offload_fix(fix, sizeof(fix), ifname, veth);
+	snprintf(buf, len, "VLAN sub-interface %s's tags reach XDP offloaded "
+		 "and xdpsyn does not read them (attached with --vlan frame, or "
+		 "before %s existed): SYN-ACKs to it leave untagged. xdpsyn "
+		 "detach %s and attach again (--vlan auto), or %s", upper, upper,
+		 ifname, fix);
 	return 1;
 }
 
 int vlan_choose(const char *ifname, int *mode, bool native, bool others)
 {
 	const char *why = NULL;
-	char upper[64] = "";
-	int rx = iface_rxvlan(ifname);
+	char upper[64] = "", fix[128];
+	bool veth;
+	int rx = tags_offloaded(ifname, &veth);
 	int has_upper = vlan_upper(ifname, upper, sizeof(upper));
 
 	if (!native) {
@@ -114,10 +138,11 @@ int vlan_choose(const char *ifname, int *mode, bool native, bool others)
 		why = "a program bound to the device cannot join libxdp's "
 		      "dispatcher, and other XDP programs are there";
 
+	offload_fix(fix, sizeof(fix), ifname, veth);
 	if (*mode == VLAN_METADATA && why) {
 		errmsg(ifname, "--vlan metadata: %s: attach with --vlan frame "
-		       "after ethtool -K %s rxvlan off (the tags then stay in "
-		       "the frame, which xdpsyn reads)", why, ifname);
+		       "after %s (the tags then stay in the frame, which xdpsyn "
+		       "reads)", why, fix);
 		return EXIT_PREREQ;
 	}
 	/* only where VLANs need it: a program bound to the device runs
@@ -128,17 +153,16 @@ int vlan_choose(const char *ifname, int *mode, bool native, bool others)
 		/* SYNs to the VLAN would be answered untagged: refuse
 		 * (auto) or say it (an explicit --vlan frame) */
 		if (why) {
-			errmsg(ifname, "strips VLAN tags on receive (rx-vlan-offload) "
-			       "and has VLAN sub-interfaces (%s), but %s: SYN-ACKs to "
-			       "them would leave untagged. Run ethtool -K %s rxvlan off "
-			       "(the tags then stay in the frame, which xdpsyn reads) "
-			       "and attach again", upper, why, ifname);
+			errmsg(ifname, "has VLAN sub-interfaces (%s) whose tags reach "
+			       "XDP offloaded (in metadata), but %s: SYN-ACKs to them "
+			       "would leave untagged. Run %s (the tags then stay in "
+			       "the frame, which xdpsyn reads) and attach again",
+			       upper, why, fix);
 			return EXIT_PREREQ;
 		}
-		warnmsg(ifname, "--vlan frame with rx-vlan-offload on and VLAN "
-			"sub-interfaces (%s): SYNs that reach them untagged are "
-			"answered untagged; ethtool -K %s rxvlan off, or --vlan auto",
-			upper, ifname);
+		warnmsg(ifname, "--vlan frame with VLAN sub-interfaces (%s) whose "
+			"tags reach XDP offloaded: SYNs to them are answered "
+			"untagged; %s, or --vlan auto", upper, fix);
 	}
 	return 0;
 }

@@ -123,7 +123,7 @@
 #define IPPROTO_MPTCP 262
 #endif
 
-#define OUT_MAX 4096
+#define OUT_MAX FRAME_MAX /* a multi-buffer frame passed back whole */
 #define BATCH 256
 
 enum { INV_TX, INV_ACK, INV_OUT, INV_CNT, INV_ABORT, INV_EXACT, INV_HS, NINV };
@@ -1292,6 +1292,8 @@ static void spec_common(struct spec *s, uint8_t *ext, size_t extcap)
 		s->l4proto = chance(50) ? 17 : (uint8_t)rn(256);
 	if (chance(15))
 		s->payload = rn(200);
+	else if (chance(2)) /* beyond a page: a multi-buffer frame */
+		s->payload = 4000 + rn(5000);
 }
 
 /* Extra VLAN tags in front (beyond the builder's two: not IP). */
