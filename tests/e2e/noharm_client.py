@@ -3,11 +3,16 @@
 """HTTP/1.0 client of tests/e2e/test_noharm.sh that also reports what the
 handshake negotiated, as the client's kernel sees it (TCP_INFO).
 
-    noharm_client.py ADDR PORT [-n N] [--size BYTES] [--timeout SECS]
+    noharm_client.py ADDR[,ADDR...] PORT [-n N] [--size BYTES]
+                     [--timeout SECS] [--local-port PORT]
 
-N sequential connections; each sends "GET /BYTES HTTP/1.0" (noharm_server.py
-answers with BYTES bytes) and reads until the server closes. One line per
-connection:
+N sequential connections to each ADDR in turn (a comma-separated list: one
+interpreter start for both families where a start is slow, as in the
+kernel VMs); each sends "GET /BYTES HTTP/1.0" (noharm_server.py answers
+with BYTES bytes) and reads until the server closes. One line per
+connection (each from --local-port when given: a client coming back from
+the port of a connection the server closed first, whose tuple the server
+holds in TIME_WAIT):
 
     ok sha=HASH12 len=BYTES opts=ts,sack,wscale,ecn wscale=SND,RCV mss=N
     refused | reset | timeout | error=ERRNO_NAME [after connect]
@@ -36,12 +41,15 @@ def tcp_info(s):
     return "opts=%s wscale=%s mss=%d" % (opts, ws, snd_mss)
 
 
-def one(addr, port, size, timeout):
+def one(addr, port, size, timeout, lport=0):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(timeout)
     stage = ""
     try:
+        if lport:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", lport))
         s.connect((addr, port))
         stage = " after connect"
         info = tcp_info(s)
@@ -76,12 +84,14 @@ def main():
     ap.add_argument("-n", type=int, default=1)
     ap.add_argument("--size", type=int, default=1000)
     ap.add_argument("--timeout", type=float, default=5)
+    ap.add_argument("--local-port", type=int, default=0)
     a = ap.parse_args()
     bad = 0
-    for _ in range(a.n):
-        r = one(a.addr, a.port, a.size, a.timeout)
-        bad += not r.startswith("ok ")
-        print(r, flush=True)
+    for addr in a.addr.split(","):
+        for _ in range(a.n):
+            r = one(addr, a.port, a.size, a.timeout, a.local_port)
+            bad += not r.startswith("ok ")
+            print(r, flush=True)
     return 1 if bad else 0
 
 

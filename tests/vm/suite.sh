@@ -235,6 +235,11 @@ full_checks() {
 
 case $MODE in
 full) full_checks
+      # VLAN and bond labs: set up, then their three attaches at once
+      part vlan && vlan_up
+      part bond && bond_up
+      part vlan && vlan_attach_start
+      part bond && bond_attach_start
       part vlan && vlan_checks
       part bond && bond_checks ;;
 refuse) refuse_checks ;;
