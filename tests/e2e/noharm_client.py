@@ -27,6 +27,7 @@ import hashlib
 import socket
 import struct
 import sys
+import time
 
 TCP_INFO = 11
 OPT_NAMES = ((1, "ts"), (2, "sack"), (4, "wscale"), (8, "ecn"))
@@ -50,7 +51,19 @@ def one(addr, port, size, timeout, lport=0):
         if lport:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", lport))
-        s.connect((addr, port))
+        for _ in range(40):
+            try:
+                s.connect((addr, port))
+                break
+            except OSError as e:
+                # --local-port: our own previous connection from that port
+                # may still be closing (LAST_ACK, its FIN not yet acked on
+                # a slow VM); wait for it, up to 2 s
+                if not lport or e.errno != errno.EADDRNOTAVAIL:
+                    raise
+                time.sleep(0.05)
+        else:
+            s.connect((addr, port))
         stage = " after connect"
         info = tcp_info(s)
         s.sendall(b"GET /%d HTTP/1.0\r\nHost: noharm\r\n\r\n" % size)

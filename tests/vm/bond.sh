@@ -55,16 +55,15 @@ bond_up() {
 		out+=" / $(bc "$ROOT/build/tcpecho" client $BD_S6 $PORT -n 2 -b 1000 -t 5000 2>&1)"
 	check "bond: direct v4 and v6 ($out)" $? "$out"
 }
-bond_attach_start() {
+bond_attach_start() { # queued: tests/vm/vlan.sh's extra_attach_run
 	[ $BD_UP = 1 ] || return 0
-	( bs "$XDPSYN" attach $BD_IF --ports $PORT --set-sysctl $ATTACH_OPTS >/tmp/xs-bd.attach 2>&1
-	  echo $? >/tmp/xs-bd.rc ) &
-	BD_APID=$!
+	extra_attach bd $BD_SNS $BD_IF
+	BD_APID=1
 }
 bond_checks() {
 	local out rc v syn0 syn1 o4 o6 r=0
 	[ -n "$BD_APID" ] || return 0
-	wait "$BD_APID"
+	extra_attach_wait
 	out=$(cat /tmp/xs-bd.attach 2>/dev/null); rc=$(cat /tmp/xs-bd.rc 2>/dev/null)
 	# the kernel's own words when it refuses XDP on a bond: in the line
 	check "bond: xdpsyn attach $BD_IF (mode $BOND_MODE) ($(grep -v '^ ' <<<"$out" | tail -n 1))" "${rc:-1}" "rc=$rc: $out"

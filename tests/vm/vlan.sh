@@ -25,8 +25,8 @@
 # The client drops what does not come back on the VLAN: rp_filter=1 (a
 # reply to 10.201.1N.2 arriving on the parent) and IPv6 off on the parent
 # veth; so a connection completes only if the SYN-ACK came back tagged.
-# The three attaches (frame, meta, the bond's) run at the same time
-# (vlan_attach_start), each ~10 s of verifier on 6.12 in TCG.
+# The three attaches (frame, meta, the bond's) run one after another in the
+# background while the main lab's connections run (extra_attach_run).
 
 # The expectations of the metadata case (adjust when the BPF side lands):
 VLAN_META_KFUNC_KVER="6 8"       # kernels from which connections must go through
@@ -99,13 +99,30 @@ vlan_up() {
 		check "vlan $l: direct over VLAN 10, v4 and v6 ($out)" $? "$out"
 	done
 }
-vlan_attach_start() { # in the background, output in /tmp/xs-vl-LAB.attach
+# The attaches of the VLAN and bond labs, one after another in ONE
+# background job: attach holds a lock on the shared /sys/fs/bpf/xdpsyn for
+# its whole run (~10 s on 6.12 in TCG) and another waits at most 10 s, so
+# two at once fail with exit 3 ("locked by another xdpsyn command").
+# extra_attach NAME NS IFACE: queued; extra_attach_run starts the job.
+EXTRA_ATTACH=()
+extra_attach() { EXTRA_ATTACH+=("$1 $2 $3"); }
+extra_attach_run() {
+	[ ${#EXTRA_ATTACH[@]} -gt 0 ] || return 0
+	(
+		for e in "${EXTRA_ATTACH[@]}"; do
+			read -r name ns ifn <<<"$e"
+			nsenter --net=/var/run/netns/"$ns" "$XDPSYN" attach "$ifn" --ports $PORT --set-sysctl \
+				$ATTACH_OPTS >/tmp/xs-$name.attach 2>&1
+			echo $? >/tmp/xs-$name.rc
+		done
+	) &
+	EXTRA_APID=$!
+}
+extra_attach_wait() { [ -n "${EXTRA_APID:-}" ] && wait "$EXTRA_APID"; EXTRA_APID=""; return 0; }
+vlan_attach_start() {
 	local l
 	for l in $VL_LABS; do
-		[ "${VL_UP[$l]:-0}" = 1 ] || continue
-		( vs "$l" "$XDPSYN" attach "${VL_SIF[$l]}" --ports $PORT --set-sysctl $ATTACH_OPTS \
-			>/tmp/xs-vl-$l.attach 2>&1; echo $? >/tmp/xs-vl-$l.rc ) &
-		VL_APID[$l]=$!
+		[ "${VL_UP[$l]:-0}" = 1 ] && extra_attach "vl-$l" "${VL_SNS[$l]}" "${VL_SIF[$l]}" && VL_APID[$l]=1
 	done
 }
 # vl_through LAB: 3 + 3 connections on the VLAN, answered in XDP, the
@@ -129,7 +146,7 @@ vlan_checks() {
 	local l out rc maj min
 	for l in $VL_LABS; do
 		[ "${VL_UP[$l]:-0}" = 1 ] && [ -n "${VL_APID[$l]:-}" ] || continue
-		wait "${VL_APID[$l]}"
+		extra_attach_wait
 		out=$(cat /tmp/xs-vl-$l.attach 2>/dev/null); rc=$(cat /tmp/xs-vl-$l.rc 2>/dev/null)
 		case $l in
 		frame)
