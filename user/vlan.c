@@ -152,6 +152,15 @@ int vlan_choose(const char *ifname, int *mode, bool native, bool others)
 	if (*mode == VLAN_FRAME && rx == 1 && has_upper) {
 		/* SYNs to the VLAN would be answered untagged: refuse
 		 * (auto) or say it (an explicit --vlan frame) */
+		if (why && veth) {
+			/* the peer decides, and its settings are not to be
+			 * seen from here: say it, do not refuse */
+			warnmsg(ifname, "has VLAN sub-interfaces (%s), and %s: if the "
+				"veth peer sends their tags offloaded (its txvlan on, "
+				"the default), SYN-ACKs to them leave untagged; %s",
+				upper, why, fix);
+			return 0;
+		}
 		if (why) {
 			errmsg(ifname, "has VLAN sub-interfaces (%s) whose tags reach "
 			       "XDP offloaded (in metadata), but %s: SYN-ACKs to them "

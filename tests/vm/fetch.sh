@@ -4,6 +4,8 @@
 #   build/vm/k-6.1/    Debian bookworm's newest linux-image-6.1.0-N-cloud-amd64
 #   build/vm/k-6.12/   bookworm-backports' newest linux-image-6.12.*-cloud-amd64
 #   build/vm/busybox/  busybox-static
+#   build/vm/ethtool/  ethtool (the VLAN test toggles rx/tx-vlan-offload;
+#                      busybox and iproute2 cannot)
 # all with `apt-get download` + `dpkg-deb -x` (never installed on the host),
 # through a private apt state under build/vm/ that uses the Debian mirror the
 # machine already uses; the machine's own apt configuration is never changed.
@@ -37,7 +39,7 @@ flock 9
 
 # -- cached? --------------------------------------------------------------------
 done_all=1
-for d in k-6.1 k-6.12 busybox; do [ -e "$VM/$d/.done" ] || done_all=0; done
+for d in k-6.1 k-6.12 busybox ethtool; do [ -e "$VM/$d/.done" ] || done_all=0; done
 [ $done_all = 1 ] && exit 0
 
 # -- the private apt state ---------------------------------------------------------
@@ -119,4 +121,7 @@ if [ ! -e "$VM/k-6.12/.done" ]; then
 fi
 if [ ! -e "$VM/busybox/.done" ]; then
 	fetch_unpack busybox-static bookworm "$VM/busybox"
+fi
+if [ ! -e "$VM/ethtool/.done" ]; then
+	fetch_unpack ethtool bookworm "$VM/ethtool"
 fi

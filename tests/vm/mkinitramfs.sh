@@ -25,13 +25,20 @@ MODULES="veth bridge sch_ingress cls_bpf act_bpf virtio_pci virtio_net 8021q bon
 # Real tools (busybox applets of the same name are replaced): lib.sh and the
 # suite use bash, iproute2's ip/tc/ss/nstat (XDP object loading, netns),
 # util-linux's nsenter, procps' sysctl (several keys in one -w), jq.
+# ethtool (from build/vm: tests/vm/fetch.sh) toggles the VLAN offloads.
 TOOLS="/usr/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/bin/ss /usr/bin/nstat
-       /usr/bin/nsenter /usr/sbin/sysctl /usr/bin/jq"
+       /usr/bin/nsenter /usr/sbin/sysctl /usr/bin/jq build/vm/ethtool/sbin/ethtool"
 # the project's build (XS_VM_BUILD: another build directory, e.g. of another
 # commit; it lands at /xs/build in the VM either way)
 BUILD=${XS_VM_BUILD:-build}
-PROJECT_BINS="xdpsyn tcpecho synflood"
-PROJECT_FILES="tests/e2e/lib.sh tests/vm/suite.sh tests/vm/nic.sh"
+PROJECT_BINS="xdpsyn tcpecho synflood tcxload"
+PROJECT_FILES="tests/e2e/lib.sh tests/vm/suite.sh tests/vm/nic.sh tests/vm/opts.sh
+	tests/vm/noharm.sh tests/vm/vlan.sh tests/vm/bond.sh
+	tests/e2e/noharm_server.py tests/e2e/noharm_client.py tests/e2e/noharm_probe.py"
+PROJECT_OBJS="xdp_pass.bpf.o noharm_tc.bpf.o"
+# python3 for the "do no harm" helpers (tests/e2e/noharm_*.py): the host's
+# Debian interpreter and only the stdlib modules those helpers import
+PY=$(readlink -f /usr/bin/python3 2>/dev/null || true)
 
 STAGE=$(mktemp -d "${OUT%/*}/.stage.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
@@ -54,34 +61,76 @@ for a in $("$BUSYBOX" --list); do
 	[ "$a" = busybox ] || ln -sf busybox "$R/usr/bin/$a"
 done
 
+# libs_of FILE: the libraries ldd lists for FILE, at their own paths
+libs_of() {
+	local lib dst
+	for lib in $(ldd "$1" 2>/dev/null |
+		     awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/.*ld-linux/ {print $1}'); do
+		lib=${lib#/usr}
+		dst=$R/usr$lib
+		mkdir -p "${dst%/*}"
+		[ -e "$dst" ] || cp -L "$lib" "$dst"
+	done
+}
 # copy_with_libs FILE...: each file (a tool to /usr/bin, a project file to
 # /xs/FILE) with the libraries ldd lists, at their own paths
 copy_with_libs() {
-	local f lib dst
+	local f dst
 	for f in "$@"; do
 		[ -e "$f" ] || die "$f missing"
-		case $f in "$BUILD"/*) dst=$R/xs/build/${f##*/} ;; *) dst=$R/usr/bin/${f##*/} ;; esac
+		case $f in build/vm/*) dst=$R/usr/bin/${f##*/} ;; "$BUILD"/*) dst=$R/xs/build/${f##*/} ;; *) dst=$R/usr/bin/${f##*/} ;; esac
 		rm -f "$dst"
 		cp -L "$f" "$dst"
-		for lib in $(ldd "$f" 2>/dev/null |
-			     awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/.*ld-linux/ {print $1}'); do
-			lib=${lib#/usr}
-			dst=$R/usr$lib
-			mkdir -p "${dst%/*}"
-			[ -e "$dst" ] || cp -L "$lib" "$dst"
-		done
+		libs_of "$f"
 	done
 }
 copy_with_libs $TOOLS
 for f in $PROJECT_BINS; do copy_with_libs "$BUILD/$f"; done
+
+# python3: the interpreter (its stdlib is found from /usr/bin/../lib), the
+# modules the noharm helpers import (listed by importing them here: -S, no
+# site), each .py with the host's .pyc beside it (mtime kept, so it is
+# used), the extension modules with their libraries. Not _hashlib
+# (libcrypto, 4.6 MB): hashlib falls back to its builtin sha256.
+case $PY in /usr/bin/python3.*) ;; *) die "/usr/bin/python3 missing or not Debian's (apt-get install python3)" ;; esac
+copy_with_libs "$PY"
+ln -sf "${PY##*/}" "$R"/usr/bin/python3
+PYTAG=$("$PY" -S -c 'import sys; print(sys.implementation.cache_tag)')
+for m in $("$PY" -S -E -c '
+import sys
+sys.modules.pop("_hashlib", None)
+import builtins
+_imp = builtins.__import__
+def imp(name, *a, **k):
+    if name == "_hashlib": raise ImportError(name)
+    return _imp(name, *a, **k)
+builtins.__import__ = imp
+import argparse, ctypes, errno, fcntl, hashlib, ipaddress, locale, os, random, select, socket, struct, threading, time
+argparse.ArgumentParser().format_help()  # gettext: locale
+import encodings.utf_8, encodings.ascii, encodings.latin_1
+hashlib.sha256(b"")
+for mod in list(sys.modules.values()):
+    f = getattr(mod, "__file__", None)
+    if f: print(f)'); do
+	case $m in /usr/lib/python3*) ;; *) die "python module outside /usr/lib: $m" ;; esac
+	mkdir -p "$R${m%/*}"
+	cp -p "$m" "$R$m"
+	case $m in
+	*.so) libs_of "$m" ;;
+	*.py) pyc=${m%/*}/__pycache__/$(basename "$m" .py).$PYTAG.pyc
+	      [ -e "$pyc" ] && mkdir -p "$R${pyc%/*}" && cp -p "$pyc" "$R$pyc" ;;
+	esac
+done
 # libxdp's dispatcher object (package libxdp1): xdpsyn attach loads it
 for f in /usr/lib/*/bpf/xdp-dispatcher.o; do
 	[ -e "$f" ] || die "$f missing (libxdp1)"
 	mkdir -p "$R${f%/*}"
 	cp "$f" "$R$f"
 done
-[ -e "$BUILD/xdp_pass.bpf.o" ] || die "$BUILD/xdp_pass.bpf.o missing (make all)"
-cp "$BUILD/xdp_pass.bpf.o" "$R/xs/build/"
+for f in $PROJECT_OBJS; do
+	[ -e "$BUILD/$f" ] || die "$BUILD/$f missing (make all)"
+	cp "$BUILD/$f" "$R/xs/build/"
+done
 for f in $PROJECT_FILES; do
 	[ -e "$f" ] || die "$f missing (make all)"
 	cp "$f" "$R/xs/$f"

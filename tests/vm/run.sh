@@ -15,6 +15,9 @@
 #                   (e.g. "--handoff kernel-cookie")
 #   XS_VM_BUILD     the build directory whose xdpsyn, tcpecho, synflood and
 #                   xdp_pass.bpf.o go into the VMs (default build)
+#   XS_VM_PARTS     which parts of the suite run besides its core (default
+#                   all): opts noharm vlan bond nic (tests/vm/suite.sh); for
+#                   a quicker run while working on one of them
 #   XS_VM_NIC       1 (default): also attach on a virtio-net NIC, connected to
 #                   a tap in a network namespace this script makes; 0: no NIC
 #                   at all (no network device in the VM)
@@ -31,6 +34,7 @@ KERNELS=("$@")
 TIMEOUT=${XS_VM_TIMEOUT:-240}
 MODE=${XS_VM_MODE:-auto}
 NIC=${XS_VM_NIC:-1}
+[ -n "${XS_VM_PARTS:-}" ] && [[ " ${XS_VM_PARTS//,/ } " != *" nic "* ]] && NIC=0
 TOTAL_PASS=0 TOTAL_FAIL=0
 QEMU_PID="" NIC_NS=""
 
@@ -75,6 +79,7 @@ for k in "${KERNELS[@]}"; do
 	fi
 	append="console=ttyS0 panic=-1 quiet xs.mode=$MODE xs.kver=$kver"
 	[ -n "${XS_VM_ATTACH_OPTS:-}" ] && append="$append xs.attach=${XS_VM_ATTACH_OPTS// /,}"
+	[ -n "${XS_VM_PARTS:-}" ] && append="$append xs.parts=${XS_VM_PARTS// /,}"
 	netargs=(-nic none)
 	if [ "$NIC" = 1 ]; then
 		nic_host_up "$k" || { echo "[$k] FAIL the NIC test's namespace and tap"; TOTAL_FAIL=$((TOTAL_FAIL + 1)); continue; }
