@@ -7,10 +7,15 @@
  * reads the tag with bpf_xdp_metadata_rx_vlan_tag (xdpsyn_xdp_vlan), and
  * the SYN-ACK carries it in the frame. Where that cannot be, attach says
  * what to do rather than answer SYNs it would answer wrongly. */
-#include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/if_vlan.h>
+#include <linux/sockios.h>
 #include <bpf/btf.h>
 #include "cli.h"
 
@@ -24,37 +29,29 @@ const char *vlan_mode_name(int mode)
 	return mode == VLAN_FRAME || mode == VLAN_METADATA ? vlan_names[mode] : "auto";
 }
 
-/* The first VLAN device stacked on IFACE (its upper_* links) into BUF;
- * 1 when there is one, 0 when not. */
+/* The first VLAN device on IFACE into BUF: 1 when there is one, 0 when
+ * not. Asked of the 8021q driver (SIOCGIFVLAN) for each interface of this
+ * network namespace: sysfs would show the namespace it was mounted in. */
 static int vlan_upper(const char *ifname, char *buf, size_t len)
 {
-	char path[512], line[128];
-	struct dirent *e;
-	DIR *d;
-	int found = 0;
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), found = 0;
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s", ifname);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while (!found && (e = readdir(d))) {
-		FILE *f;
+	for (i = ifs; fd >= 0 && i && i->if_index && !found; i++) {
+		struct vlan_ioctl_args v = { .cmd = GET_VLAN_REALDEV_NAME_CMD };
 
-		if (strncmp(e->d_name, "upper_", 6))
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/net/%s/uevent", e->d_name + 6);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (!strcmp(line, "DEVTYPE=vlan\n")) {
-				snprintf(buf, len, "%s", e->d_name + 6);
-				found = 1;
-				break;
-			}
-		fclose(f);
+		snprintf(v.device1, sizeof(v.device1), "%s", i->if_name);
+		/* fails for what is not a VLAN (and without 8021q) */
+		if (ioctl(fd, SIOCGIFVLAN, &v) == 0 &&
+		    !strncmp(v.u.device2, ifname, sizeof(v.u.device2))) {
+			snprintf(buf, len, "%s", i->if_name);
+			found = 1;
+		}
 	}
-	closedir(d);
+	if (fd >= 0)
+		close(fd);
+	if (ifs)
+		if_freenameindex(ifs);
 	return found;
 }
 
