@@ -73,7 +73,10 @@ lab_up() { # lab_up MTU
 	ip -n "$NS_C" link set dev eth0 xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp.frags || return 1
 	srv sysctl -qw net.ipv4.tcp_syncookies=1
 	mkdir -p "$PINS"
-	srv "$ROOT/build/tcpecho" serve $PORT "$OPTLOG" &
+	# nsenter execs the server: $! is its own pid (a shell function in the
+	# background would leave it orphaned, holding the caller's pipe open)
+	nsenter --net=/var/run/netns/"$NS_S" "$ROOT/build/tcpecho" serve $PORT "$OPTLOG" \
+		>/dev/null 2>&1 &
 	SRV_PID=$!
 	sleep 0.3
 }
