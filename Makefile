@@ -77,17 +77,15 @@ $(BUILD)/xdp_pass.bpf.o: tests/e2e/xdp_pass.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-# The "do no harm" suite's other TC programs (uapi headers, no vmlinux.h)
-# and their loader (clsact filters or tcx links).
-$(BUILD)/noharm_%.bpf.o: tests/e2e/noharm_%.bpf.c | $(BUILD)/.deps
+# The test TC programs tests/tools/tcxload.c loads (uapi headers, no
+# vmlinux.h): the "do no harm" suite's other programs, and a VLAN
+# sub-interface emulated with TC (tests/e2e/test_ifaces.sh).
+TEST_TC_OBJS := $(BUILD)/noharm_tc.bpf.o $(BUILD)/noharm_delay.bpf.o $(BUILD)/vlan_emu.bpf.o
+$(TEST_TC_OBJS): $(BUILD)/%.bpf.o: tests/e2e/%.bpf.c tests/e2e/noharm_maps.h | $(BUILD)/.deps
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -target bpf -O2 -g -Wall -Werror -I$(ARCH_INC) -c $< -o $@
 
-# A VLAN sub-interface emulated with TC (tests/e2e/test_ifaces.sh)
-$(BUILD)/vlan_emu.bpf.o: tests/e2e/vlan_emu.bpf.c | $(BUILD)/.deps
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -target bpf -O2 -g -Wall -Werror -I$(ARCH_INC) -c $< -o $@
-
+# their loader (clsact filters or tcx links)
 $(BUILD)/tcxload: tests/tools/tcxload.c | $(BUILD)/.deps
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $< -lbpf

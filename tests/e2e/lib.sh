@@ -65,6 +65,21 @@ lab_up() {
 	return 0
 }
 
+# tcp_counters PID: "PassiveOpens RetransSegs SynRetrans Timeouts" (Tcp,
+# TcpExt) of the network namespace of process PID, from its
+# /proc/PID/net/{snmp,netstat}: no nsenter + nstat per reading
+tcp_counters() {
+	awk '$1 == "Tcp:" || $1 == "TcpExt:" {
+		if (!seen[$1]++) { for (i = 2; i <= NF; i++) name[$1, i] = $i; next }
+		p = substr($1, 1, length($1) - 1)
+		for (i = 2; i <= NF; i++) v[p name[$1, i]] = $i
+	} END { print v["TcpPassiveOpens"] + 0, v["TcpRetransSegs"] + 0,
+		v["TcpExtTCPSynRetrans"] + 0, v["TcpExtTCPTimeouts"] + 0 }' \
+		"/proc/$1/net/snmp" "/proc/$1/net/netstat"
+}
+# outcome_hist: one outcome per line on stdin -> "Nx line; ..." (sorted)
+outcome_hist() { sort | uniq -c | sed -E 's/^ *([0-9]+) /\1x /' | paste -sd';' | sed 's/;/; /g'; }
+
 lab_bg() { # lab_bg NS cmd...: start in the background, remember the pid
 	local ns=$1; shift
 	# nsenter execs the command: $! is the command's own pid

@@ -38,20 +38,8 @@ struct {
 	__type(value, __u8);
 } noharm_seen SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 3);
-	__type(key, __u32);
-	__type(value, __u32);
-} noharm_cfg SEC(".maps");
-
-/* how many ACKs were held */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 4);
-	__type(key, __u32);
-	__type(value, __u64);
-} noharm_cnt SEC(".maps");
+/* noharm_cnt[0]: how many ACKs were held */
+#include "noharm_maps.h"
 
 struct spin {
 	__u64 until;

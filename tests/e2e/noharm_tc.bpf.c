@@ -23,27 +23,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 4);
-	__type(key, __u32);
-	__type(value, __u64);
-} noharm_cnt SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, __u32);
-} noharm_cfg SEC(".maps");
-
-static __always_inline void add(__u32 i, __u64 v)
-{
-	__u64 *c = bpf_map_lookup_elem(&noharm_cnt, &i);
-
-	if (c)
-		__sync_fetch_and_add(c, v);
-}
+#include "noharm_maps.h"
 
 SEC("tc")
 int noharm_count(struct __sk_buff *skb)

@@ -150,16 +150,7 @@ setup() {
 # TcpExtTCPSynRetrans, TcpExtTCPTimeouts), read from the same files,
 # /proc/PID/net/{snmp,netstat}, of a process living in NS (ANCHOR[NS]):
 # no nsenter + nstat pair of processes per reading.
-nst() {
-	local pid=${ANCHOR[$1]:-}
-	awk '$1 == "Tcp:" || $1 == "TcpExt:" {
-		if (!seen[$1]++) { for (i = 2; i <= NF; i++) name[$1, i] = $i; next }
-		p = substr($1, 1, length($1) - 1)
-		for (i = 2; i <= NF; i++) v[p name[$1, i]] = $i
-	} END { print v["TcpPassiveOpens"] + 0, v["TcpRetransSegs"] + 0,
-		v["TcpExtTCPSynRetrans"] + 0, v["TcpExtTCPTimeouts"] + 0 }' \
-		"/proc/$pid/net/snmp" "/proc/$pid/net/netstat"
-}
+nst() { tcp_counters "${ANCHOR[$1]:-}"; }
 # delta "A B C D" "A' B' C' D'": "+dA +dB +dC +dD"
 delta() {
 	local a b i out=""
@@ -168,7 +159,7 @@ delta() {
 	echo "${out% }"
 }
 # hist: one outcome per line on stdin -> "N x line; ..." (sorted)
-hist() { sort | uniq -c | sed -E 's/^ *([0-9]+) /\1x /' | paste -sd';' | sed 's/;/; /g'; }
+hist() { outcome_hist; }
 
 # cget URL [N [curl args...]]: N GETs (default 1) by one curl process, one
 # connection each (the server closes), one line each:

@@ -30,34 +30,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 4);
-	__type(key, __u32);
-	__type(value, __u64);
-} noharm_cnt SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 3);
-	__type(key, __u32);
-	__type(value, __u32);
-} noharm_cfg SEC(".maps");
-
-static __always_inline void add(__u32 i, __u64 v)
-{
-	__u64 *c = bpf_map_lookup_elem(&noharm_cnt, &i);
-
-	if (c)
-		__sync_fetch_and_add(c, v);
-}
-
-static __always_inline __u32 cfg(__u32 i)
-{
-	__u32 *v = bpf_map_lookup_elem(&noharm_cfg, &i);
-
-	return v ? *v : 0;
-}
+#include "noharm_maps.h"
 
 /* The TCP header of an untagged IPv4/IPv6 frame, or NULL. */
 static __always_inline struct tcphdr *tcp_of(struct __sk_buff *skb)

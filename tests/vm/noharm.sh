@@ -70,22 +70,14 @@ nh_wait_listen() { # NS PORT
 	return 1
 }
 # "PassiveOpens RetransSegs SynRetrans Timeouts" of NS, from a process in it
-nh_nst() {
-	awk '$1 == "Tcp:" || $1 == "TcpExt:" {
-		if (!seen[$1]++) { for (i = 2; i <= NF; i++) name[$1, i] = $i; next }
-		p = substr($1, 1, length($1) - 1)
-		for (i = 2; i <= NF; i++) v[p name[$1, i]] = $i
-	} END { print v["TcpPassiveOpens"] + 0, v["TcpRetransSegs"] + 0,
-		v["TcpExtTCPSynRetrans"] + 0, v["TcpExtTCPTimeouts"] + 0 }' \
-		"/proc/${NH_ANCHOR[$1]}/net/snmp" "/proc/${NH_ANCHOR[$1]}/net/netstat"
-}
+nh_nst() { tcp_counters "${NH_ANCHOR[$1]}"; }
 nh_delta() {
 	local a b i out=""
 	read -ra a <<<"$1"; read -ra b <<<"$2"
 	for i in 0 1 2 3; do out+="$((b[i] - a[i])) "; done
 	echo "${out% }"
 }
-nh_hist() { sort | uniq -c | sed -E 's/^ *([0-9]+) /\1x /' | paste -sd';' | sed 's/;/; /g'; }
+nh_hist() { outcome_hist; }
 NH_BOTH=$SRV4,$SRV6 # the helpers take both families in one start (0.5 s in TCG)
 nh_client() { # ADDR PORT client-args...: noharm_client.py in the client namespace
 	cli $NH_PY tests/e2e/noharm_client.py "$@"
