@@ -64,7 +64,7 @@ fi
 echo "== clang-tidy"
 : >"$WORK/tidy"
 for f in "${SRCS[@]}"; do
-	clang-tidy -quiet "$f" -- -Ibuild -Iinclude >>"$WORK/tidy" 2>/dev/null
+	clang-tidy -quiet "$f" -- -Ibuild -Iinclude -Iuser >>"$WORK/tidy" 2>/dev/null
 done
 grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error): ' "$WORK/tidy" |
 	grep -vE "^($ROOT/)?build/" >"$WORK/tidy.ours"
@@ -77,10 +77,12 @@ fi
 
 # -- 3. cppcheck ---------------------------------------------------------------
 # Without -Ibuild: the skeletons hold the BPF objects as megabyte strings
-# that take cppcheck minutes; libbpf_common.h gives it LIBBPF_OPTS.
+# that take cppcheck minutes; libbpf_common.h gives it LIBBPF_OPTS,
+# libxdp.h DECLARE_LIBXDP_OPTS.
 echo "== cppcheck"
 if out=$(cppcheck -q --enable=warning,performance,portability --error-exitcode=1 \
 	--inline-suppr -Iinclude -Iuser --include=/usr/include/bpf/libbpf_common.h \
+	--include=/usr/include/xdp/libxdp.h \
 	"${SRCS[@]}" 2>&1) && [ -z "$out" ]; then
 	ok "cppcheck: ${#SRCS[@]} files, 0 findings"
 else
@@ -107,6 +109,7 @@ valgrind_checks() {
 	for cmd in "stats $SRV_IF" "flows $SRV_IF" "top $SRV_IF" "status"; do
 		# shellcheck disable=SC2086
 		in_ns "$NS_SRV" valgrind -q --error-exitcode=1 --leak-check=full \
+			--suppressions="$ROOT/tests/valgrind.supp" \
 			"$XDPSYN" $cmd >"$WORK/vg.out" 2>&1
 		rc=$?
 		if [ $rc -eq 0 ]; then

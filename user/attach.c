@@ -688,11 +688,10 @@ again:
 				"not change packet data; xdpsyn's SYN-ACKs do): it runs "
 				"alone, other XDP programs cannot join it",
 				"1.3");
-		else
 		/* libxdp attaches the program alone, without its dispatcher,
 		 * where the kernel refuses freplace programs: say so */
-		if (!xdp_chain_read(a->ifindex, xdp_program__id(s->xprog), 0, &c) &&
-		    c.legacy)
+		else if (!xdp_chain_read(a->ifindex, xdp_program__id(s->xprog), 0, &c) &&
+			 c.legacy)
 			warnmsg(a->ifname, "libxdp could not use its dispatcher "
 				"here (this kernel refused its freplace programs; -v "
 				"shows why): xdpsyn's XDP program runs alone, other XDP "
