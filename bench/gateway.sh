@@ -10,7 +10,7 @@
 # (b) established bulk traffic (one tcpecho connection echoing BULK_MB each
 # way) and the gateway's CPU per forwarded packet.
 #
-#   bench/gateway.sh [--out DIR] [--rates "100000 200000"] [--secs 5]
+#   bench/gateway.sh [--out DIR] [--rates "50000 100000"] [--secs 5]
 #                    [--bulk-mb 150] [--smoke]
 #
 # Writes DIR/gateway_flood.tsv, DIR/gateway_bulk.tsv, DIR/gateway.env.
@@ -25,7 +25,9 @@
 # NAPI thread and tcpecho). Reported: the gateway's NAPI threads' own CPU
 # time (/proc/PID/schedstat, exact), core 1's system+irq+softirq share from
 # /proc/stat (tick-sampled, includes anything else that ran there), and
-# that CPU time per packet received by the gateway.
+# that CPU time per SYN the gateway received (flood) or per packet it
+# received on either interface (bulk: data one way, ACKs the other, both
+# directions of the echo).
 #
 # Network rules: everything stays in gwlab.sh's namespaces (per-run names),
 # 10.201.0.0/16 and fd00:201::/64 only, no default route, spoofed sources
@@ -36,7 +38,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 OUT=$ROOT/bench/results
-RATES="100000 200000"
+RATES="50000 100000"
 SECS=5
 BULK_MB=150
 SMOKE=0
@@ -117,7 +119,7 @@ defence_up() {
 }
 defence_down() {
 	case $1 in
-	nft) gw nft delete table inet xsgw; gw conntrack -F >/dev/null 2>&1; true ;;
+	nft) gw nft delete table inet xsgw ;;
 	esac
 }
 synproxy_count() { gw nft -j list chain inet xsgw protect 2>/dev/null |
@@ -193,7 +195,7 @@ fi
 # ---- (a) the flood -------------------------------------------------------------------
 FTSV=$TMP/gateway_flood.tsv
 BTSV=$TMP/gateway_bulk.tsv
-printf 'defence\trate\toffered\toffered_pps\tgw_rx\tgw_fwd_to_srv\tsrv_rx\tsynacks_at_atk\tlegit_ok\tlegit_failed\tsuccess_pct\tp50_ms\tp99_ms\tgw_napi_pct\tcore1_sys_pct\tus_per_pkt\tidle_core1_pct\ttries\tnote\n' >"$FTSV"
+printf 'defence\trate\toffered\toffered_pps\tgw_rx\tgw_fwd_to_srv\tsrv_rx\tsynacks_at_atk\tlegit_ok\tlegit_failed\tsuccess_pct\tp50_ms\tp99_ms\tgw_napi_pct\tcore1_sys_pct\tus_per_syn\tidle_core1_pct\ttries\tnote\n' >"$FTSV"
 printf 'defence\tbytes_each_way\tseconds\tgw_pkts\tgw_napi_ms\tns_per_pkt\tgw_napi_pct\tcore1_sys_pct\tidle_core1_pct\tnote\n' >"$BTSV"
 
 measure_flood() { # measure_flood DEFENCE RATE: sets ROW
@@ -213,13 +215,13 @@ measure_flood() { # measure_flood DEFENCE RATE: sets ROW
 	fl=${GW_PIDS[-1]}
 	sleep $WIN_START
 	c0=$(cpu_line $GW_CPU); t0=$(gw_napi_ns "$GW_IFC" "$GW_IFS")
-	ra=$(( $(gw_link_stat "$GW_NS_GW" "$GW_IFC" rx packets) + $(gw_link_stat "$GW_NS_GW" "$GW_IFS" rx packets) ))
+	ra=$(gw_link_stat "$GW_NS_GW" "$GW_IFC" rx packets)
 	gw_bg "$GW_NS_CLI" taskset -c $OTHER_CPU "$ROOT/build/bench_legit" $GW_SRV4 $PORT -n $LEGIT_N \
 		-s $LEGIT_SPREAD_MS -t $LEGIT_TIMEOUT_MS -b 100 >"$TMP/legit.out" 2>&1
 	lp=${GW_PIDS[-1]}
 	sleep $WIN_LEN
 	c1=$(cpu_line $GW_CPU); t1=$(gw_napi_ns "$GW_IFC" "$GW_IFS")
-	rb=$(( $(gw_link_stat "$GW_NS_GW" "$GW_IFC" rx packets) + $(gw_link_stat "$GW_NS_GW" "$GW_IFS" rx packets) ))
+	rb=$(gw_link_stat "$GW_NS_GW" "$GW_IFC" rx packets)
 	gw_wait "$lp"
 	gw_wait "$fl"
 	sleep 0.3
@@ -246,7 +248,7 @@ measure_flood() { # measure_flood DEFENCE RATE: sets ROW
 		split(core, c, " ")
 		printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%s\t%s\t%.1f\t%.1f\t%.3f\t%.1f",
 			def, rate, sent, pps, grx, fwd, srx, sa, lok, lfail, 100 * lok / (lok + lfail), p50, p99,
-			100 * tns / (win * 1e9), c[2], wrx > 0 ? tns / 1000 / wrx : 0, idle }')
+			100 * tns / (win * 1e9), c[2], (wrx > 0 ? tns / 1000 / wrx : 0), idle }')
 }
 
 measure_bulk() { # measure_bulk DEFENCE: sets ROW
@@ -266,7 +268,7 @@ measure_bulk() { # measure_bulk DEFENCE: sets ROW
 		-v core="$(cpu_share "$c0" "$c1")" -v idle="$(cpu_share "$base0" "$base1" | awk '{ print $1 + $2 }')" 'BEGIN {
 		split(core, c, " ")
 		printf "%s\t%d\t%.2f\t%d\t%.1f\t%.0f\t%.1f\t%.1f\t%.1f", def, bytes, wns / 1e9, pk, tns / 1e6,
-			pk > 0 ? tns / pk : 0, 100 * tns / wns, c[2], idle }')
+			(pk > 0 ? tns / pk : 0), 100 * tns / wns, c[2], idle }')
 }
 
 run_with_retry() { # run_with_retry KIND IDLE_COL TSV ARGS...: up to 3 tries when core 1 was busy before
@@ -291,7 +293,7 @@ for def in plain nft; do
 	defence_up "$def" || { bad "$def: set-up failed"; continue; }
 	for rate in $RATES; do
 		run_with_retry flood 17 "$FTSV" "$def" "$rate" || continue
-		tail -n 1 "$FTSV" | awk -F'\t' '{ printf "  flood %-6s %-7s offered %7d (%6d pps) fwd to srv %7d srv rx %7d back at atk %7d | legit %3d/%d %5.1f%% p99 %s ms | gw NAPI %5.1f%% core1 sys %5.1f%% %s us/pkt (idle %s%%, tries %s)\n",
+		tail -n 1 "$FTSV" | awk -F'\t' '{ printf "  flood %-6s %-7s offered %7d (%6d pps) fwd to srv %7d srv rx %7d back at atk %7d | legit %3d/%d %5.1f%% p99 %s ms | gw NAPI %5.1f%% core1 sys %5.1f%% %s us/SYN (idle %s%%, tries %s)\n",
 			$1, $2, $3, $4, $6, $7, $8, $9, $9 + $10, $11, $13, $14, $15, $16, $17, $18 }'
 	done
 	run_with_retry bulk 9 "$BTSV" "$def" &&
@@ -311,9 +313,9 @@ rows=$(awk -F'\t' 'NR > 1 && $1 != "xdpsyn-gateway"' "$FTSV" | wc -l)
 [ "$rows" -eq "$want" ] && ok "all $want floods ran" || bad "$rows of $want floods ran"
 rows=$(awk -F'\t' 'NR > 1 && $1 != "xdpsyn-gateway"' "$BTSV" | wc -l)
 [ "$rows" -eq 2 ] && ok "both bulk transfers ran" || bad "$rows of 2 bulk transfers ran"
-awk -F'\t' '$1 == "nft" && $7 >= $3 / 10 { bad = 1 } END { exit bad }' "$FTSV" &&
+awk -F'\t' '$1 == "nft" { n++ } $1 == "nft" && $7 >= $3 / 10 { bad = 1 } END { exit bad || !n }' "$FTSV" &&
 	ok "with SYNPROXY the server saw almost none of the flood" || bad "with SYNPROXY the flood reached the server"
-awk -F'\t' '$1 == "plain" && $7 < $3 / 2 { bad = 1 } END { exit bad }' "$FTSV" &&
+awk -F'\t' '$1 == "plain" { n++ } $1 == "plain" && $7 < $3 / 2 { bad = 1 } END { exit bad || !n }' "$FTSV" &&
 	ok "with plain forwarding the flood reached the server" || bad "plain forwarding: the flood did not reach the server"
 mkdir -p "$OUT"
 cp "$FTSV" "$BTSV" "$OUT/"
