@@ -177,15 +177,17 @@ gwlab_up() {
 }
 
 gwlab_down() {
-	local p ns
+	local p ns l
 	for p in "${GW_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${GW_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	GW_PIDS=()
 	for ns in "${GW_MADE_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	GW_MADE_NS=()
 	if [ "${GW_BPFFS_TC_NEW:-0}" = 1 ]; then
-		rmdir /sys/fs/bpf/tc/globals 2>/dev/null && rmdir /sys/fs/bpf/tc 2>/dev/null &&
-			rm -f /sys/fs/bpf/ip /sys/fs/bpf/xdp
+		# iproute2 links ip and xdp to tc; libxdp's own xdp/ is a directory: keep it
+		if rmdir /sys/fs/bpf/tc/globals 2>/dev/null && rmdir /sys/fs/bpf/tc 2>/dev/null; then
+			for l in /sys/fs/bpf/ip /sys/fs/bpf/xdp; do [ -L "$l" ] && rm -f "$l"; done
+		fi
 	fi
 	return 0
 }
