@@ -386,7 +386,9 @@ measurement: a measurement is repeated (up to 3 tries) when it is above 10 %.
 **Caveat: this machine is shared and noisy** (other jobs run on its two
 cores while benchmarks run: see "idle core 1" and "tries"). Quote only the
 ratios between rows of one run, never a figure from this table against one
-from another day. The *xdpsyn gateway mode* rows are a slot for the next
+from another day. When core 1 is shared, the gateway's threads fall behind
+and the veth rings drop: "SYNs in at gateway" below the offered count and
+SYN retransmissions (connect p99 about 1 s) are that, not the defence. The *xdpsyn gateway mode* rows are a slot for the next
 steps of issue 16; nothing is measured there yet. The issue's goals: at a
 fixed flood rate, gateway CPU at most 0.6x nftables SYNPROXY's; per
 forwarded packet of established traffic, below conntrack+SYNPROXY and within
