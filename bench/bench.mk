@@ -1,16 +1,18 @@
 # xdpsyn benchmarks, included from the top-level Makefile.
-#   make bench        micro benchmark + flood lab + flip; writes bench/RESULTS.md,
+#   make bench        micro benchmark + flood lab + flip + gateway; writes bench/RESULTS.md,
 #                     bench/flood.png (raw data in bench/results/)
 #   make bench-micro  BPF_PROG_TEST_RUN per path, beside floor programs
 #   make bench-flood  the netns lab under SYN floods, four defences
 #   make bench-flip   the auto policy's time to flip under a flood, and back
+#   make bench-gateway the gateway lab (issue 16): plain forwarding vs nftables
+#                     SYNPROXY + conntrack on a gateway, under a flood and in bulk
 #   make bench-smoke  a tiny run of each; ends with "N passed, N failed"
 # Debian packages the benchmarks need beyond DEB_PKGS (the plot):
 BENCH_DEB_PKGS := gnuplot-nox
 
 BENCH_TOOLS := $(BUILD)/bench_micro $(BUILD)/bench_legit $(BUILD)/floors.bpf.o
 
-.PHONY: bench bench-micro bench-flood bench-flip bench-smoke bench-tools
+.PHONY: bench bench-micro bench-flood bench-flip bench-gateway bench-smoke bench-tools
 
 # Floor and part programs; their skeletons come from the Makefile's
 # generic %.skel.h rule.
@@ -37,6 +39,9 @@ bench-flood: bench-tools
 
 bench-flip: bench-tools
 	$(Q)bench/run.sh flip
+
+bench-gateway: bench-tools
+	$(Q)bench/run.sh gateway
 
 bench: bench-tools
 	$(Q)bench/run.sh all

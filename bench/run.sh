@@ -3,9 +3,10 @@
 #   bench/run.sh micro   BPF_PROG_TEST_RUN per path, repeat 1e6 (bench-micro)
 #   bench/run.sh flood   the netns flood lab (bench-flood)
 #   bench/run.sh flip    the auto policy's time to flip under a flood (bench-flip)
-#   bench/run.sh all     all three (bench)
+#   bench/run.sh gateway the gateway lab's baselines, issue 16 (bench-gateway)
+#   bench/run.sh all     all four (bench)
 #   bench/run.sh smoke   a tiny run of each, checked; ends "N passed, N failed"
-# micro, flood, flip and all keep their raw results in bench/results/ and rewrite
+# micro, flood, flip, gateway and all keep their raw results in bench/results/ and rewrite
 # bench/RESULTS.md and bench/flood.png from them (bench/report.sh).
 set -u
 cd "$(dirname "$0")/.."
@@ -58,16 +59,28 @@ flip() {
 	return "$rc"
 }
 
+gateway() {
+	mkdir -p "$RES"
+	local cmd=(bench/gateway.sh --out "$RES")
+	echo "== gateway: ${cmd[*]}"
+	"${cmd[@]}" | tee "$RES/gateway.log"
+	local rc=${PIPESTATUS[0]}
+	meta "$RES/gateway.meta" "${cmd[@]}"
+	return "$rc"
+}
+
 case ${1:-} in
 micro) micro; rc=$?; bench/report.sh; exit $rc ;;
 flood) flood; rc=$?; bench/report.sh; exit $rc ;;
 flip) flip; rc=$?; bench/report.sh; exit $rc ;;
+gateway) gateway; rc=$?; bench/report.sh; exit $rc ;;
 all)
 	micro; rc1=$?
 	flood; rc2=$?
 	flip; rc3=$?
+	gateway; rc4=$?
 	bench/report.sh
-	[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ]
+	[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ] && [ $rc4 -eq 0 ]
 	exit $?
 	;;
 smoke)
@@ -95,12 +108,13 @@ smoke)
 	suite "bench micro (repeat 1000)" build/bench_micro --smoke --md "$tmp/micro.md" --tsv "$tmp/micro.tsv"
 	suite "bench flood (xdpsyn, 2 s at 50k pps)" bench/flood.sh --smoke --out "$tmp/flood"
 	suite "bench flip (auto policy, 1 s at 20k pps)" bench/flip.sh --smoke --out "$tmp/flip"
+	suite "bench gateway (lab, forwarding, 1 s at 10k pps against nftables SYNPROXY)" bench/gateway.sh --smoke --out "$tmp/gateway"
 	echo "$total_pass passed, $total_fail failed"
 	[ "$total_fail" -eq 0 ]
 	exit $?
 	;;
 *)
-	echo "usage: bench/run.sh micro|flood|flip|all|smoke" >&2
+	echo "usage: bench/run.sh micro|flood|flip|gateway|all|smoke" >&2
 	exit 2
 	;;
 esac

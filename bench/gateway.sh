@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# The gateway lab's baseline (issue 16): what a gateway protecting servers
+# behind it costs today, in one run, in bench/gwlab.sh's lab:
+#   plain    the kernel forwards; no protection (the server's own SYN
+#            cookies answer the flood, through the gateway)
+#   nft      nftables SYNPROXY + conntrack on the gateway, forward hook
+#   xdpsyn   xdpsyn gateway mode: NOT BUILT YET (issue 16); a row says so
+# For each defence: (a) a bounded spoofed SYN flood toward the server at each
+# rate, the gateway's CPU, and 200 legitimate connections during the flood;
+# (b) established bulk traffic (one tcpecho connection echoing BULK_MB each
+# way) and the gateway's CPU per forwarded packet.
+#
+#   bench/gateway.sh [--out DIR] [--rates "50000 100000"] [--secs 5]
+#                    [--bulk-mb 150] [--smoke]
+#
+# Writes DIR/gateway_flood.tsv, DIR/gateway_bulk.tsv, DIR/gateway.env.
+# --smoke: lab up, one v4 and one v6 connection forwarded, nftables SYNPROXY
+# up, a 1 s flood of 10k SYNs with connections through it, lab down; checked
+# (ends with "N passed, N failed").
+#
+# CPU attribution (2 cores), as bench/flood.sh: core 1 carries the gateway,
+# i.e. the threaded NAPI kthreads of its two interfaces (XDP pass, the
+# stack's receive path, forwarding, netfilter/conntrack/SYNPROXY, transmit);
+# core 0 carries everything else: attacker, switch, client, server (its
+# NAPI thread and tcpecho). Reported: the gateway's NAPI threads' own CPU
+# time (/proc/PID/schedstat, exact), core 1's system+irq+softirq share from
+# /proc/stat (tick-sampled, includes anything else that ran there), and
+# that CPU time per SYN the gateway received (flood) or per packet it
+# received on either interface (bulk: data one way, ACKs the other, both
+# directions of the echo).
+#
+# Network rules: everything stays in gwlab.sh's namespaces (per-run names),
+# 10.201.0.0/16 and fd00:201::/64 only, no default route, spoofed sources
+# 10.201.128.0/17; every flood bounded by --count and --duration; the EXIT
+# trap removes what this script created and stops only what it started.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+OUT=$ROOT/bench/results
+RATES="50000 100000"
+SECS=5
+BULK_MB=150
+SMOKE=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--out) OUT=$2; shift 2 ;;
+	--rates) RATES=$2; shift 2 ;;
+	--secs) SECS=$2; shift 2 ;;
+	--bulk-mb) BULK_MB=$2; shift 2 ;;
+	--smoke) SMOKE=1; shift ;;
+	*) echo "usage: bench/gateway.sh [--out DIR] [--rates LIST] [--secs S] [--bulk-mb MB] [--smoke]" >&2; exit 2 ;;
+	esac
+done
+if [ "$(id -u)" != 0 ]; then
+	echo "gateway: needs root (network namespaces, BPF)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+awk -v s="$SECS" -v b="$BULK_MB" 'BEGIN { exit !(s >= 4 && s <= 5 && b >= 1 && b <= 500) }' ||
+	{ echo "gateway: --secs is 4 to 5 (it must cover the legit window), --bulk-mb 1 to 500" >&2; exit 2; }
+
+PORT=8080
+GW_CPU=1 OTHER_CPU=0
+LEGIT_N=200 LEGIT_SPREAD_MS=2000 LEGIT_TIMEOUT_MS=2000
+WIN_START=0.5 WIN_LEN=3.5
+IDLE_MAX=10
+
+GWLAB_ID=w$$
+source bench/gwlab.sh
+TMP=$(mktemp -d /tmp/xs-gw-$GWLAB_ID.XXXXXX)
+PASS=0 FAIL=0
+ok()  { echo "ok   $1"; PASS=$((PASS + 1)); }
+bad() { echo "FAIL $1"; FAIL=$((FAIL + 1)); }
+cleanup() {
+	set +e
+	gwlab_down
+	rm -rf "$TMP"
+	echo "$PASS passed, $FAIL failed"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+gw()  { gw_ns "$GW_NS_GW" "$@"; }
+srv() { gw_ns "$GW_NS_SRV" "$@"; }
+cpu_line() { awk -v c="cpu$1" '$1 == c { print $2, $3, $4, $5, $6, $7, $8, $9 }' /proc/stat; }
+cpu_share() { # cpu_share "BEFORE" "AFTER": user% sys+irq+softirq% of the elapsed ticks
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		split(a, x, " "); split(b, y, " ");
+		for (i = 1; i <= 8; i++) { d[i] = y[i] - x[i]; t += d[i] }
+		if (t <= 0) { print "0 0"; exit }
+		printf "%.1f %.1f\n", 100 * (d[1] + d[2]) / t, 100 * (d[3] + d[6] + d[7]) / t }'
+}
+
+# The nftables SYNPROXY recipe (nftables wiki, "Synproxy"), in the forward
+# hook: SYNs to PORT untracked in raw prerouting, answered by SYNPROXY with a
+# cookie; the final ACK (conntrack: invalid) checked and the connection
+# opened to the server; conntrack then tracks every packet.
+NFT_RULES="table inet xsgw {
+	chain pre {
+		type filter hook prerouting priority raw; policy accept;
+		tcp dport $PORT tcp flags syn notrack
+	}
+	chain protect {
+		type filter hook forward priority filter; policy accept;
+		tcp dport $PORT ct state invalid,untracked counter synproxy mss 1460 wscale 7 timestamp sack-perm
+		ct state invalid drop
+	}
+}"
+defence_up() {
+	case $1 in
+	plain) return 0 ;;
+	nft)
+		gw sysctl -qw net.ipv4.tcp_syncookies=1 net.ipv4.tcp_timestamps=1 || return 1
+		gw nft -f - <<<"$NFT_RULES" || return 1
+		gw sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+		;;
+	esac
+}
+defence_down() {
+	case $1 in
+	nft) gw nft delete table inet xsgw ;;
+	esac
+}
+synproxy_count() { gw nft -j list chain inet xsgw protect 2>/dev/null |
+	jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add // 0'; }
+
+SERVER_PID=
+server_restart() { # a fresh tcpecho server on PORT, pinned to OTHER_CPU
+	[ -n "$SERVER_PID" ] && gw_stop "$SERVER_PID"
+	gw_bg "$GW_NS_SRV" taskset -c $OTHER_CPU "$ROOT/build/tcpecho" serve $PORT
+	SERVER_PID=${GW_PIDS[-1]}
+	local i
+	for i in $(seq 50); do
+		srv ss -Hltn "sport = :$PORT" | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+pin_all() { # the gateway's threads on GW_CPU, the server's and the switch's on OTHER_CPU
+	gw_pin_napi "$GW_IFC" $GW_CPU && gw_pin_napi "$GW_IFS" $GW_CPU &&
+		gw_pin_napi "$GW_SRV_IF" $OTHER_CPU && gw_pin_napi "$GW_SWP" $OTHER_CPU
+}
+
+# ---- smoke --------------------------------------------------------------------
+smoke() {
+	local t0 out sent a0 a1 s0 s1 n0 n1 fl lp
+	t0=$(date +%s.%N)
+	gwlab_up && ok "gateway lab up (client, attacker, switch, gateway, server)" || { bad "gateway lab up"; return 1; }
+	server_restart || { bad "tcpecho server"; return 1; }
+	out=$(gw_ns "$GW_NS_CLI" "$ROOT/build/tcpecho" client $GW_SRV4 $PORT -n 1 -b 10000 -t 5000 2>&1) &&
+		ok "IPv4 connection forwarded by the gateway ($out)" || bad "IPv4 connection through the gateway: $out"
+	out=$(gw_ns "$GW_NS_CLI" "$ROOT/build/tcpecho" client $GW_SRV6 $PORT -n 1 -b 10000 -t 5000 2>&1) &&
+		ok "IPv6 connection forwarded by the gateway ($out)" || bad "IPv6 connection through the gateway: $out"
+	if ! defence_up nft; then bad "nftables SYNPROXY on the gateway"; return 1; fi
+	a0=$(gw_link_stat "$GW_NS_ATK" eth0 rx packets)
+	s0=$(gw_link_stat "$GW_NS_SRV" "$GW_SRV_IF" rx packets)
+	n0=$(synproxy_count)
+	gw_bg "$GW_NS_ATK" "$ROOT/build/synflood" -i eth0 --dst-ip $GW_SRV4 --dst-mac "$(gw_mac "$GW_NS_GW" "$GW_IFC")" \
+		--dport $PORT --src-net $GW_FLOOD4 --rate 10000 --count 10000 --duration 1 -q >"$TMP/flood.out" 2>&1
+	fl=${GW_PIDS[-1]}
+	sleep 0.2
+	# 3 connections during the flood, 3 s each (a SYN retransmission fits)
+	gw_bg "$GW_NS_CLI" "$ROOT/build/tcpecho" client $GW_SRV4 $PORT -n 3 -b 1000 -t 3000 >"$TMP/legit.out" 2>&1
+	lp=${GW_PIDS[-1]}
+	gw_wait "$fl"
+	gw_wait "$lp" && ok "3 connections through SYNPROXY during the flood ($(tail -n 1 "$TMP/legit.out"))" ||
+		bad "connections through SYNPROXY during the flood: $(cat "$TMP/legit.out")"
+	sleep 0.3
+	sent=$(grep -o 'sent=[0-9]*' "$TMP/flood.out" | cut -d= -f2)
+	a1=$(gw_link_stat "$GW_NS_ATK" eth0 rx packets)
+	s1=$(gw_link_stat "$GW_NS_SRV" "$GW_SRV_IF" rx packets)
+	n1=$(synproxy_count)
+	if [ -n "$sent" ] && [ "$sent" -gt 0 ]; then
+		# lenient bounds: a busy 2-core machine may drop some at veth rings
+		[ $((n1 - n0)) -ge $((sent / 2)) ] && [ $((a1 - a0)) -ge $((sent / 4)) ] &&
+			ok "SYNPROXY answered the flood: $sent SYNs sent, $((n1 - n0)) seen by the synproxy rule, $((a1 - a0)) packets back at the attacker" ||
+			bad "SYNPROXY did not answer the flood: $sent sent, $((n1 - n0)) at the rule, $((a1 - a0)) back at the attacker"
+		[ $((s1 - s0)) -lt $((sent / 10)) ] &&
+			ok "the server saw none of the flood ($((s1 - s0)) packets in, legit ones included)" ||
+			bad "the server received $((s1 - s0)) packets during a flood of $sent"
+	else
+		bad "synflood sent nothing: $(cat "$TMP/flood.out")"
+	fi
+	defence_down nft
+	gwlab_down
+	ip netns list | grep -q -- "-$GWLAB_ID\b" && bad "lab namespaces left behind" || ok "gateway lab down"
+	echo "gateway smoke took $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+}
+if [ "$SMOKE" = 1 ]; then
+	smoke
+	exit $((FAIL > 0))
+fi
+
+# ---- (a) the flood -------------------------------------------------------------------
+FTSV=$TMP/gateway_flood.tsv
+BTSV=$TMP/gateway_bulk.tsv
+printf 'defence\trate\toffered\toffered_pps\tgw_rx\tgw_fwd_to_srv\tsrv_rx\tsynacks_at_atk\tlegit_ok\tlegit_failed\tsuccess_pct\tp50_ms\tp99_ms\tgw_napi_pct\tcore1_sys_pct\tus_per_syn\tidle_core1_pct\ttries\tnote\n' >"$FTSV"
+printf 'defence\tbytes_each_way\tseconds\tgw_pkts\tgw_napi_ms\tns_per_pkt\tgw_napi_pct\tcore1_sys_pct\tidle_core1_pct\tnote\n' >"$BTSV"
+
+measure_flood() { # measure_flood DEFENCE RATE: sets ROW
+	local def=$1 rate=$2 count fl lp base0 base1 c0 c1 t0 t1 r0 ra rb r1 f0 f1 s0 s1 a0 a1
+	count=$(awk -v r="$rate" -v s="$SECS" 'BEGIN { printf "%d", r * s }')
+	ROW=
+	server_restart || { echo "tcpecho server did not start"; return 1; }
+	pin_all || { echo "NAPI threads not found"; return 1; }
+	base0=$(cpu_line $GW_CPU); sleep 0.5; base1=$(cpu_line $GW_CPU)
+	r0=$(gw_link_stat "$GW_NS_GW" "$GW_IFC" rx packets)
+	f0=$(gw_link_stat "$GW_NS_GW" "$GW_IFS" tx packets)
+	s0=$(gw_link_stat "$GW_NS_SRV" "$GW_SRV_IF" rx packets)
+	a0=$(gw_link_stat "$GW_NS_ATK" eth0 rx packets)
+	gw_bg "$GW_NS_ATK" taskset -c $OTHER_CPU "$ROOT/build/synflood" -i eth0 --dst-ip $GW_SRV4 \
+		--dst-mac "$GW_MAC" --dport $PORT --src-net $GW_FLOOD4 --rate "$rate" --count "$count" \
+		--duration "$SECS" -q >"$TMP/flood.out" 2>&1
+	fl=${GW_PIDS[-1]}
+	sleep $WIN_START
+	c0=$(cpu_line $GW_CPU); t0=$(gw_napi_ns "$GW_IFC" "$GW_IFS")
+	ra=$(gw_link_stat "$GW_NS_GW" "$GW_IFC" rx packets)
+	gw_bg "$GW_NS_CLI" taskset -c $OTHER_CPU "$ROOT/build/bench_legit" $GW_SRV4 $PORT -n $LEGIT_N \
+		-s $LEGIT_SPREAD_MS -t $LEGIT_TIMEOUT_MS -b 100 >"$TMP/legit.out" 2>&1
+	lp=${GW_PIDS[-1]}
+	sleep $WIN_LEN
+	c1=$(cpu_line $GW_CPU); t1=$(gw_napi_ns "$GW_IFC" "$GW_IFS")
+	rb=$(gw_link_stat "$GW_NS_GW" "$GW_IFC" rx packets)
+	gw_wait "$lp"
+	gw_wait "$fl"
+	sleep 0.3
+	r1=$(gw_link_stat "$GW_NS_GW" "$GW_IFC" rx packets)
+	f1=$(gw_link_stat "$GW_NS_GW" "$GW_IFS" tx packets)
+	s1=$(gw_link_stat "$GW_NS_SRV" "$GW_SRV_IF" rx packets)
+	a1=$(gw_link_stat "$GW_NS_ATK" eth0 rx packets)
+	local sent pps legit lok lfail p50 p99
+	sent=$(grep -o 'sent=[0-9]*' "$TMP/flood.out" | cut -d= -f2)
+	pps=$(grep -o 'pps=[0-9]*' "$TMP/flood.out" | cut -d= -f2)
+	legit=$(tail -n 1 "$TMP/legit.out")
+	lok=$(grep -o '^ok=[0-9]*' <<<"$legit" | cut -d= -f2)
+	lfail=$(grep -o 'failed=[0-9]*' <<<"$legit" | cut -d= -f2)
+	p50=$(grep -o 'p50_ms=[0-9.]*' <<<"$legit" | cut -d= -f2)
+	p99=$(grep -o 'p99_ms=[0-9.]*' <<<"$legit" | cut -d= -f2)
+	if [ -z "$sent" ] || [ -z "$lok" ] || [ -z "$lfail" ]; then
+		echo "flood or client gave no result: $(cat "$TMP/flood.out") / $legit"
+		return 1
+	fi
+	ROW=$(awk -v def="$def" -v rate="$rate" -v sent="$sent" -v pps="$pps" -v grx=$((r1 - r0)) \
+		-v fwd=$((f1 - f0)) -v srx=$((s1 - s0)) -v sa=$((a1 - a0)) -v lok="$lok" -v lfail="$lfail" \
+		-v p50="$p50" -v p99="$p99" -v tns=$((t1 - t0)) -v win="$WIN_LEN" -v wrx=$((rb - ra)) \
+		-v core="$(cpu_share "$c0" "$c1")" -v idle="$(cpu_share "$base0" "$base1" | awk '{ print $1 + $2 }')" 'BEGIN {
+		split(core, c, " ")
+		printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%s\t%s\t%.1f\t%.1f\t%.3f\t%.1f",
+			def, rate, sent, pps, grx, fwd, srx, sa, lok, lfail, 100 * lok / (lok + lfail), p50, p99,
+			100 * tns / (win * 1e9), c[2], (wrx > 0 ? tns / 1000 / wrx : 0), idle }')
+}
+
+measure_bulk() { # measure_bulk DEFENCE: sets ROW
+	local def=$1 bytes base0 base1 c0 c1 t0 t1 p0 p1 w0 w1 out
+	bytes=$((BULK_MB * 1000000))
+	ROW=
+	server_restart || { echo "tcpecho server did not start"; return 1; }
+	pin_all || { echo "NAPI threads not found"; return 1; }
+	base0=$(cpu_line $GW_CPU); sleep 0.5; base1=$(cpu_line $GW_CPU)
+	p0=$(( $(gw_link_stat "$GW_NS_GW" "$GW_IFC" rx packets) + $(gw_link_stat "$GW_NS_GW" "$GW_IFS" rx packets) ))
+	c0=$(cpu_line $GW_CPU); t0=$(gw_napi_ns "$GW_IFC" "$GW_IFS"); w0=$(date +%s%N)
+	out=$(gw_ns "$GW_NS_CLI" taskset -c $OTHER_CPU "$ROOT/build/tcpecho" client $GW_SRV4 $PORT -n 1 \
+		-b $bytes -t 20000 2>&1) || { echo "bulk echo failed: $out"; return 1; }
+	c1=$(cpu_line $GW_CPU); t1=$(gw_napi_ns "$GW_IFC" "$GW_IFS"); w1=$(date +%s%N)
+	p1=$(( $(gw_link_stat "$GW_NS_GW" "$GW_IFC" rx packets) + $(gw_link_stat "$GW_NS_GW" "$GW_IFS" rx packets) ))
+	ROW=$(awk -v def="$def" -v bytes=$bytes -v wns=$((w1 - w0)) -v pk=$((p1 - p0)) -v tns=$((t1 - t0)) \
+		-v core="$(cpu_share "$c0" "$c1")" -v idle="$(cpu_share "$base0" "$base1" | awk '{ print $1 + $2 }')" 'BEGIN {
+		split(core, c, " ")
+		printf "%s\t%d\t%.2f\t%d\t%.1f\t%.0f\t%.1f\t%.1f\t%.1f", def, bytes, wns / 1e9, pk, tns / 1e6,
+			(pk > 0 ? tns / pk : 0), 100 * tns / wns, c[2], idle }')
+}
+
+run_with_retry() { # run_with_retry KIND IDLE_COL TSV ARGS...: up to 3 tries when core 1 was busy before
+	local kind=$1 col=$2 tsv=$3 try idle; shift 3
+	for try in 1 2 3; do
+		if ! "measure_$kind" "$@" >"$TMP/why" 2>&1; then
+			bad "$kind $*: $(cat "$TMP/why")"
+			return 1
+		fi
+		idle=$(cut -f"$col" <<<"$ROW")
+		awk -v i="$idle" -v m=$IDLE_MAX 'BEGIN { exit !(i <= m) }' && break
+		echo "  ($kind $*: core 1 was ${idle}% busy before: other load; again in 5 s)"
+		sleep 5
+	done
+	if [ "$kind" = flood ]; then printf '%s\t%d\t\n' "$ROW" "$try" >>"$tsv"; else printf '%s\t\n' "$ROW" >>"$tsv"; fi
+}
+
+gwlab_up || { bad "gateway lab up"; exit 1; }
+GW_MAC=$(gw_mac "$GW_NS_GW" "$GW_IFC")
+echo "gateway lab $GWLAB_ID: defences [plain nft], rates [$RATES], ${SECS} s floods, $LEGIT_N legit connections each; bulk $BULK_MB MB each way"
+for def in plain nft; do
+	defence_up "$def" || { bad "$def: set-up failed"; continue; }
+	for rate in $RATES; do
+		run_with_retry flood 17 "$FTSV" "$def" "$rate" || continue
+		tail -n 1 "$FTSV" | awk -F'\t' '{ printf "  flood %-6s %-7s offered %7d (%6d pps) fwd to srv %7d srv rx %7d back at atk %7d | legit %3d/%d %5.1f%% p99 %s ms | gw NAPI %5.1f%% core1 sys %5.1f%% %s us/SYN (idle %s%%, tries %s)\n",
+			$1, $2, $3, $4, $6, $7, $8, $9, $9 + $10, $11, $13, $14, $15, $16, $17, $18 }'
+	done
+	run_with_retry bulk 9 "$BTSV" "$def" &&
+		tail -n 1 "$BTSV" | awk -F'\t' '{ printf "  bulk  %-6s %d bytes each way in %s s: %d packets at the gateway, gw NAPI %s ms = %s ns/pkt (%s%% of core 1; core1 sys %s%%, idle %s%%)\n",
+			$1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+	defence_down "$def"
+done
+# the slot the next steps fill
+NB="not built yet (issue 16)"
+for rate in $RATES; do printf 'xdpsyn-gateway\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t%s\n' "$rate" "$NB" >>"$FTSV"; done
+printf 'xdpsyn-gateway\t-\t-\t-\t-\t-\t-\t-\t-\t%s\n' "$NB" >>"$BTSV"
+echo "  xdpsyn gateway mode: $NB"
+
+# ---- checks and outputs ---------------------------------------------------------------
+want=$((2 * $(wc -w <<<"$RATES")))
+rows=$(awk -F'\t' 'NR > 1 && $1 != "xdpsyn-gateway"' "$FTSV" | wc -l)
+[ "$rows" -eq "$want" ] && ok "all $want floods ran" || bad "$rows of $want floods ran"
+rows=$(awk -F'\t' 'NR > 1 && $1 != "xdpsyn-gateway"' "$BTSV" | wc -l)
+[ "$rows" -eq 2 ] && ok "both bulk transfers ran" || bad "$rows of 2 bulk transfers ran"
+awk -F'\t' '$1 == "nft" { n++ } $1 == "nft" && $7 >= $3 / 10 { bad = 1 } END { exit bad || !n }' "$FTSV" &&
+	ok "with SYNPROXY the server saw almost none of the flood" || bad "with SYNPROXY the flood reached the server"
+awk -F'\t' '$1 == "plain" { n++ } $1 == "plain" && $7 < $3 / 2 { bad = 1 } END { exit bad || !n }' "$FTSV" &&
+	ok "with plain forwarding the flood reached the server" || bad "plain forwarding: the flood did not reach the server"
+mkdir -p "$OUT"
+cp "$FTSV" "$BTSV" "$OUT/"
+{
+	echo "GWLAB_ID=$GWLAB_ID"
+	echo "SECS=$SECS"
+	echo "BULK_MB=$BULK_MB"
+	echo "LEGIT='$LEGIT_N connections, started evenly over $LEGIT_SPREAD_MS ms from ${WIN_START} s into the flood, $LEGIT_TIMEOUT_MS ms each for connect + 100-byte echo'"
+	echo "WINDOW='gateway CPU measured from ${WIN_START} s to $(awk -v a="$WIN_START" -v b="$WIN_LEN" 'BEGIN { print a + b }') s of each flood'"
+	echo "SYNFLOOD_CMD='synflood -i eth0 --dst-ip $GW_SRV4 --dst-mac GW_IFC_MAC --dport $PORT --src-net $GW_FLOOD4 --rate RATE --count RATE*$SECS --duration $SECS -q'"
+	echo "LEGIT_CMD='bench_legit $GW_SRV4 $PORT -n $LEGIT_N -s $LEGIT_SPREAD_MS -t $LEGIT_TIMEOUT_MS -b 100'"
+	echo "BULK_CMD='tcpecho client $GW_SRV4 $PORT -n 1 -b $((BULK_MB * 1000000)) -t 20000'"
+	echo "NFT_RULES='$(tr '\n\t' '  ' <<<"$NFT_RULES" | tr -s ' ')'"
+} >"$OUT/gateway.env"
+[ "$FAIL" -eq 0 ]
