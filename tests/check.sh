@@ -78,11 +78,12 @@ fi
 # -- 3. cppcheck ---------------------------------------------------------------
 # Without -Ibuild: the skeletons hold the BPF objects as megabyte strings
 # that take cppcheck minutes; libbpf_common.h gives it LIBBPF_OPTS,
-# libxdp.h DECLARE_LIBXDP_OPTS.
+# libxdp.h DECLARE_LIBXDP_OPTS and libbpf_legacy.h the DECLARE_LIBBPF_OPTS
+# that one expands to.
 echo "== cppcheck"
 if out=$(cppcheck -q --enable=warning,performance,portability --error-exitcode=1 \
 	--inline-suppr -Iinclude -Iuser --include=/usr/include/bpf/libbpf_common.h \
-	--include=/usr/include/xdp/libxdp.h \
+	--include=/usr/include/bpf/libbpf_legacy.h --include=/usr/include/xdp/libxdp.h \
 	"${SRCS[@]}" 2>&1) && [ -z "$out" ]; then
 	ok "cppcheck: ${#SRCS[@]} files, 0 findings"
 else
