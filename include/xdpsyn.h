@@ -69,7 +69,28 @@ enum xdpsyn_family {
 	X(HANDOFF_NO_SYNCOOKIES, "TC: valid cookie but net.ipv4.tcp_syncookies is 0 now: not handed off (the kernel resets it)") \
 	X(ACK_BURST, "data segment of a handshake validated in the same receive batch (its seq no longer names the ISN): passed") \
 	X(MULTIBUF_PASS, "multi-buffer frame (jumbo MTU) whose first buffer ends inside its headers (a header split), or a SYN whose SYN-ACK would not fit it: passed to the kernel") \
-	X(SYN_VLAN_UNKNOWN, "SYN whose offloaded VLAN tag the driver could not report (bpf_xdp_metadata_rx_vlan_tag): passed to the kernel, never answered untagged")
+	X(SYN_VLAN_UNKNOWN, "SYN whose offloaded VLAN tag the driver could not report (bpf_xdp_metadata_rx_vlan_tag): passed to the kernel, never answered untagged") \
+	X(GW_NOT_SERVER, "gateway: TCP to a protected port of an address not behind the gateway (not in --servers, or not routed out IFACE_S): passed untouched") \
+	X(GW_CONN_NEW, "gateway: valid final ACK: state made, the client's SYN sent on to the server") \
+	X(GW_TABLE_FULL, "gateway: valid final ACK but the state table is full: dropped (the client's next probe retries)") \
+	X(GW_SYN_RETRANS, "gateway: the client's SYN sent to the server again (a repeated ACK or a window probe while the server had not answered)") \
+	X(GW_SERVER_SYNACK, "gateway: server SYN-ACK spliced: ACK to the server, window opened to the client") \
+	X(GW_SERVER_SYNACK_DUP, "gateway: the server repeated its SYN-ACK: ACKed again, not forwarded") \
+	X(GW_SERVER_REFUSED, "gateway: the server answered the SYN with RST (no listener): reset sent to the client") \
+	X(GW_C2S, "gateway: client-to-server segment translated and forwarded") \
+	X(GW_S2C, "gateway: server-to-client segment translated and forwarded") \
+	X(GW_C2S_NO_STATE, "gateway: client segment (no SYN) to a protected server without state and without a valid cookie: dropped") \
+	X(GW_S2C_NO_STATE, "gateway: server segment without state: passed untouched (a connection older than the attach, or one whose state expired)") \
+	X(GW_ADOPTED, "gateway: a connection older than the attach, seen within --gw-adopt seconds of it: state made with nothing to translate") \
+	X(GW_CLOSED, "gateway: state closed by FIN in both directions or RST (removed after gw-close seconds)") \
+	X(GW_EXPIRED, "gateway: state removed after being idle for gw-idle seconds (or gw-close after closing)") \
+	X(GW_SYNACK_TIMEOUT, "gateway: no SYN-ACK from the server within gw-syn-timeout seconds of our SYN: the server is down, or its replies do not cross this gateway (asymmetric routing)") \
+	X(GW_ONE_WAY, "gateway: connection ended having carried segments in one direction only: its other direction does not cross this gateway (asymmetric routing)") \
+	X(GW_WS_TRANSLATED, "gateway: connection whose window scale differs between client and server: windows translated") \
+	X(GW_OPT_TS_LOST, "gateway: the client was told timestamps but the server refused them: the client's go on, the server's are missing (learned for the next connection)") \
+	X(GW_OPT_SACK_LOST, "gateway: the client was told SACK but the server refused it: the server ignores the client's SACK blocks (learned for the next connection)") \
+	X(GW_FORWARD_FIB, "gateway: translated segment sent with bpf_fib_lookup and XDP_REDIRECT") \
+	X(GW_FORWARD_KERNEL, "gateway: translated segment passed to the kernel's forwarding (no neighbour yet, or a route XDP cannot use)")
 
 #define XDPSYN_CNT_ENUM(name, help) XDPSYN_CNT_##name,
 enum xdpsyn_counter {
@@ -149,7 +170,21 @@ struct xdpsyn_config {
 	                              * reaches this adds up all CPUs */
 	__u64 rate_lo;               /* rate_hi / 2 */
 	__u64 calm_ns;               /* calm_s in ns */
+	/* Gateway mode (attach --gateway; zero in local mode). */
+	__u32 gw_ifindex;            /* IFACE_S: the servers' side */
+	__u32 gw_ifindex_c;          /* IFACE_C: the clients' side */
+	__u32 gw_idle_s;             /* idle state removed after this */
+	__u32 gw_close_s;            /* closed state removed after this */
+	__u32 gw_syn_timeout_s;      /* no server SYN-ACK after this: removed */
+	__u32 gw_flags;              /* XDPSYN_GWCFG_* */
+	__u64 gw_adopt_until_ns;     /* CLOCK_MONOTONIC: until then a segment
+	                              * without state is an older connection's */
 };
+
+/* xdpsyn_config.gw_flags */
+#define XDPSYN_GWCFG_ON 0x1          /* gateway mode */
+#define XDPSYN_GWCFG_PREFIXES 0x2    /* xdpsyn_gw_prefixes lists the servers
+				      * (else: what routes out gw_ifindex) */
 
 /*
  * Policies. proxy: answer every SYN to a protected port with a cookie (XDP).
@@ -461,5 +496,125 @@ static inline __u32 xdpsyn_cms_col(__u64 h, int row)
 
 	return (h1 + (__u32)row * h2) % XDPSYN_CMS_COLS;
 }
+
+/*
+ * Gateway mode (attach IFACE_C --gateway IFACE_S): the servers are behind
+ * this host, which forwards. XDP on IFACE_C answers SYNs to their
+ * protected ports with cookie SYN-ACKs (window 0, as nftables SYNPROXY:
+ * the client holds its data until the server is connected); a valid final
+ * ACK makes a state entry and becomes the client's SYN to the server
+ * (client's address, ports, ISN, TSval; the options the cookie kept). The
+ * server's SYN-ACK (TC ingress on IFACE_S) is answered with the ACK that
+ * completes its handshake (bpf_clone_redirect) and becomes the window
+ * update that lets the client send. From then on XDP on both interfaces
+ * translates: server->client seq -= seq_delta, TSval -= ts_delta; client->
+ * server ack (and SACK blocks) += seq_delta, TSecr += ts_delta; windows
+ * when the window scales differ.
+ */
+
+/* The state table's key: the connection as the client sees it. */
+struct xdpsyn_gw_key {
+	__u8 family;     /* enum xdpsyn_family */
+	__u8 pad[3];
+	__be32 caddr[4]; /* client; IPv4 in [0] */
+	__be32 saddr[4]; /* server */
+	__be16 cport;
+	__be16 sport;
+};
+
+enum xdpsyn_gw_state {
+	XDPSYN_GW_SYN_SENT = 1,    /* cookie validated, SYN sent to the server */
+	XDPSYN_GW_ESTABLISHED = 2, /* server SYN-ACK seen: translating */
+	XDPSYN_GW_FIN_WAIT = 3,    /* FIN seen in one direction */
+	XDPSYN_GW_CLOSED = 4,      /* FIN both ways, or RST: removed after close_s */
+};
+
+/* xdpsyn_gw_conn.flags: what each side negotiated. */
+#define XDPSYN_GW_C_TS 0x0001     /* timestamps with the client */
+#define XDPSYN_GW_C_SACK 0x0002   /* SACK with the client */
+#define XDPSYN_GW_C_WS 0x0004     /* window scaling with the client */
+#define XDPSYN_GW_C_ECN 0x0008    /* ECN agreed with the client */
+#define XDPSYN_GW_S_TS 0x0010     /* the server's SYN-ACK: timestamps */
+#define XDPSYN_GW_S_SACK 0x0020
+#define XDPSYN_GW_S_WS 0x0040
+#define XDPSYN_GW_S_ECN 0x0080
+#define XDPSYN_GW_FIN_C 0x0100    /* FIN from the client seen */
+#define XDPSYN_GW_FIN_S 0x0200    /* FIN from the server seen */
+#define XDPSYN_GW_ADOPTED 0x0400  /* older than the attach: nothing translated */
+#define XDPSYN_GW_RST 0x0800      /* ended by RST */
+
+/* Value of xdpsyn_gw_conns (hash, max entries = attach --gw-conns). */
+struct xdpsyn_gw_conn {
+	struct bpf_timer timer;  /* idle expiry (re-armed lazily from last_ns) */
+	__u64 created_ns;        /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 last_ns;           /* last segment either way, coarse clock */
+	__u64 c2s_pkts;          /* segments translated client -> server */
+	__u64 s2c_pkts;          /* ... server -> client */
+	__u32 c_isn;             /* the client's ISN */
+	__u32 cookie;            /* our ISN towards the client */
+	__u32 s_isn;             /* the server's ISN (state >= ESTABLISHED) */
+	__u32 seq_delta;         /* s_isn - cookie */
+	__u32 ts_delta;          /* server TSval - our TSval at the handshake */
+	__u32 our_tsval;         /* TSval of our cookie SYN-ACK (its TSecr) */
+	__u32 c_tsval;           /* the client's last TSval (for the ACK we
+	                          * send the server on its SYN-ACK) */
+	__u32 c_rtt_us;          /* client half: SYN-ACK -> ACK (cookie TSecr) */
+	__u32 s_rtt_us;          /* server half: our SYN -> its SYN-ACK */
+	__u16 flags;             /* XDPSYN_GW_* */
+	__u16 c_win;             /* the client's window field in its ACK */
+	__u16 c_mss;             /* the client's MSS (the cookie's table value) */
+	__u16 s_mss;             /* the server's MSS option */
+	__u16 vlan;              /* TCI as in xdpsyn_flow, 0 untagged */
+	__u8 state;              /* enum xdpsyn_gw_state */
+	__u8 c_ws;               /* the client's window scale (0xf: none) */
+	__u8 g_ws;               /* the window scale we told the client */
+	__u8 s_ws;               /* the server's (0xf: none) */
+	__u8 pad[2];
+};
+
+/* Per server address and port (hash xdpsyn_gw_servers): the options its
+ * SYN-ACKs carry (learned, or set statically), used in the cookie SYN-ACKs
+ * that follow so client and server agree; and its counters. */
+#define XDPSYN_GW_SRV_TS 0x01
+#define XDPSYN_GW_SRV_SACK 0x02
+#define XDPSYN_GW_SRV_ECN 0x04
+#define XDPSYN_GW_SRV_LEARNED 0x40 /* from a SYN-ACK */
+#define XDPSYN_GW_SRV_STATIC 0x80  /* set by the operator: never learned over */
+struct xdpsyn_gw_server_key {
+	__u8 family;
+	__u8 pad;
+	__be16 port;
+	__be32 addr[4];
+};
+struct xdpsyn_gw_server {
+	__u16 mss;              /* its MSS option */
+	__u8 ws;                /* its window scale (0xf: none) */
+	__u8 flags;             /* XDPSYN_GW_SRV_* */
+	__u32 pad;
+	__u64 learned_ns;       /* CLOCK_MONOTONIC of the last SYN-ACK */
+	__u64 conns;            /* connections opened to it (our SYNs) */
+	__u64 established;      /* its SYN-ACK spliced */
+	__u64 refused;          /* it answered RST */
+	__u64 synack_timeouts;  /* no SYN-ACK within gw-syn-timeout */
+	__u64 opt_mismatch;     /* option the client was told that it refused */
+};
+
+/* The servers behind the gateway (LPM trie xdpsyn_gw_prefixes; empty:
+ * every destination routed out IFACE_S, by bpf_fib_lookup). */
+#define XDPSYN_GW_PREFIXES_MAX 1024
+struct xdpsyn_gw_prefix {
+	__u32 plen;             /* bpf_lpm_trie_key prefix length: 8 + the
+	                         * address prefix (family byte first) */
+	__u8 family;
+	__u8 pad[3];
+	__be32 addr[4];
+};
+
+/* Defaults of the gateway settings (struct xdpsyn_config gw_*). */
+#define XDPSYN_GW_CONNS_DEFAULT 131072
+#define XDPSYN_GW_IDLE_DEFAULT 432000  /* 5 days, conntrack's established */
+#define XDPSYN_GW_CLOSE_DEFAULT 10     /* after FIN both ways or RST */
+#define XDPSYN_GW_SYN_TIMEOUT_DEFAULT 20 /* no SYN-ACK from the server */
+#define XDPSYN_GW_ADOPT_DEFAULT 300    /* adopt older connections this long */
 
 #endif /* XDPSYN_H */
