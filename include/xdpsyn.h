@@ -603,8 +603,9 @@ struct xdpsyn_gw_server {
  * every destination routed out IFACE_S, by bpf_fib_lookup). */
 #define XDPSYN_GW_PREFIXES_MAX 1024
 struct xdpsyn_gw_prefix {
-	__u32 plen;             /* bpf_lpm_trie_key prefix length: 8 + the
-	                         * address prefix (family byte first) */
+	__u32 plen;             /* bpf_lpm_trie_key prefix length: 32 + the
+	                         * address prefix length (family and pad,
+	                         * zero, are matched first) */
 	__u8 family;
 	__u8 pad[3];
 	__be32 addr[4];
