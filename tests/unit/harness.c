@@ -121,3 +121,31 @@ int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
+
+int passed, failed;
+char fail_msg[512];
+
+int check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cond || fail_msg[0])
+		return cond;
+	va_start(ap, fmt);
+	vsnprintf(fail_msg, sizeof(fail_msg), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+void report(const char *name)
+{
+	if (fail_msg[0]) {
+		printf("FAIL %s: %s\n", name, fail_msg);
+		failed++;
+	} else {
+		printf("ok   %s\n", name);
+		passed++;
+	}
+	fail_msg[0] = 0;
+	fflush(stdout);
+}
