@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #define _GNU_SOURCE
+#define HARNESS_CHECKS
 #include "harness.h"
 
 #include <sched.h>

@@ -29,6 +29,7 @@
 #include "xdpsyn.h"
 #include "xdpsyn_gw.skel.h"
 #include "frame.h"
+#define HARNESS_CHECKS
 #include "harness.h"
 
 #define XDP_DROP_ 1

@@ -46,6 +46,7 @@
 #include "xdpsyn.skel.h"
 #include "xdpsyn_tc.skel.h"
 #include "frame.h"
+#define HARNESS_CHECKS
 #include "harness.h"
 
 #define XDP_DROP_ 1
