@@ -76,6 +76,7 @@ __noinline int gw_syn(struct xdp_md *ctx, struct pkt *pkt)
 	struct xdpsyn_stats *st = stats_get();
 	struct xdpsyn_config *cfg = gw_config();
 	struct xdpsyn_gw_server *srv;
+	struct xdpsyn_gw_conn *old;
 	struct xdpsyn_gw_key key = {};
 	struct cookie_keys k;
 	struct tcp_opts o;
@@ -108,6 +109,13 @@ __noinline int gw_syn(struct xdp_md *ctx, struct pkt *pkt)
 	in->gw = 1;
 	in->ws = cfg->wscale;
 	gw_key_fill(&key, pkt, th, 1);
+	/* A new SYN on the tuple of a connection that ended (time-wait
+	 * reuse) or never got its SYN-ACK: that state is over. An
+	 * established one stays (a SYN in it is the server's to judge,
+	 * as without us). */
+	old = bpf_map_lookup_elem(&xdpsyn_gw_conns, &key);
+	if (old && old->state != XDPSYN_GW_ESTABLISHED)
+		bpf_map_delete_elem(&xdpsyn_gw_conns, &key);
 	srv = gw_server_get(&key);
 	if (srv) {
 		pkt->user_mss = srv->mss;

@@ -643,6 +643,34 @@ static void case_probe(void)
 	}
 }
 
+/* Time-wait reuse: the client opens the tuple of a connection that
+ * closed moments ago; its new handshake gets new state (the closed one
+ * would translate it with the old connection's numbers). */
+static void case_timewait_reuse(void)
+{
+	for (int v6 = 0; v6 < 2; v6++) {
+		uint16_t cport = next_port++;
+		uint32_t cookie, cookie2;
+		struct xdpsyn_gw_conn v;
+		char name[128];
+
+		snprintf(name, sizeof(name), "%s: a new handshake on a closed connection's tuple "
+			 "(time-wait reuse) gets new state", v6 ? "v6" : "v4");
+		if (!to_syn_sent(v6, cport, 1000, &cookie) && !conn_get(v6, cport, &v)) {
+			v.state = XDPSYN_GW_CLOSED;
+			v.s_isn = 99;
+			v.seq_delta = 99 - cookie;
+			conn_put(v6, cport, &v);
+			if (!to_syn_sent(v6, cport, 900000, &cookie2))
+				check(!conn_get(v6, cport, &v) && v.state == XDPSYN_GW_SYN_SENT &&
+				      v.c_isn == 900000 && v.cookie == cookie2,
+				      "state %d isn %u: not the new handshake's", v.state, v.c_isn);
+		}
+		report(name);
+	}
+	conns_clear();
+}
+
 /* The server answers our SYN with RST (no listener): the client, which
  * we told the connection was open, is reset at its next sequence number. */
 static void case_refused(void)
@@ -789,6 +817,7 @@ static const struct gw_case {
 	{ "refusals", case_refusals },
 	{ "probe", case_probe },
 	{ "refused", case_refused },
+	{ "timewait_reuse", case_timewait_reuse },
 	{ "partial_checksum", case_partial_checksum },
 	{ "adopt", case_adopt },
 	{ "table_full", case_table_full },
