@@ -100,6 +100,7 @@ static const struct command {
 	{ "stats", cmd_stats, "counters, rates, completed/syn (--watch)" },
 	{ "flows", cmd_flows, "completed handshakes: RTT, options (--follow)" },
 	{ "top", cmd_top, "top SYN sources by prefix, their completions" },
+	{ "servers", cmd_servers, "gateway mode: the servers, their options (set)" },
 	{ "exporter", cmd_exporter, "serve Prometheus metrics over HTTP" },
 };
 
@@ -119,7 +120,7 @@ static void usage(FILE *f)
 		"\n"
 		"Global options:\n"
 		"  -v, --verbose  libbpf debug output\n"
-		"  -j, --json     JSON output (status, stats, flows, top)\n"
+		"  -j, --json     JSON output (status, stats, flows, top, servers)\n"
 		"  -h, --help     this help; `xdpsyn COMMAND --help` for a command\n"
 		"\n"
 		"Pins: " PIN_BASE "/IFACE/\n"

@@ -68,8 +68,6 @@ static int pin_get(const char *ifname, const char *name)
 
 int pins_open(struct pins *p, const char *ifname, unsigned need)
 {
-	__u32 zero = 0;
-
 	memset(p, 0, sizeof(*p));
 	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
 	for (int i = 0; i < PIN_N; i++)
@@ -93,7 +91,7 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 			return EXIT_RUNTIME;
 		}
 	}
-	if (p->meta_fd >= 0 && !bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) &&
+	if (p->meta_fd >= 0 && !meta_read(p->meta_fd, &p->meta) &&
 	    p->meta.version == XDPSYN_META_VERSION)
 		p->have_meta = true;
 	if ((need & PINS_META) && !p->have_meta) {
@@ -120,6 +118,63 @@ int meta_write(int fd, const struct xdpsyn_meta *m)
 	__u32 zero = 0;
 
 	return bpf_map_update_elem(fd, &zero, m, BPF_ANY);
+}
+
+int meta_read(int fd, struct xdpsyn_meta *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	char *buf;
+	int err = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	buf = calloc(1, info.value_size > sizeof(*m) ? info.value_size : sizeof(*m));
+	if (!buf)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, buf))
+		err = -errno;
+	else
+		memcpy(m, buf, sizeof(*m));
+	free(buf);
+	return err;
+}
+
+bool pin_dir_state_only(const char *ifname)
+{
+	char path[256];
+	struct stat st;
+
+	pin_path(path, sizeof(path), ifname, pin_names[PIN_META]);
+	if (!lstat(path, &st))
+		return false;
+	pin_path(path, sizeof(path), ifname, pin_names[PIN_GW_CONNS]);
+	return !lstat(path, &st);
+}
+
+bool gw_owner_of(__u32 ifindex, const char *skip, char *owner, size_t len)
+{
+	int err, fd;
+	char **names = attached_list(&err), path[256];
+	struct xdpsyn_meta m;
+	bool found = false;
+
+	for (char **n = names; n && *n && !found; n++) {
+		if (skip && !strcmp(*n, skip))
+			continue;
+		pin_path(path, sizeof(path), *n, pin_names[PIN_META]);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		found = !meta_read(fd, &m) && (m.flags & XDPSYN_META_GATEWAY) &&
+			m.gw_ifindex == ifindex && netns_is_current(&m);
+		close(fd);
+		if (found)
+			snprintf(owner, len, "%s", *n);
+	}
+	names_free(names);
+	return found;
 }
 
 static int name_cmp(const void *a, const void *b)
