@@ -268,6 +268,24 @@ static int maps_fill(struct xdpsyn *xdp, const struct attach_args *a,
 static int ext_open(struct attach_state *s, const struct attach_args *a,
 		    enum side side);
 
+/* Gateway mode: --servers into xdpsyn_gw_prefixes (before the config
+ * that tells the programs to look there). */
+static int gw_prefixes_fill(const struct attach_state *s,
+			    const struct attach_args *a)
+{
+	int fd = bpf_map__fd(s->gw->maps.xdpsyn_gw_prefixes);
+	__u8 one = 1;
+
+	for (int i = 0; i < a->sv.nprefixes; i++) {
+		if (!bpf_map_update_elem(fd, &a->sv.prefixes[i], &one, BPF_ANY))
+			continue;
+		errmsg(a->ifname, "filling %s: %s", pin_names[PIN_GW_PREFIXES],
+		       strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 /* Every map of DST (not the internal ones) that SRC has by the same name
  * becomes SRC's: one set of maps for the programs of both objects. */
 static int maps_share(struct bpf_object *dst, struct bpf_object *src,
@@ -1374,6 +1392,8 @@ int cmd_attach(int argc, char **argv)
 			"attach PEER with no ports passes everything)");
 
 	ret = load_programs(&s, a);
+	if (!ret && a->gateway)
+		ret = gw_prefixes_fill(&s, a);
 	if (!ret)
 		ret = maps_fill(s.xdp, a, &cfg, &key);
 	explicit_bzero(&key, sizeof(key));
