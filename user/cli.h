@@ -584,6 +584,12 @@ long map_count(int fd);
 int gw_servers_read(int fd, struct xdpsyn_gw_server_key **keys,
 		    struct xdpsyn_gw_server **vals, size_t *n);
 int cmd_servers(int argc, char **argv);
+/* `flows` of the gateway P (flows_gw.c): its state table; SORT 0 time, 1
+ * client RTT, 2 server RTT (flows.c's enum flow_sort); at most LIMIT (0:
+ * all); STATES: a list of gw_state_name()s or NULL; into JARR when JSON.
+ * 0 or an exit code after a message. */
+int gw_flows_one(const struct pins *p, int sort, unsigned long limit,
+		 const char *states, struct json_object *jarr, bool first);
 
 /* Prometheus text exposition, version 0.0.4 (metrics.c): every metric of
  * the interfaces NAMES (NULL-terminated) into F. 0, or the first exit code

@@ -265,7 +265,7 @@ static int servers_list(const struct pins *p)
 	}
 	printf("%s: %zu server%s\n", p->ifname, n, n == 1 ? "" : "s");
 	if (n)
-		printf("%-47s %5s %4s %-3s %-4s %-3s %-8s %8s %8s %8s %8s %8s\n",
+		printf("%-47s %5s %4s %-3s %-4s %-3s %-8s %8s %8s %8s %9s %8s\n",
 		       "SERVER", "MSS", "WS", "TS", "SACK", "ECN", "SOURCE", "CONNS",
 		       "ESTAB", "REFUSED", "SYNACK_TO", "OPT_MISM");
 	for (size_t i = 0; i < n; i++) {
@@ -276,7 +276,7 @@ static int servers_list(const struct pins *p)
 			snprintf(ws, sizeof(ws), "%u", v[i].ws);
 		if (v[i].mss)
 			snprintf(mss, sizeof(mss), "%u", v[i].mss);
-		printf("%-47s %5s %4s %-3s %-4s %-3s %-8s %8llu %8llu %8llu %8llu "
+		printf("%-47s %5s %4s %-3s %-4s %-3s %-8s %8llu %8llu %8llu %9llu "
 		       "%8llu\n", ep, mss, ws,
 		       v[i].flags & XDPSYN_GW_SRV_TS ? "on" : "off",
 		       v[i].flags & XDPSYN_GW_SRV_SACK ? "on" : "off",
@@ -374,9 +374,10 @@ static int servers_change(const struct pins *p, bool set, int argc, char **argv)
 		return ret;
 	if (!set) {
 		if (bpf_map_delete_elem(p->gw_servers_fd, &k)) {
-			errmsg(p->ifname, "%s port %s: %s", argv[0], argv[1],
-			       errno == ENOENT ? "no such server entry (xdpsyn "
-			       "servers IFACE lists them)" : strerror(errno));
+			errmsg(p->ifname, "%s port %s: %s%s", argv[0], argv[1],
+			       errno == ENOENT ? "no such server entry: xdpsyn "
+			       "servers " : strerror(errno),
+			       errno == ENOENT ? p->ifname : "");
 			return errno == ENOENT ? EXIT_CONFLICT : EXIT_RUNTIME;
 		}
 		printf("%s: server %s port %s removed\n", p->ifname, argv[0], argv[1]);
