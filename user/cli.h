@@ -190,6 +190,9 @@ bool gw_owner_of(__u32 ifindex, const char *skip, char *owner, size_t len);
  * NULL-terminated array to free with names_free. *err gets an exit code
  * when it cannot be read (0 and an empty list when PIN_BASE is absent). */
 char **attached_list(int *err);
+/* The same without the directories holding only a gateway's kept state
+ * table (nothing to count or scrape there). */
+char **attached_list_live(int *err);
 /* The interfaces a reading command (status, flows, top) works on: the one
  * left in argv at optind_ (checked to be attached), or every attached one.
  * A NULL-terminated list for names_free(), or NULL with *err set. */

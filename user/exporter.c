@@ -100,7 +100,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	    strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 				  "method not allowed: GET /metrics\n");
-	names = attached_list(&err);
+	names = attached_list_live(&err);
 	if (!names)
 		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  "cannot list the attached interfaces\n");
@@ -245,7 +245,7 @@ int cmd_exporter(int argc, char **argv)
 		return usage_err("exporter", "no argument expected (every attached "
 				 "interface is exported)");
 	/* the pins are readable by root only: say so now, not at each scrape */
-	names = attached_list(&err);
+	names = attached_list_live(&err);
 	if (!names)
 		return err;
 	names_free(names);

@@ -227,6 +227,22 @@ oom:
 	return NULL;
 }
 
+char **attached_list_live(int *err)
+{
+	char **names = attached_list(err);
+	size_t o = 0;
+
+	for (size_t i = 0; names && names[i]; i++) {
+		if (pin_dir_state_only(names[i]))
+			free(names[i]);
+		else
+			names[o++] = names[i];
+	}
+	if (names)
+		names[o] = NULL;
+	return names;
+}
+
 char **ifaces_select(const char *cmd, int argc, char **argv, int optind_,
 		     bool *named, int *err)
 {
