@@ -224,8 +224,11 @@ static void gw_read_srv(struct status *s, struct gw_status *g,
 	else
 		snprintf(g->ifname, sizeof(g->ifname), "ifindex %u%s", m->gw_ifindex,
 			 s->same_ns ? " (gone)" : "");
-	if (!g->srv_present)
+	if (!g->srv_present) {
+		if (s->same_ns && !strcmp(s->state, "attached"))
+			s->state = "servers' interface gone";
 		return;
+	}
 	g->xdp_err = xdp_chain_read(m->gw_ifindex, g->xdp_prog_id,
 				    map_id_of(p->config_fd), &g->xdp);
 	for (int i = 0; !g->xdp_err && i < g->xdp.n && g->xdp_pos < 0; i++)
