@@ -45,7 +45,9 @@ static void exporter_help(FILE *f)
 		"xdpsyn_policy_proxy_active, xdpsyn_policy_info{policy},\n"
 		"xdpsyn_policy_since_seconds, xdpsyn_syn_rate, and the hand-off's\n"
 		"xdpsyn_handoff_ready (0: net.ipv4.tcp_syncookies is 0) and\n"
-		"xdpsyn_handoff_sysctl{sysctl}; labels ifname, ifindex.\n");
+		"xdpsyn_handoff_sysctl{sysctl}; for gateways xdpsyn_gw_conns{state},\n"
+		"xdpsyn_gw_conns_max and per server xdpsyn_gw_srv_<counter>_total\n"
+		"{server,port}; labels ifname, ifindex.\n");
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
