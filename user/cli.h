@@ -179,8 +179,8 @@ int meta_write(int fd, const struct xdpsyn_meta *m);
 /* The meta map FD's value into M, whatever its size (see struct
  * xdpsyn_meta). 0 or -errno. */
 int meta_read(int fd, struct xdpsyn_meta *m);
-/* IFACE's directory holds only a gateway's state table, kept by detach
- * (no meta pin). */
+/* IFACE's directory holds a gateway's state table, kept by detach, and
+ * nothing else. */
 bool pin_dir_state_only(const char *ifname);
 /* The attachment whose meta names IFINDEX (of this network namespace)
  * as its IFACE_S: its name into OWNER, true; false when none. SKIP: a

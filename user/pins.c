@@ -144,13 +144,22 @@ int meta_read(int fd, struct xdpsyn_meta *m)
 bool pin_dir_state_only(const char *ifname)
 {
 	char path[256];
-	struct stat st;
+	struct dirent *de;
+	int n = 0, conns = 0;
+	DIR *d;
 
-	pin_path(path, sizeof(path), ifname, pin_names[PIN_META]);
-	if (!lstat(path, &st))
+	pin_path(path, sizeof(path), ifname, NULL);
+	d = opendir(path);
+	if (!d)
 		return false;
-	pin_path(path, sizeof(path), ifname, pin_names[PIN_GW_CONNS]);
-	return !lstat(path, &st);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		n++;
+		conns += !strcmp(de->d_name, pin_names[PIN_GW_CONNS]);
+	}
+	closedir(d);
+	return n == 1 && conns == 1;
 }
 
 bool gw_owner_of(__u32 ifindex, const char *skip, char *owner, size_t len)

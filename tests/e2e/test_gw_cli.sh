@@ -25,9 +25,10 @@ check() { if [ "$2" -eq 0 ]; then ok "$1"; else bad "$1" "$3"; fi; }
 
 TMPD=$(mktemp -d /tmp/xs-gwcli.XXXXXX)
 GW_IFX=gx-$GWLAB_ID # a servers' side interface that goes away
+GW_BR=gb-$GWLAB_ID  # a clients' side without native XDP
 finish() {
 	local i
-	for i in "$GW_IFC" "$GW_IFS" "$GW_IFX"; do
+	for i in "$GW_IFC" "$GW_IFS" "$GW_IFX" "$GW_BR"; do
 		# (an xdpsyn without --flush-state: a plain detach)
 		[ -e "/sys/fs/bpf/xdpsyn/$i" ] &&
 			{ gw_ns "$GW_NS_GW" "$XDPSYN" detach "$i" --flush-state ||
@@ -249,6 +250,17 @@ check "--mode generic --tc clsact: generic XDP on both, a clsact filter on IFACE
 out=$(x detach "$GW_IFC" --flush-state 2>&1); rc=$?
 [ $rc -eq 0 ] && nothing_left && ! ip netns exec "$GW_NS_GW" tc qdisc show dev "$GW_IFS" | grep -q clsact
 check "detach: the filter and the clsact qdisc attach made are gone" $? "rc=$rc: $out; $(what_is_left)"
+
+# -- a failure midway is undone -----------------------------------------------------------
+# IFACE_S's TC and XDP programs are attached first; a bridge as IFACE_C then
+# refuses native XDP: attach must take IFACE_S's programs off again
+ip -n "$GW_NS_GW" link add "$GW_BR" type bridge && ip -n "$GW_NS_GW" link set "$GW_BR" up
+out=$(x attach "$GW_BR" --ports 80 --gateway "$GW_IFS" 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q "attaching XDP in native mode.*try --mode generic" <<<"$out" &&
+	[ ! -e "/sys/fs/bpf/xdpsyn/$GW_BR" ] && nothing_left
+check "native XDP refused on IFACE_C after IFACE_S's programs: exit 1, all undone" $? \
+	"rc=$rc: $out; $(what_is_left) $(ls "/sys/fs/bpf/xdpsyn/$GW_BR" 2>&1)"
+ip -n "$GW_NS_GW" link del "$GW_BR"
 
 # -- the servers' interface vanishes ----------------------------------------------------
 ip -n "$GW_NS_GW" link add "$GW_IFX" type veth peer name "${GW_IFX}p" &&
