@@ -206,6 +206,7 @@ static void servers_help(FILE *f)
 		"\n"
 		"Options:\n"
 		"  -j, --json     JSON output: {\"name\", \"servers\": [...]}\n"
+		"  -v, --verbose  libbpf debug output\n"
 		"  -h, --help     this help\n", LOCK_WAIT_S);
 }
 
