@@ -18,7 +18,7 @@
  *   xdpsyn_handoff_ready{ifname,ifindex}              gauge, 1 or 0
  *   xdpsyn_handoff_sysctl{ifname,ifindex,sysctl}      gauge, its value
  * (the last two for interfaces of the exporter's network namespace only)
- * and for gateways (attach --gateway) only:
+ * and samples of gateways (attach --gateway) only:
  *   xdpsyn_gw_conns{ifname,ifindex,state}             gauge, state table
  *   xdpsyn_gw_conns_max{ifname,ifindex}               gauge
  *   xdpsyn_gw_srv_<c>_total{ifname,ifindex,server,port}  counter, c one of
@@ -251,16 +251,12 @@ static void family(FILE *f, const char *name, const char *type,
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* The gateway families, when one of the N interfaces M is a gateway. */
+/* The gateway families: samples of the gateways among the N interfaces M
+ * (the families are always there, so dashboards find them). */
 static void gw_metrics_write(FILE *f, const struct ifmetrics *m, size_t n)
 {
 	char name[64], addr[INET6_ADDRSTRLEN];
-	size_t gws = 0;
 
-	for (size_t i = 0; i < n; i++)
-		gws += m[i].gw;
-	if (!gws)
-		return;
 	family(f, "xdpsyn_gw_conns", "gauge",
 	       "Gateway: connections in the state table at scrape time, by state "
 	       "(syn_sent, established, fin_wait, closed)");

@@ -78,7 +78,13 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 
 		p->fd[i] = fd < 0 ? -1 : fd;
 		if (fd < 0 && (need & bit)) {
-			if (errno == ENOENT && (bit & PINS_TRACKER))
+			if (errno == ENOENT && pin_dir_state_only(ifname))
+				errmsg(ifname, "not attached: only the state table "
+				       "a gateway's detach kept is left: xdpsyn "
+				       "attach %s --gateway IFACE_S uses it, xdpsyn "
+				       "detach %s --flush-state removes it", ifname,
+				       ifname);
+			else if (errno == ENOENT && (bit & PINS_TRACKER))
 				errmsg(ifname, "pin %s: %s: attached by an older "
 				       "xdpsyn without the tracker? xdpsyn detach "
 				       "%s, then attach again", pin_names[i],
@@ -88,7 +94,8 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 				       "incomplete, xdpsyn detach %s removes it",
 				       pin_names[i], strerror(errno), ifname);
 			pins_close(p);
-			return EXIT_RUNTIME;
+			return pin_dir_state_only(ifname) ? EXIT_CONFLICT :
+							    EXIT_RUNTIME;
 		}
 	}
 	if (p->meta_fd >= 0 && !meta_read(p->meta_fd, &p->meta) &&

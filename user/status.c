@@ -696,7 +696,7 @@ static json_object *status_json(const struct status *s, __u64 now)
 		ADD("mac", json_object_new_string(mac));
 	}
 	ADD("gateway", s->gw ? gw_json(s) : NULL);
-	ADD("tc", tc_json(s));
+	ADD("tc", s->gw ? NULL : tc_json(s)); /* a gateway's: in "gateway" */
 	ADD("handoff", s->gw ? NULL : handoff_json(&s->ho));
 	c = json_object_new_array();
 	for (int i = 0; i < s->nwarn; i++)
