@@ -587,13 +587,6 @@ static int meta_record(const struct attach_state *s,
 	return EXIT_RUNTIME;
 }
 
-/* The clsact qdisc, the ingress filter (handoff) at priority 1, the front
- * of the chain, when no filter holds it (else where the kernel puts it),
- * then the egress filter (the kernel's SYN-ACKs) at the handle and
- * priority the kernel gave the ingress one (or where the kernel puts it
- * when another filter holds those). META records each step as it is made,
- * so a detach after a SIGKILL knows what to remove (and finds the filters
- * by the programs' pins, made before). */
 /* IFNAME's clsact qdisc, made if missing (*CREATED). 0 or an exit code
  * after a message. */
 static int clsact_make(const char *ifname, int ifindex, bool *created)
@@ -640,6 +633,13 @@ static int clsact_ingress(const char *ifname, int ifindex, int prog_fd,
 	return 0;
 }
 
+/* The clsact qdisc, the ingress filter (handoff) at priority 1, the front
+ * of the chain, when no filter holds it (else where the kernel puts it),
+ * then the egress filter (the kernel's SYN-ACKs) at the handle and
+ * priority the kernel gave the ingress one (or where the kernel puts it
+ * when another filter holds those). META records each step as it is made,
+ * so a detach after a SIGKILL knows what to remove (and finds the filters
+ * by the programs' pins, made before). */
 static int clsact_attach(struct attach_state *s, const struct attach_args *a,
 			 struct xdpsyn_meta *meta)
 {
