@@ -106,7 +106,7 @@ static void gw_flow_print(const struct gw_flow *f, __u64 mono, int aw)
 	const struct xdpsyn_gw_conn *v = &f->v;
 	char c[INET6_ADDRSTRLEN + 8], s[INET6_ADDRSTRLEN + 8], crtt[16], srtt[16];
 	char c2s[24], s2c[24], age[24], idle[24], copt[24], sopt[24], ws[24];
-	char cw[4], gw[4], sw[4], mark[24] = "";
+	char cw[4], gw[4], sw[4], mark[24];
 
 	fmt_endpoint(c, sizeof(c), f->k.family, f->k.caddr, f->k.cport);
 	fmt_endpoint(s, sizeof(s), f->k.family, f->k.saddr, f->k.sport);
@@ -122,10 +122,10 @@ static void gw_flow_print(const struct gw_flow *f, __u64 mono, int aw)
 	fmt_ws(gw, sizeof(gw), v->g_ws);
 	fmt_ws(sw, sizeof(sw), v->s_ws);
 	snprintf(ws, sizeof(ws), "%s/%s/%s", cw, gw, sw);
-	if (v->flags & XDPSYN_GW_ADOPTED)
-		strcat(mark, "ADOPTED");
-	if (v->flags & XDPSYN_GW_RST)
-		strcat(mark, mark[0] ? ",RST" : "RST");
+	snprintf(mark, sizeof(mark), "%s%s%s",
+		 v->flags & XDPSYN_GW_ADOPTED ? "ADOPTED" : "",
+		 (v->flags & XDPSYN_GW_ADOPTED) && (v->flags & XDPSYN_GW_RST) ? "," : "",
+		 v->flags & XDPSYN_GW_RST ? "RST" : "");
 	printf(GW_FLOW_FMT, aw, c, aw, s, gw_state_name(v->state), crtt, srtt,
 	       c2s, s2c, age, idle, copt, sopt, ws, mark[0] ? mark : "-");
 }
