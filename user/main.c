@@ -111,7 +111,8 @@ static void usage(FILE *f)
 		"\n"
 		"XDP SYN proxy: answers SYNs to protected ports with cookie SYN-ACKs,\n"
 		"hands valid handshakes to the listener; or tracks the kernel's own\n"
-		"handshakes, switching to cookies under a flood (attach --policy).\n"
+		"handshakes, switching to cookies under a flood (attach --policy); or,\n"
+		"as a gateway, protects servers behind this host (attach --gateway).\n"
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

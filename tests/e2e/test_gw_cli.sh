@@ -251,6 +251,24 @@ out=$(x detach "$GW_IFC" --flush-state 2>&1); rc=$?
 [ $rc -eq 0 ] && nothing_left && ! ip netns exec "$GW_NS_GW" tc qdisc show dev "$GW_IFS" | grep -q clsact
 check "detach: the filter and the clsact qdisc attach made are gone" $? "rc=$rc: $out; $(what_is_left)"
 
+# -- two attaches at once: the gateway, and a local one on its IFACE_S ---------------------
+for round in 1 2 3; do
+	gw_ns "$GW_NS_GW" "$XDPSYN" "${A[@]}" --gateway "$GW_IFS" >"$TMPD/g" 2>&1 & pg=$!
+	gw_ns "$GW_NS_GW" "$XDPSYN" attach "$GW_IFS" --ports 80 >"$TMPD/l" 2>&1 & pl=$!
+	wait $pg; rg=$?; wait $pl; rl=$?
+	if [ $rg -eq 0 ]; then
+		[ $rl -eq 3 ] && grep -q "servers' side of the gateway attached to $GW_IFC" "$TMPD/l"
+	else
+		[ $rg -eq 3 ] && [ $rl -eq 0 ] && grep -q "$GW_IFS: already attached" "$TMPD/g"
+	fi
+	check "round $round: gateway and local attach at once: one wins (gateway rc=$rg, local rc=$rl), the other refused" $? \
+		"$(cat "$TMPD/g" "$TMPD/l")"
+	for i in "$GW_IFC" "$GW_IFS"; do
+		[ -e "/sys/fs/bpf/xdpsyn/$i" ] && x detach "$i" --flush-state >/dev/null 2>&1
+	done
+	nothing_left || bad "round $round: detach" "$(what_is_left)"
+done
+
 # -- a failure midway is undone -----------------------------------------------------------
 # IFACE_S's TC and XDP programs are attached first; a bridge as IFACE_C then
 # refuses native XDP: attach must take IFACE_S's programs off again
