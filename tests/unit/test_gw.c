@@ -766,6 +766,15 @@ static void case_adopt(void)
 		check(conn_get(0, cport, &v), "state made from the client's side (a forged ACK would fill the table)");
 	}
 	report("v4: within gw-adopt a client segment without state passes untouched, no state made");
+	{
+		uint32_t cookie;
+		uint16_t p2 = next_port++;
+
+		/* the window is for old connections: new ones are proxied */
+		check(!to_syn_sent(0, p2, 31337, &cookie) && !conn_get(0, p2, &v) &&
+		      v.state == XDPSYN_GW_SYN_SENT, "no state from a valid final ACK");
+		report("v4: within gw-adopt a new connection's final ACK still makes state and the SYN");
+	}
 	seg(&f, 0, 0, cport, F_ACK, 7777, 149, 300, NULL, 10);
 	if (!run(s_fd, &f, &r)) {
 		check(r.verdict == XDP_PASS_ && r.out_len == f.len && !memcmp(r.out, f.b, f.len),
