@@ -497,34 +497,17 @@ __noinline int gw_c2s_new(struct xdp_md *ctx, struct pkt *pkt)
 /* IFACE_C: every frame from the clients' side. */
 static __always_inline int gw_client_run(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct xdpsyn_stats *st = stats_get();
 	struct pkt pkt = {};
 	struct tcphdr *th;
 	__u8 flags;
 	int ret;
 
-	count(st, XDPSYN_CNT_RX);
-	ret = parse_pkt(ctx, data, data_end, &pkt);
-	if (ret != PARSE_TCP)
-		return parse_verdict(ctx, st, ret);
-	th = data + pkt.l4_off;
-	if ((void *)(th + 1) > data_end)
-		return XDP_DROP;
-	if (!port_protected(pkt.family, th->dest)) {
-		count(st, XDPSYN_CNT_UNPROTECTED);
-		return XDP_PASS;
-	}
-	flags = tcp_flags(th);
-	if (flags & TCPF_SYN && !(flags & TCPF_ACK)) {
-		count(st, XDPSYN_CNT_SYN);
-		if (flags & (TCPF_FIN | TCPF_RST)) {
-			count(st, XDPSYN_CNT_SYN_BAD_FLAGS);
-			return XDP_DROP;
-		}
+	ret = tcp_to_protected(ctx, st, &pkt, &th, &flags);
+	if (ret >= 0)
+		return ret;
+	if (flags & TCPF_SYN && !(flags & TCPF_ACK))
 		return gw_syn(ctx, &pkt);
-	}
 	ret = gw_c2s(ctx, &pkt);
 	if (ret == GW_NO_STATE)
 		ret = gw_c2s_new(ctx, &pkt);
