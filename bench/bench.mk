@@ -21,7 +21,7 @@ $(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/bench_micro: bench/micro.c tests/unit/frame.c tests/unit/frame.h tests/unit/harness.c tests/unit/harness.h \
-		$(BUILD)/xdpsyn.skel.h $(BUILD)/xdpsyn_tc.skel.h $(BUILD)/floors.skel.h $(BUILD)/parts.skel.h $(BUILD)/dispext.skel.h include/xdpsyn.h
+		$(BUILD)/xdpsyn.skel.h $(BUILD)/xdpsyn_tc.skel.h $(BUILD)/xdpsyn_gw.skel.h $(BUILD)/floors.skel.h $(BUILD)/parts.skel.h $(BUILD)/dispext.skel.h include/xdpsyn.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_USER) -Itests/unit bench/micro.c tests/unit/frame.c tests/unit/harness.c -o $@ $(LDLIBS_USER)
 
