@@ -50,6 +50,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -981,6 +982,13 @@ static int run_disp_mechanism(struct drow *r)
  * rows above. */
 
 #define GW_WS_PORT (CLI_PORT + 1) /* the entry with differing window scales */
+#define GW_NOSTATE_PORT (CLI_PORT + 2) /* no entry: the forged ACK's */
+/* The forwarded rows: a server and a client behind veths of the fixture's
+ * namespace (xgs0: the servers' side, gw_ifindex; xgc0: the clients',
+ * gw_ifindex_c), routed there with permanent neighbour entries, forwarding
+ * on while the gateway rows run: bpf_fib_lookup succeeds, XDP_REDIRECT. */
+static const uint8_t fsrv4[4] = { 10, 201, 3, 1 };
+static const uint8_t fcli4[4] = { 10, 201, 4, 7 };
 #define GW_SEQ_DELTA 0x10203040u
 #define GW_TS_DELTA 0x01000000u
 #define GW_PAYLOAD 32
@@ -1034,12 +1042,14 @@ static size_t gw_opts(uint8_t *o, uint32_t tsval, uint32_t tsecr, int nsack, uin
 
 /* The client's data segment to the server (ack in the client's view: the
  * cookie's sequence space), TS, nsack SACK blocks. */
-static void gw_c2s_frame(struct frame *f, int v6, int nsack)
+static void gw_c2s_frame(struct frame *f, int v6, int nsack, const uint8_t *daddr)
 {
 	static uint8_t o[40];
 	struct spec s;
 
 	spec_base(&s, v6);
+	if (daddr)
+		memcpy(s.daddr, daddr, 4);
 	s.flags = F_ACK | F_PSH;
 	s.seq = 0x11223344 + 1;
 	s.ack = 0x55000001;
@@ -1051,7 +1061,7 @@ static void gw_c2s_frame(struct frame *f, int v6, int nsack)
 }
 
 /* The server's data segment to the client (seq in the server's space). */
-static void gw_s2c_frame(struct frame *f, int v6, uint16_t cport)
+static void gw_s2c_frame(struct frame *f, int v6, uint16_t cport, const uint8_t *saddr, const uint8_t *daddr)
 {
 	static uint8_t o[40];
 	struct spec s;
@@ -1062,6 +1072,10 @@ static void gw_s2c_frame(struct frame *f, int v6, uint16_t cport)
 	memcpy(s.dmac, cli_mac, 6);
 	memcpy(s.saddr, v6 ? srv6 : srv4, v6 ? 16 : 4);
 	memcpy(s.daddr, v6 ? cli6 : cli4, v6 ? 16 : 4);
+	if (saddr)
+		memcpy(s.saddr, saddr, 4);
+	if (daddr)
+		memcpy(s.daddr, daddr, 4);
 	s.sport = PORT_PROT;
 	s.dport = cport;
 	s.flags = F_ACK | F_PSH;
@@ -1074,7 +1088,24 @@ static void gw_s2c_frame(struct frame *f, int v6, uint16_t cport)
 	frame_build(f, &s);
 }
 
-static int gw_conn_add(int v6, uint16_t cport, uint8_t s_ws)
+/* An ACK with a random acknowledgment number, no options, from a client
+ * port without state: no entry, no valid cookie. */
+static void gw_forged_frame(struct frame *f)
+{
+	struct spec s;
+	uint32_t r = 0x9e3779b9;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r ^= (uint32_t)time(NULL);
+	spec_base(&s, 0);
+	s.sport = GW_NOSTATE_PORT;
+	s.flags = F_ACK;
+	s.seq = 0x11223344 + 1;
+	s.ack = r;
+	frame_build(f, &s);
+}
+
+static int gw_conn_add(int v6, uint16_t cport, uint8_t s_ws, const uint8_t *caddr, const uint8_t *saddr)
 {
 	struct xdpsyn_gw_key k;
 	struct xdpsyn_gw_conn c;
@@ -1085,6 +1116,10 @@ static int gw_conn_add(int v6, uint16_t cport, uint8_t s_ws)
 	k.family = v6 ? XDPSYN_V6 : XDPSYN_V4;
 	memcpy(k.caddr, v6 ? cli6 : cli4, v6 ? 16 : 4);
 	memcpy(k.saddr, v6 ? srv6 : srv4, v6 ? 16 : 4);
+	if (caddr)
+		memcpy(k.caddr, caddr, 4);
+	if (saddr)
+		memcpy(k.saddr, saddr, 4);
 	k.cport = htons(cport);
 	k.sport = htons(PORT_PROT);
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -1136,10 +1171,44 @@ static int gw_configure(void)
 		pfx.family = v6 ? XDPSYN_V6 : XDPSYN_V4;
 		memcpy(pfx.addr, v6 ? srv6 : srv4, v6 ? 16 : 4);
 		err |= bpf_map__update_elem(gw->maps.xdpsyn_gw_prefixes, &pfx, sizeof(pfx), &one, sizeof(one), 0);
-		err |= gw_conn_add(v6, CLI_PORT, 7);
+		err |= gw_conn_add(v6, CLI_PORT, 7, NULL, NULL);
 	}
-	err |= gw_conn_add(0, GW_WS_PORT, 9);
+	err |= gw_conn_add(0, GW_WS_PORT, 9, NULL, NULL);
+	/* the forwarded rows: client -> fsrv4, fsrv4 -> fcli4 */
+	memset(&pfx, 0, sizeof(pfx));
+	pfx.plen = 32 + 32;
+	pfx.family = XDPSYN_V4;
+	memcpy(pfx.addr, fsrv4, 4);
+	err |= bpf_map__update_elem(gw->maps.xdpsyn_gw_prefixes, &pfx, sizeof(pfx), &one, sizeof(one), 0);
+	err |= gw_conn_add(0, CLI_PORT, 7, NULL, fsrv4);
+	err |= gw_conn_add(0, CLI_PORT, 7, fcli4, fsrv4);
 	return err ? -1 : 0;
+}
+
+/* The veths and routes of the forwarded rows, forwarding on (or off again):
+ * only while the gateway rows run (local mode's rows run without). */
+static int gw_net(int up)
+{
+	struct xdpsyn_config cfg;
+	__u32 zero = 0;
+
+	if (!up) {
+		run_cmd("sysctl -qw net.ipv4.ip_forward=0");
+		return 0;
+	}
+	run_cmd("ip link add xgc0 type veth peer name xgc1");
+	run_cmd("ip link add xgs0 type veth peer name xgs1");
+	run_cmd("ip link set xgc0 up && ip link set xgc1 up && ip link set xgs0 up && ip link set xgs1 up");
+	run_cmd("ip route add 10.201.3.0/24 dev xgs0");
+	run_cmd("ip neigh replace 10.201.3.1 lladdr 02:00:00:00:03:01 dev xgs0 nud permanent");
+	run_cmd("ip route add 10.201.4.0/24 dev xgc0");
+	run_cmd("ip neigh replace 10.201.4.7 lladdr 02:00:00:00:04:07 dev xgc0 nud permanent");
+	run_cmd("sysctl -qw net.ipv4.ip_forward=1");
+	if (bpf_map__lookup_elem(gw->maps.xdpsyn_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0))
+		return -1;
+	cfg.gw_ifindex = if_nametoindex("xgs0");
+	cfg.gw_ifindex_c = if_nametoindex("xgc0");
+	return bpf_map__update_elem(gw->maps.xdpsyn_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
 }
 
 /* Is OUT the translation of IN for row R? 1 with what was seen in WHAT, or
@@ -1346,30 +1415,36 @@ static int gw_rows(struct gwrow *rows)
 
 #define GWROW(nm, s, k, c) (rows[n] = (struct gwrow){ .name = nm, .srv = s, .kind = k, .counter = c, \
 		.prog_name = (s) ? "xdpsyn_gw_srv_xdp" : "xdpsyn_gw_xdp" }, &rows[n++])
-	gw_c2s_frame(&GWROW("gw: client->server data v4 (TS)", 0, GWK_C2S, XDPSYN_CNT_GW_C2S)->f, 0, 0);
-	gw_c2s_frame(&GWROW("gw: client->server data v6 (TS)", 0, GWK_C2S, XDPSYN_CNT_GW_C2S)->f, 1, 0);
+	gw_c2s_frame(&GWROW("gw: client->server data v4 (TS)", 0, GWK_C2S, XDPSYN_CNT_GW_C2S)->f, 0, 0, NULL);
+	gw_c2s_frame(&GWROW("gw: client->server data v6 (TS)", 0, GWK_C2S, XDPSYN_CNT_GW_C2S)->f, 1, 0, NULL);
+	gw_c2s_frame(&GWROW("gw: client->server data v4 (TS), forwarded (XDP_REDIRECT)", 0, GWK_C2S,
+			    XDPSYN_CNT_GW_C2S)->f, 0, 0, fsrv4);
 	{
 		struct gwrow *r = GWROW("gw: client->server v4 (TS, 1 SACK block)", 0, GWK_C2S, XDPSYN_CNT_GW_C2S);
 
 		r->nsack = 1;
-		gw_c2s_frame(&r->f, 0, 1);
+		gw_c2s_frame(&r->f, 0, 1, NULL);
 		r = GWROW("gw: client->server v4 (TS, 3 SACK blocks)", 0, GWK_C2S, XDPSYN_CNT_GW_C2S);
 		r->nsack = 3;
-		gw_c2s_frame(&r->f, 0, 3);
+		gw_c2s_frame(&r->f, 0, 3, NULL);
 	}
-	gw_s2c_frame(&GWROW("gw: server->client data v4 (TS)", 1, GWK_S2C, XDPSYN_CNT_GW_S2C)->f, 0, CLI_PORT);
-	gw_s2c_frame(&GWROW("gw: server->client data v6 (TS)", 1, GWK_S2C, XDPSYN_CNT_GW_S2C)->f, 1, CLI_PORT);
+	gw_s2c_frame(&GWROW("gw: server->client data v4 (TS)", 1, GWK_S2C, XDPSYN_CNT_GW_S2C)->f, 0, CLI_PORT, NULL,
+		     NULL);
+	gw_s2c_frame(&GWROW("gw: server->client data v6 (TS)", 1, GWK_S2C, XDPSYN_CNT_GW_S2C)->f, 1, CLI_PORT, NULL,
+		     NULL);
+	gw_s2c_frame(&GWROW("gw: server->client data v4 (TS), forwarded (XDP_REDIRECT)", 1, GWK_S2C,
+			    XDPSYN_CNT_GW_S2C)->f, 0, CLI_PORT, fsrv4, fcli4);
 	{
 		struct gwrow *r = GWROW("gw: server->client v4 (TS, window rescaled: server ws 9, client told 7)", 1,
 					GWK_S2C, XDPSYN_CNT_GW_S2C);
 
 		r->ws_shift = 2;
-		gw_s2c_frame(&r->f, 0, GW_WS_PORT);
+		gw_s2c_frame(&r->f, 0, GW_WS_PORT, NULL, NULL);
 	}
 	syn_frame(&GWROW("gw: SYN v4 to a protected server -> cookie SYN-ACK", 0, GWK_SYNACK,
 			 XDPSYN_CNT_SYNACK_TX)->f, 0, PORT_PROT);
-	forged_ack_frame(&GWROW("gw: forged ACK v4 (no state, bad cookie)", 0, GWK_DROP,
-				XDPSYN_CNT_GW_C2S_NO_STATE)->f, 0, PORT_PROT);
+	gw_forged_frame(&GWROW("gw: forged ACK v4 (no state, bad cookie)", 0, GWK_DROP,
+			       XDPSYN_CNT_GW_C2S_NO_STATE)->f);
 	syn_frame(&GWROW("gw: unprotected port v4 (the floor)", 0, GWK_PASS, XDPSYN_CNT_UNPROTECTED)->f, 0,
 		  PORT_OPEN);
 #undef GWROW
@@ -1404,10 +1479,14 @@ static void gw_report(const struct gwrow *rows, int n, const char *load_err, FIL
 			const struct gwrow *r = &rows[i];
 
 			if (r->measured)
-				fprintf(out, "| %s | %s | %s | %.0f | %s%.0f | %.0f | %s | %s |\n", r->name, r->prog_name,
-					vname(r->verdict), r->ns, floor_ns >= 0 && r->kind != GWK_PASS ? "+" : "",
-					floor_ns >= 0 && r->kind != GWK_PASS ? r->ns - floor_ns : 0, r->empty_ns, r->what,
-					r->counters);
+			{
+				char over[32] = "-";
+
+				if (floor_ns >= 0 && r->kind != GWK_PASS)
+					snprintf(over, sizeof(over), "%+.0f", r->ns - floor_ns);
+				fprintf(out, "| %s | %s | %s | %.0f | %s | %.0f | %s | %s |\n", r->name, r->prog_name,
+					vname(r->verdict), r->ns, over, r->empty_ns, r->what, r->counters);
+			}
 			else
 				fprintf(out, "| %s | %s | %s | not measured: %s (the program ran in %.0f ns) | - | %.0f | - | %s |\n",
 					r->name, r->prog_name, vname(r->verdict), r->what, r->ns, r->empty_ns, r->counters);
@@ -1418,8 +1497,11 @@ static void gw_report(const struct gwrow *rows, int n, const char *load_err, FIL
 				     "the stub's, not the paths'.\n");
 		fprintf(out, "\nTranslated frames and the SYN: behind the restore wrapper, its cost subtracted, as the SYN rows "
 			     "above. A translated frame's verdict says how it was forwarded: REDIRECT (bpf_fib_lookup + "
-			     "XDP_REDIRECT) or PASS (the kernel's forwarding); here both ends are addresses of the fixture's "
-			     "loopback, gw_ifindex and gw_ifindex_c the loopback too.\n");
+			     "XDP_REDIRECT: the \"forwarded\" rows, whose far end is routed out a veth of the fixture's "
+			     "namespace with a permanent neighbour entry, forwarding on) or PASS (the kernel's "
+			     "forwarding: the other rows, whose far end, 10.201.1.1 / fd00:201::1 or the client "
+			     "10.201.2.7 / fd00:201::2:7, is an address of the fixture's loopback, so the FIB "
+			     "lookup finds a local route).\n");
 	}
 }
 
@@ -1812,6 +1894,12 @@ int main(int argc, char **argv)
 		nd += run_disp_mechanism(&drows[nd]);
 	}
 	/* gateway mode (issue 16), in the same run */
+	if (gw && gw_net(1)) {
+		check(0, "gateway rows: setting the forwarded rows' ifindexes in the config: %s", strerror(errno));
+		xdpsyn_gw__destroy(gw);
+		gw = NULL;
+		snprintf(gw_err, sizeof(gw_err), "the config update failed");
+	}
 	if (gw) {
 		ngw = gw_rows(gwr);
 		for (int i = 0; i < ngw; i++) {
@@ -1830,6 +1918,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < ngw && gw_counters_moved; i++)
 			if (!gwr[i].measured)
 				check(0, "gateway %s: %s", gwr[i].name, gwr[i].what);
+		gw_net(0);
 	} else
 		check(0, "gateway rows: %s", gw_err);
 	if (md)
