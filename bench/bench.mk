@@ -5,7 +5,8 @@
 #   make bench-flood  the netns lab under SYN floods, four defences
 #   make bench-flip   the auto policy's time to flip under a flood, and back
 #   make bench-gateway the gateway lab (issue 16): plain forwarding vs nftables
-#                     SYNPROXY + conntrack on a gateway, under a flood and in bulk
+#                     SYNPROXY + conntrack vs xdpsyn gateway mode on a gateway,
+#                     under a flood and in bulk
 #   make bench-smoke  a tiny run of each; ends with "N passed, N failed"
 # Debian packages the benchmarks need beyond DEB_PKGS (the plot):
 BENCH_DEB_PKGS := gnuplot-nox

@@ -147,6 +147,16 @@ xdpsyn_synacks() { gw "$XDPSYN" stats "$GW_IFC" -j 2>/dev/null | jq -r '(.interf
 synproxy_count() { gw nft -j list chain inet xsgw protect 2>/dev/null |
 	jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add // 0'; }
 
+# The end hosts (client, server) send complete TCP checksums, as frames off
+# a real wire arrive: on veth a local stack's frames otherwise carry only
+# the pseudo-header's sum (checksum offload, CHECKSUM_PARTIAL), which
+# xdpsyn gateway mode hands to the kernel's forwarding rather than
+# translate and redirect in XDP. The same for every defence (the
+# checksumming is the end hosts' CPU, core 0).
+end_hosts_csum_off() {
+	in_ns "$GW_NS_CLI" ethtool -K eth0 tx off >/dev/null &&
+		in_ns "$GW_NS_SRV" ethtool -K "$GW_SRV_IF" tx off >/dev/null
+}
 server_restart_gw() { server_restart "$GW_NS_SRV" $OTHER_CPU; } # tcpecho on PORT, OTHER_CPU
 pin_all() { # the gateway's threads on GW_CPU, the server's and the switch's on OTHER_CPU
 	pin_napi "$GW_IFC" $GW_CPU && pin_napi "$GW_IFS" $GW_CPU &&
@@ -203,7 +213,8 @@ smoke_flood() {
 smoke() {
 	local t0 out
 	t0=$(date +%s.%N)
-	gwlab_up && ok "gateway lab up (client, attacker, switch, gateway, server)" || { bad "gateway lab up"; return 1; }
+	gwlab_up && end_hosts_csum_off && ok "gateway lab up (client, attacker, switch, gateway, server)" ||
+		{ bad "gateway lab up"; return 1; }
 	server_restart_gw || { bad "tcpecho server"; return 1; }
 	smoke_conns "plain forwarding"
 	if defence_up nft; then
@@ -320,7 +331,7 @@ run_with_retry() { # run_with_retry KIND IDLE_COL TSV ARGS...: up to 3 tries whe
 	if [ "$kind" = flood ]; then printf '%s\t%d\t\n' "$ROW" "$try" >>"$tsv"; else printf '%s\t\n' "$ROW" >>"$tsv"; fi
 }
 
-gwlab_up || { bad "gateway lab up"; exit 1; }
+gwlab_up && end_hosts_csum_off || { bad "gateway lab up"; exit 1; }
 GW_MAC=$(if_mac "$GW_NS_GW" "$GW_IFC")
 DEFENCES="plain nft xdpsyn-gateway"
 echo "gateway lab $GWLAB_ID: defences [$DEFENCES], rates [$RATES], ${SECS} s floods, $LEGIT_N legit connections each; bulk $BULK_MB MB each way"
@@ -378,6 +389,7 @@ cp "$FTSV" "$BTSV" "$OUT/"
 	echo "SYNFLOOD_CMD='synflood -i eth0 --dst-ip $GW_SRV4 --dst-mac GW_IFC_MAC --dport $PORT --src-net $GW_FLOOD4 --rate RATE --count RATE*$SECS --duration $SECS -q'"
 	echo "LEGIT_CMD='bench_legit $GW_SRV4 $PORT -n $LEGIT_N -s $LEGIT_SPREAD_MS -t $LEGIT_TIMEOUT_MS -b 100'"
 	echo "BULK_CMD='tcpecho client $GW_SRV4 $PORT -n 1 -b $((BULK_MB * 1000000)) -t 20000'"
+	echo "END_HOSTS='client eth0 and server $GW_SRV_IF: ethtool -K IFACE tx off (complete TCP checksums, as off a wire)'"
 	echo "XDPSYN_CMD='xdpsyn $XS_ATTACH'"
 	echo "XDPSYN_NA='$XS_NA'"
 	echo "NFT_RULES='$(tr '\n\t' '  ' <<<"$NFT_RULES" | tr -s ' ')'"

@@ -1060,6 +1060,15 @@ static void gw_c2s_frame(struct frame *f, int v6, int nsack, const uint8_t *dadd
 	frame_build(f, &s);
 }
 
+/* An address: OVER (IPv4) when given, else the fixture's of the family. */
+static void gw_addr(void *dst, int v6, const uint8_t *def6, const uint8_t *def4, const uint8_t *over)
+{
+	if (over)
+		memcpy(dst, over, 4);
+	else
+		memcpy(dst, v6 ? def6 : def4, v6 ? 16 : 4);
+}
+
 /* The server's data segment to the client (seq in the server's space). */
 static void gw_s2c_frame(struct frame *f, int v6, uint16_t cport, const uint8_t *saddr, const uint8_t *daddr)
 {
@@ -1070,12 +1079,8 @@ static void gw_s2c_frame(struct frame *f, int v6, uint16_t cport, const uint8_t 
 	s.v6 = v6;
 	memcpy(s.smac, srv_mac, 6);
 	memcpy(s.dmac, cli_mac, 6);
-	memcpy(s.saddr, v6 ? srv6 : srv4, v6 ? 16 : 4);
-	memcpy(s.daddr, v6 ? cli6 : cli4, v6 ? 16 : 4);
-	if (saddr)
-		memcpy(s.saddr, saddr, 4);
-	if (daddr)
-		memcpy(s.daddr, daddr, 4);
+	gw_addr(s.saddr, v6, srv6, srv4, saddr);
+	gw_addr(s.daddr, v6, cli6, cli4, daddr);
 	s.sport = PORT_PROT;
 	s.dport = cport;
 	s.flags = F_ACK | F_PSH;
@@ -1114,12 +1119,8 @@ static int gw_conn_add(int v6, uint16_t cport, uint8_t s_ws, const uint8_t *cadd
 	memset(&k, 0, sizeof(k));
 	memset(&c, 0, sizeof(c));
 	k.family = v6 ? XDPSYN_V6 : XDPSYN_V4;
-	memcpy(k.caddr, v6 ? cli6 : cli4, v6 ? 16 : 4);
-	memcpy(k.saddr, v6 ? srv6 : srv4, v6 ? 16 : 4);
-	if (caddr)
-		memcpy(k.caddr, caddr, 4);
-	if (saddr)
-		memcpy(k.saddr, saddr, 4);
+	gw_addr(k.caddr, v6, cli6, cli4, caddr);
+	gw_addr(k.saddr, v6, srv6, srv4, saddr);
 	k.cport = htons(cport);
 	k.sport = htons(PORT_PROT);
 	clock_gettime(CLOCK_MONOTONIC, &now);

@@ -348,6 +348,7 @@ EOF
 		echo "$(val $RES/gateway.env BULK_CMD)"
 		echo "# the server, server's namespace, core 0 (restarted before each measurement):"
 		echo "tcpecho serve 8080      # net.ipv4.tcp_syncookies=1, backlog 4096"
+		[ -n "$(val $RES/gateway.env END_HOSTS)" ] && echo "# end hosts: $(val $RES/gateway.env END_HOSTS)"
 		echo "# defences, in the gateway's namespace (net.ipv4.ip_forward=1, net.ipv6.conf.all.forwarding=1):"
 		echo "plain: nothing (the kernel forwards; the server's own SYN cookies answer, through the gateway)"
 		echo "nft:   sysctl net.ipv4.tcp_syncookies=1 net.ipv4.tcp_timestamps=1 net.netfilter.nf_conntrack_tcp_loose=0"
