@@ -643,6 +643,34 @@ static void case_probe(void)
 	}
 }
 
+/* Time-wait reuse: the client opens the tuple of a connection that
+ * closed moments ago; its new handshake gets new state (the closed one
+ * would translate it with the old connection's numbers). */
+static void case_timewait_reuse(void)
+{
+	for (int v6 = 0; v6 < 2; v6++) {
+		uint16_t cport = next_port++;
+		uint32_t cookie, cookie2;
+		struct xdpsyn_gw_conn v;
+		char name[128];
+
+		snprintf(name, sizeof(name), "%s: a new handshake on a closed connection's tuple "
+			 "(time-wait reuse) gets new state", v6 ? "v6" : "v4");
+		if (!to_syn_sent(v6, cport, 1000, &cookie) && !conn_get(v6, cport, &v)) {
+			v.state = XDPSYN_GW_CLOSED;
+			v.s_isn = 99;
+			v.seq_delta = 99 - cookie;
+			conn_put(v6, cport, &v);
+			if (!to_syn_sent(v6, cport, 900000, &cookie2))
+				check(!conn_get(v6, cport, &v) && v.state == XDPSYN_GW_SYN_SENT &&
+				      v.c_isn == 900000 && v.cookie == cookie2,
+				      "state %d isn %u: not the new handshake's", v.state, v.c_isn);
+		}
+		report(name);
+	}
+	conns_clear();
+}
+
 /* The server answers our SYN with RST (no listener): the client, which
  * we told the connection was open, is reset at its next sequence number. */
 static void case_refused(void)
@@ -715,8 +743,10 @@ static void case_partial_checksum(void)
 	conns_clear();
 }
 
-/* Connections older than the attach: adopted while the window is open
- * (passed untouched, nothing translated), refused after. */
+/* Connections older than the attach: while the window is open the
+ * client's segments pass untouched, and the server's first segment adopts
+ * the connection (nothing translated); a forged ACK makes no state. After
+ * the window an unknown segment is a forged ACK. */
 static void case_adopt(void)
 {
 	uint16_t cport = next_port++;
@@ -730,16 +760,29 @@ static void case_adopt(void)
 	if (!run(c_fd, &f, &r)) {
 		check(r.verdict == XDP_PASS_, "verdict %d", r.verdict);
 		check(r.out_len == f.len && !memcmp(r.out, f.b, f.len), "frame changed");
-		check_count(&r, XDPSYN_CNT_GW_ADOPTED, 1);
-		check(!conn_get(0, cport, &v) && v.flags & XDPSYN_GW_ADOPTED, "no adopted state");
-		seg(&f, 0, 0, cport, F_ACK, 7777, 149, 300, NULL, 0);
-		run(s_fd, &f, &r);
+		check_count(&r, XDPSYN_CNT_GW_ADOPT_PASS, 1);
+		check(conn_get(0, cport, &v), "state made from the client's side (a forged ACK would fill the table)");
+	}
+	report("v4: within gw-adopt a client segment without state passes untouched, no state made");
+	seg(&f, 0, 0, cport, F_ACK, 7777, 149, 300, NULL, 10);
+	if (!run(s_fd, &f, &r)) {
 		check(r.verdict == XDP_PASS_ && r.out_len == f.len && !memcmp(r.out, f.b, f.len),
 		      "the server's segment changed");
+		check_count(&r, XDPSYN_CNT_GW_ADOPTED, 1);
+		check(!conn_get(0, cport, &v) && v.flags & XDPSYN_GW_ADOPTED, "not adopted");
 	}
-	report("v4: a connection older than the attach is adopted while gw-adopt lasts");
+	report("v4: within gw-adopt the server's segment adopts the connection");
+	seg(&f, 0, 0, next_port++, F_RST | F_ACK, 7777, 149, 300, NULL, 0);
+	if (!run(s_fd, &f, &r))
+		check(r.delta[XDPSYN_CNT_GW_ADOPTED] == 0, "an RST from the server adopted a connection");
+	report("v4: a server's RST (its answer to a forged ACK) adopts nothing");
 	cfg.gw_adopt_until_ns = 0;
 	cfg_put();
+	seg(&f, 0, 1, cport, F_ACK | F_PSH, 149, 7787, 502, NULL, 50);
+	if (!run(c_fd, &f, &r))
+		check(r.verdict == XDP_PASS_ && r.out_len == f.len && !memcmp(r.out, f.b, f.len),
+		      "the adopted connection's segment: verdict %d or changed", r.verdict);
+	report("v4: after gw-adopt the adopted connection goes on untouched");
 	seg(&f, 0, 1, next_port++, F_ACK | F_PSH, 99, 7777, 502, NULL, 50);
 	if (!run(c_fd, &f, &r)) {
 		check(r.verdict == XDP_DROP_, "verdict %d, want DROP after the window", r.verdict);
@@ -789,6 +832,7 @@ static const struct gw_case {
 	{ "refusals", case_refusals },
 	{ "probe", case_probe },
 	{ "refused", case_refused },
+	{ "timewait_reuse", case_timewait_reuse },
 	{ "partial_checksum", case_partial_checksum },
 	{ "adopt", case_adopt },
 	{ "table_full", case_table_full },
