@@ -83,7 +83,7 @@ ok()  { echo "ok   $1"; PASS=$((PASS + 1)); }
 bad() { echo "FAIL $1"; FAIL=$((FAIL + 1)); }
 cleanup() {
 	set +e
-	[ -e "/sys/fs/bpf/xdpsyn/$GW_IFC" ] && gw "$XDPSYN" detach "$GW_IFC" >/dev/null 2>&1
+	[ -e "/sys/fs/bpf/xdpsyn/$GW_IFC" ] && xdpsyn_detach >/dev/null 2>&1
 	gwlab_down
 	rm -rf "$TMP"
 	echo "$PASS passed, $FAIL failed"
@@ -115,6 +115,15 @@ XS_NA=
 if [ ! -x "$XDPSYN" ]; then XS_NA="$XDPSYN missing"
 elif ! "$XDPSYN" attach --help 2>&1 | grep -q -- '--gateway'; then XS_NA="xdpsyn attach --gateway not available"
 fi
+# xdpsyn_detach: detach from GW_IFC and remove its pins, the state table
+# too (detach keeps that pinned unless --flush-state; the interface's name
+# is this run's, so the pins under it are this run's alone)
+xdpsyn_detach() {
+	local flush=()
+	"$XDPSYN" detach --help 2>&1 | grep -q -- '--flush-state' && flush=(--flush-state)
+	gw "$XDPSYN" detach "$GW_IFC" "${flush[@]}"
+	rm -rf "/sys/fs/bpf/xdpsyn/$GW_IFC"
+}
 defence_up() {
 	case $1 in
 	plain) return 0 ;;
@@ -137,7 +146,7 @@ defence_down() {
 	case $1 in
 	nft) gw nft delete table inet xsgw ;;
 	xdpsyn-gateway)
-		gw "$XDPSYN" detach "$GW_IFC" >/dev/null
+		xdpsyn_detach >/dev/null
 		gw_xdp_pass "$GW_NS_GW" "$GW_IFC" && gw_xdp_pass "$GW_NS_GW" "$GW_IFS"
 		;;
 	esac
