@@ -108,12 +108,18 @@ NFT_RULES="table inet xsgw {
 		ct state invalid drop
 	}
 }"
-# xdpsyn gateway mode: the servers' prefixes, and whether this xdpsyn has it
+# xdpsyn gateway mode: the servers' prefixes, and whether this xdpsyn has it.
+# --gw-adopt 0: no connection in the lab is older than the attach, and while
+# the adopt window is open (default 300 s after attach) the data path as of
+# main 671ddba passes every client segment without state untouched, the
+# final ACKs with valid cookies too: the server resets them, and no new
+# connection succeeds in that window.
 XS_SERVERS="$GW_SNET4,$GW_SNET6"
 XS_ATTACH="attach $GW_IFC --ports $PORT --gateway $GW_IFS --servers $XS_SERVERS"
 XS_NA=
 if [ ! -x "$XDPSYN" ]; then XS_NA="$XDPSYN missing"
 elif ! "$XDPSYN" attach --help 2>&1 | grep -q -- '--gateway'; then XS_NA="xdpsyn attach --gateway not available"
+elif "$XDPSYN" attach --help 2>&1 | grep -q -- '--gw-adopt'; then XS_ATTACH="$XS_ATTACH --gw-adopt 0"
 fi
 # xdpsyn_detach: detach from GW_IFC and remove its pins, the state table
 # too (detach keeps that pinned unless --flush-state; the interface's name
