@@ -189,6 +189,13 @@ EOF
 				printf "- valid ACK (TS): %d ns = %s the lookup floor (%d ns); %s the forged ACK.\n", ns[v], r(ns[v], lk[v]), lk[v], r(ns[v], ns[f])
 				u = "unprotected port v4"; d = "UDP v4 (non-TCP)"
 				printf "- pass-through: unprotected port %d ns, UDP %d ns, against parse+PASS %d / %d ns.\n", ns[u], ns[d], pp[u], pp[d]
+				c = "gw: client->server data v4 (TS)"; cr = "gw: client->server data v4 (TS), forwarded (XDP_REDIRECT)"
+				c3 = "gw: client->server v4 (TS, 3 SACK blocks)"; sc = "gw: server->client data v4 (TS)"
+				sr = "gw: server->client data v4 (TS), forwarded (XDP_REDIRECT)"; sw = "gw: server->client v4 (TS, window rescaled: server ws 9, client told 7)"
+				gs = "gw: SYN v4 to a protected server -> cookie SYN-ACK"; gf = "gw: forged ACK v4 (no state, bad cookie)"
+				gu = "gw: unprotected port v4 (the floor)"
+				if (c in ns)
+					printf "- gateway mode (v4; \"-\": not measured, see its row): translation client->server %s ns (3 SACK blocks %s, forwarded by XDP_REDIRECT %s), server->client %s ns (window rescaled %s, forwarded %s); cookie SYN-ACK %s ns vs local mode'"'"'s SYN %d ns; forged ACK %s ns; unprotected port %s ns.\n", ns[c], ns[c3], ns[cr], ns[sc], ns[sw], ns[sr], ns[gs], ns[p], ns[gf], ns[gu]
 			}' "$RES/micro.tsv"
 			echo
 		fi
