@@ -321,7 +321,7 @@ measure_bulk() { # measure_bulk DEFENCE: sets ROW
 	p0=$(( $(link_stat "$GW_NS_GW" "$GW_IFC" rx packets) + $(link_stat "$GW_NS_GW" "$GW_IFS" rx packets) ))
 	c0=$(cpu_line $GW_CPU); t0=$(napi_ns "$GW_IFC" "$GW_IFS"); w0=$(date +%s%N)
 	out=$(in_ns "$GW_NS_CLI" taskset -c $OTHER_CPU "$ROOT/build/tcpecho" client $GW_SRV4 $PORT -n 1 \
-		-b $bytes -t 20000 2>&1) || { echo "bulk echo failed: $out"; return 1; }
+		-b $bytes -t 60000 2>&1) || { echo "bulk echo failed: $out"; return 1; }
 	c1=$(cpu_line $GW_CPU); t1=$(napi_ns "$GW_IFC" "$GW_IFS"); w1=$(date +%s%N)
 	p1=$(( $(link_stat "$GW_NS_GW" "$GW_IFC" rx packets) + $(link_stat "$GW_NS_GW" "$GW_IFS" rx packets) ))
 	ROW=$(awk -v def="$def" -v bytes=$bytes -v wns=$((w1 - w0)) -v pk=$((p1 - p0)) -v tns=$((t1 - t0)) \
@@ -403,7 +403,7 @@ cp "$FTSV" "$BTSV" "$OUT/"
 	echo "WINDOW='gateway CPU measured from ${WIN_START} s to $(awk -v a="$WIN_START" -v b="$WIN_LEN" 'BEGIN { print a + b }') s of each flood'"
 	echo "SYNFLOOD_CMD='synflood -i eth0 --dst-ip $GW_SRV4 --dst-mac GW_IFC_MAC --dport $PORT --src-net $GW_FLOOD4 --rate RATE --count RATE*$SECS --duration $SECS -q'"
 	echo "LEGIT_CMD='bench_legit $GW_SRV4 $PORT -n $LEGIT_N -s $LEGIT_SPREAD_MS -t $LEGIT_TIMEOUT_MS -b 100'"
-	echo "BULK_CMD='tcpecho client $GW_SRV4 $PORT -n 1 -b $((BULK_MB * 1000000)) -t 20000'"
+	echo "BULK_CMD='tcpecho client $GW_SRV4 $PORT -n 1 -b $((BULK_MB * 1000000)) -t 60000'"
 	echo "END_HOSTS='client eth0 and server $GW_SRV_IF: ethtool -K IFACE tx off (complete TCP checksums, as off a wire)'"
 	echo "XDPSYN_CMD='xdpsyn $XS_ATTACH'"
 	echo "XDPSYN_NA='$XS_NA'"
