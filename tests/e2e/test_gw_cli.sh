@@ -162,6 +162,10 @@ out=$(x set "$GW_IFC" policy=track 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "is a gateway" <<<"$out" && [ "$(st .policy.policy)" = proxy ]
 check "set policy=track refused on a gateway" $? "rc=$rc: $out"
 
+out=$(x key rotate "$GW_IFC" 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$(st .key_slot)" = 1 ]
+check "key rotate on a gateway" $? "rc=$rc: $out"
+
 # -- servers ------------------------------------------------------------------------
 out=$(x servers "$GW_IFC" set 10.201.21.2 80 mss=1400 ws=7 ts=on sack=on 2>&1 &&
 	x servers "$GW_IFC" set fd00:201::21:2 443 ecn=on 2>&1); rc=$?
