@@ -109,11 +109,12 @@ NFT_RULES="table inet xsgw {
 	}
 }"
 # xdpsyn gateway mode: the servers' prefixes, and whether this xdpsyn has it.
-# --gw-adopt 0: no connection in the lab is older than the attach, and while
-# the adopt window is open (default 300 s after attach) the data path as of
-# main 671ddba passes every client segment without state untouched, the
-# final ACKs with valid cookies too: the server resets them, and no new
-# connection succeeds in that window.
+# --gw-adopt 0: no connection in the lab is older than the attach, so the
+# adopt window (default 300 s after attach) has nothing to adopt. (The data
+# path of main 671ddba..574e630 also passed the clients' final ACKs
+# untouched inside the window, valid cookies too, and the server reset
+# them: fixed in 4f52dbc; the figures of 2026-12-02 14:46 were taken on
+# cba8e28 with this flag.)
 XS_SERVERS="$GW_SNET4,$GW_SNET6"
 XS_ATTACH="attach $GW_IFC --ports $PORT --gateway $GW_IFS --servers $XS_SERVERS"
 XS_NA=

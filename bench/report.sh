@@ -367,9 +367,9 @@ EOF
 			echo "        $(val $RES/gateway.env XDPSYN_CMD)"
 			echo "        (after: xdpsyn detach GW_IFC --flush-state; xdp_pass back on both)"
 			case "$(val $RES/gateway.env XDPSYN_CMD)" in *"--gw-adopt 0"*)
-				echo "        # --gw-adopt 0: the lab has no connection older than the attach; inside the adopt"
-				echo "        # window (default 300 s) the data path of main 671ddba..574e630 passes the clients'"
-				echo "        # final ACKs untouched, valid cookies too, and the server resets them" ;;
+				echo "        # --gw-adopt 0: the lab has no connection older than the attach (and inside the adopt"
+				echo "        # window the data path of main 671ddba..574e630 passed the clients' final ACKs"
+				echo "        # untouched, valid cookies too, and the server reset them; fixed in 4f52dbc)" ;;
 			esac
 		fi
 		echo '```'
