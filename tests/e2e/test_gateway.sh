@@ -75,6 +75,8 @@ PY=/usr/bin/python3
 PASS=0 FAIL=0
 ok()   { echo "ok   $1"; PASS=$((PASS + 1)); }
 bad()  { echo "FAIL $1: $2"; FAIL=$((FAIL + 1)); }
+# check NAME STATUS DETAIL: take the condition's status into r first (a
+# $(...) in NAME or DETAIL would reset $? before check sees it)
 check() { if [ "$2" -eq 0 ]; then ok "$1"; else bad "$1" "$3"; fi; }
 same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "gateway: $2 | routed: $3"; fi; }
 T0=$SECONDS
@@ -352,7 +354,8 @@ cmp_http() {
 	local f=$1 a=${O[a/http/$1]} b=${O[b/http/$1]} xa=${X[a/http/$1]} xb=${X[b/http/$1]}
 	# the routed run must be what the case needs
 	[[ $a == "${HTTP_N}x 200 rc=0 sha="* ]]
-	check "[1] http IPv$f routed: $a" $? "the routed run failed"
+	r=$?
+	check "[1] http IPv$f routed: $a" $r "the routed run failed"
 	same "[1] http IPv$f: $HTTP_N curl requests through the gateway, outcomes and sha256 as routed ($b)" "$b" "$a"
 	same "[1] http IPv$f: server PassiveOpens $(field "${xb%%|*}" 0) (routed $(field "${xa%%|*}" 0))" \
 		"$(field "${xb%%|*}" 0)" "$(field "${xa%%|*}" 0)"
@@ -424,7 +427,8 @@ cmp_opts() {
 			continue
 		fi
 		[ "$sb" = "$sa" ] && [ "$cb" = "$ca" ] && [[ $b == "cli "* ]]
-		check "[2] opts IPv$f $(opts_name "$c"): server socket $sb, client $cb, as routed" $? \
+		r=$?
+		check "[2] opts IPv$f $(opts_name "$c"): server socket $sb, client $cb, as routed" $r \
 			"gateway: $b | routed: $a (expected server: $sa)"
 	done
 }
@@ -455,10 +459,12 @@ sc_data() {
 cmp_data() {
 	local f=$1 a=${O[a/data/$1]} b=${O[b/data/$1]}
 	[[ $a == "ok rx=match srv_rx=match"* ]] && [[ ${X[a/data/imp]} != *"dropped 0,"* ]]
-	check "[3] data IPv$f routed, ${DATA_MB} MB each way, $IMPAIR: $a (${X[a/data]} s; v4+v6 ${X[a/data/imp]})" $? \
+	r=$?
+	check "[3] data IPv$f routed, ${DATA_MB} MB each way, $IMPAIR: $a (${X[a/data]} s; v4+v6 ${X[a/data/imp]})" $r \
 		"$a; ${X[a/data/imp]}"
 	[[ $b == "ok rx=match srv_rx=match"* ]]
-	check "[3] data IPv$f through the gateway: ${DATA_MB} MB each way byte-exact at both ends as routed: $b (${X[b/data]} s; v4+v6 ${X[b/data/imp]})" $? \
+	r=$?
+	check "[3] data IPv$f through the gateway: ${DATA_MB} MB each way byte-exact at both ends as routed: $b (${X[b/data]} s; v4+v6 ${X[b/data/imp]})" $r \
 		"gateway: $b | routed: $a"
 }
 
@@ -495,16 +501,20 @@ cmp_flood() {
 	local f=$1 a=${O[a/flood/$1]} b=${O[b/flood/$1]} xa xb
 	read -ra xa <<<"${X[a/flood/$f]}"; read -ra xb <<<"${X[b/flood/$f]}"
 	[ "${xa[0]}" -gt $((FLOOD_N / 2)) ] && [ "${xa[1]}" -gt $((xa[0] / 2)) ]
-	check "[4] flood IPv$f routed: ${xa[0]} spoofed SYNs sent, ${xa[1]} reached the server (the baseline: plain forwarding lets them through)" $? \
+	r=$?
+	check "[4] flood IPv$f routed: ${xa[0]} spoofed SYNs sent, ${xa[1]} reached the server (the baseline: plain forwarding lets them through)" $r \
 		"the flood did not reach the server in the routed run: sent ${xa[0]}, at the server ${xa[1]}"
 	[ "${xb[0]}" -gt $((FLOOD_N / 2)) ] && [ "${xb[1]}" -eq 0 ]
-	check "[4] flood IPv$f through the gateway: ${xb[0]} spoofed SYNs sent, ${xb[1]} reached the server (routed ${xa[1]})" $? \
+	r=$?
+	check "[4] flood IPv$f through the gateway: ${xb[0]} spoofed SYNs sent, ${xb[1]} reached the server (routed ${xa[1]})" $r \
 		"the server received ${xb[1]} of the flood's SYNs (sent ${xb[0]})"
 	[ "${xb[2]}" -eq $LEGIT_N ]
-	check "[4] flood IPv$f through the gateway: the server saw exactly the $LEGIT_N legit SYNs (${xb[2]}; routed ${xa[2]})" $? \
+	r=$?
+	check "[4] flood IPv$f through the gateway: the server saw exactly the $LEGIT_N legit SYNs (${xb[2]}; routed ${xa[2]})" $r \
 		"legit SYNs at the server: ${xb[2]}, want $LEGIT_N"
 	[[ $b == "${LEGIT_N}x ok sha="* ]]
-	check "[4] flood IPv$f through the gateway: $LEGIT_N/$LEGIT_N legit connections during the flood ($b; routed: $a)" $? \
+	r=$?
+	check "[4] flood IPv$f through the gateway: $LEGIT_N/$LEGIT_N legit connections during the flood ($b; routed: $a)" $r \
 		"gateway: $b | routed: $a"
 }
 
@@ -536,13 +546,16 @@ cmp_forged() {
 	local f=$1 xa xb
 	read -ra xa <<<"${X[a/forged/$f]}"; read -ra xb <<<"${X[b/forged/$f]}"
 	[ "${xa[0]}" -gt $((FORGED_N * 9 / 10)) ] && [ "${xa[1]}" -gt $((xa[0] / 2)) ] && [ "${xa[2]}" -eq 0 ]
-	check "[4] forged ACKs IPv$f routed: ${xa[0]} sent, ${xa[1]} reached the server, PassiveOpens +${xa[2]}" $? \
+	r=$?
+	check "[4] forged ACKs IPv$f routed: ${xa[0]} sent, ${xa[1]} reached the server, PassiveOpens +${xa[2]}" $r \
 		"routed baseline not as expected: sent ${xa[0]}, at the server ${xa[1]}, opens +${xa[2]}"
 	[ "${xb[0]}" -gt $((FORGED_N * 9 / 10)) ] && [ "${xb[1]}" -eq 0 ] && [ "${xb[2]}" -eq 0 ]
-	check "[4] forged ACKs IPv$f through the gateway: ${xb[0]} sent, ${xb[1]} reached the server, PassiveOpens +${xb[2]}" $? \
+	r=$?
+	check "[4] forged ACKs IPv$f through the gateway: ${xb[0]} sent, ${xb[1]} reached the server, PassiveOpens +${xb[2]}" $r \
 		"sent ${xb[0]}, at the server ${xb[1]}, server PassiveOpens +${xb[2]}"
 	[ "${xb[3]}" -ge $((xb[0] * 9 / 10)) ]
-	check "[4] forged ACKs IPv$f: gw_c2s_no_state + ack_invalid +${xb[3]} account for the ${xb[0]} sent" $? \
+	r=$?
+	check "[4] forged ACKs IPv$f: gw_c2s_no_state + ack_invalid +${xb[3]} account for the ${xb[0]} sent" $r \
 		"counted +${xb[3]} of ${xb[0]}"
 }
 
@@ -563,10 +576,12 @@ sc_closed() {
 cmp_closed() {
 	local f=$1 a=${O[a/closed/$1]} b=${O[b/closed/$1]} out
 	[ "$a" = "3x refused" ]
-	check "[6] closed port IPv$f routed: $a" $? "$a"
+	r=$?
+	check "[6] closed port IPv$f routed: $a" $r "$a"
 	out=$(sed -E 's/[0-9]+x (refused|reset|reset after connect|error=EPIPE after connect|error=ECONNRESET after connect)(; |$)//g' <<<"$b")
 	[ -z "$out" ] && [ -n "$b" ] && [ "${X[b/closed/$f]}" -lt 2000 ]
-	check "[6] closed port IPv$f through the gateway: every connection reset, none hangs ($b in ${X[b/closed/$f]} ms; routed: $a)" $? \
+	r=$?
+	check "[6] closed port IPv$f through the gateway: every connection reset, none hangs ($b in ${X[b/closed/$f]} ms; routed: $a)" $r \
 		"gateway: $b in ${X[b/closed/$f]} ms | routed: $a"
 }
 
@@ -591,7 +606,8 @@ sc_timewait() {
 cmp_timewait() {
 	local f=$1 a=${O[a/timewait/$1]} b=${O[b/timewait/$1]}
 	[[ $a == "3x 200 rc=0 "* ]]
-	check "[6] timewait IPv$f routed: $a" $? "$a"
+	r=$?
+	check "[6] timewait IPv$f routed: $a" $r "$a"
 	same "[6] timewait IPv$f: the same client port three times in a row, as routed ($b)" "$b" "$a"
 	same "[6] timewait IPv$f: PassiveOpens +${X[b/timewait/$f]}, as routed" "${X[b/timewait/$f]}" "${X[a/timewait/$f]}"
 }
@@ -614,7 +630,8 @@ cmp_firstdata() {
 	local f=$1 a=${O[a/firstdata/$1]} b=${O[b/firstdata/$1]} ta=${X[a/firstdata/$1]:-0} tb=${X[b/firstdata/$1]:-9999}
 	same "[6] first data IPv$f: request right after connect, 10 connections, outcomes and bytes as routed ($b)" "$b" "$a"
 	awk -v a="$ta" -v b="$tb" 'BEGIN { exit !(b < a + 100) }'
-	check "[6] first data IPv$f: slowest request ${tb} ms through the gateway, ${ta} ms routed (no RTO wait)" $? \
+	r=$?
+	check "[6] first data IPv$f: slowest request ${tb} ms through the gateway, ${ta} ms routed (no RTO wait)" $r \
 		"slowest ${tb} ms vs ${ta} ms routed"
 }
 
@@ -635,10 +652,12 @@ sc_banner() {
 cmp_banner() {
 	local f=$1 a=${O[a/banner/$1]} b=${O[b/banner/$1]} ta=${X[a/banner/$1]:-0} tb=${X[b/banner/$1]:-9999}
 	[ "$a" = "10x ok" ]
-	check "[6] banner IPv$f routed: $a" $? "$a"
+	r=$?
+	check "[6] banner IPv$f routed: $a" $r "$a"
 	same "[6] banner IPv$f: server speaks first, 10 connections as routed ($b)" "$b" "$a"
 	awk -v a="$ta" -v b="$tb" 'BEGIN { exit !(b < a + 100) }'
-	check "[6] banner IPv$f: slowest banner ${tb} ms through the gateway, ${ta} ms routed (about one RTT more at most)" $? \
+	r=$?
+	check "[6] banner IPv$f: slowest banner ${tb} ms through the gateway, ${ta} ms routed (about one RTT more at most)" $r \
 		"slowest ${tb} ms vs ${ta} ms routed"
 }
 
@@ -660,11 +679,13 @@ sc_unprotected() {
 cmp_unprotected() {
 	local f=$1 a=${O[a/unprotected/$1]} b=${O[b/unprotected/$1]}
 	[[ $a == "10x 200 rc=0 "* ]]
-	check "[6] unprotected port IPv$f routed: $a" $? "$a"
+	r=$?
+	check "[6] unprotected port IPv$f routed: $a" $r "$a"
 	same "[6] unprotected port IPv$f: outcomes and bytes as routed ($b)" "$b" "$a"
 	same "[6] unprotected port IPv$f: ${X[b/unprotected/$f]}, as routed" "${X[b/unprotected/$f]}" "${X[a/unprotected/$f]}"
 	[ "${X[b/unprotected/$f/k]}" = 0 ]
-	check "[6] unprotected port IPv$f: no xdpsyn counter of a handled segment moved ($GW_TOUCH)" $? \
+	r=$?
+	check "[6] unprotected port IPv$f: no xdpsyn counter of a handled segment moved ($GW_TOUCH)" $r \
 		"they moved by ${X[b/unprotected/$f/k]}"
 }
 
@@ -697,10 +718,12 @@ sc_reattach() {
 cmp_reattach() {
 	local f=$1 a=${O[a/reattach/$1]} b=${O[b/reattach/$1]}
 	[[ $a == "ok lines=60 "* ]]
-	check "[5] reattach IPv$f routed: $a" $? "$a"
+	r=$?
+	check "[5] reattach IPv$f routed: $a" $r "$a"
 	same "[5] reattach IPv$f: detach + attach during a connection, it goes on, bytes as routed ($b)" "$b" "$a"
 	[ "${X[b/reattach/$f]}" -ge 1 ]
-	check "[5] reattach IPv$f: after detach the state table is still pinned with the connection (${X[b/reattach/$f]} entries to port $P_SVC)" $? \
+	r=$?
+	check "[5] reattach IPv$f: after detach the state table is still pinned with the connection (${X[b/reattach/$f]} entries to port $P_SVC)" $r \
 		"${X[b/reattach/$f]} entries in $PIN/xdpsyn_gw_conns after detach$( [ -s "$TMPD/reattach.err" ] && echo "; $(cat "$TMPD/reattach.err")")"
 	rm -f "$TMPD/reattach.err"
 }
@@ -732,12 +755,14 @@ cmp_adopt() {
 	local f
 	for f in 4 6; do
 		[[ ${O[a/adopt/$f]} == "ok lines=60 "* ]]
-		check "[7] adopt IPv$f routed: ${O[a/adopt/$f]}" $? "${O[a/adopt/$f]}"
+		r=$?
+		check "[7] adopt IPv$f routed: ${O[a/adopt/$f]}" $r "${O[a/adopt/$f]}"
 		same "[7] adopt IPv$f: a connection opened before attach goes on after it, bytes as routed (${O[b/adopt/$f]})" \
 			"${O[b/adopt/$f]}" "${O[a/adopt/$f]}"
 	done
 	[ "${X[b/adopt]:-0}" -ge 2 ]
-	check "[7] adopt: gw_adopted ${X[b/adopt]:-0} after both pre-existing connections went on" $? \
+	r=$?
+	check "[7] adopt: gw_adopted ${X[b/adopt]:-0} after both pre-existing connections went on" $r \
 		"gw_adopted ${X[b/adopt]:-0}, want >= 2"
 }
 
@@ -755,17 +780,20 @@ close_check() {
 	n=$(gw_count closed $P_HTTP)
 	k1=$(cnts gw_closed)
 	[ "$n" -ge 10 ] && [ $((k1 - k0)) -ge 10 ]
-	check "[5] close: right after 10 connections closed the table holds $n closed states to port $P_HTTP, gw_closed +$((k1 - k0))" $? \
+	r=$?
+	check "[5] close: right after 10 connections closed the table holds $n closed states to port $P_HTTP, gw_closed +$((k1 - k0))" $r \
 		"closed states $n, gw_closed +$((k1 - k0)); table: $(states_summary); curl: $(hist <<<"$out")"
 	t=$SECONDS
 	left=$(gw_count)
 	while [ "$left" != 0 ] && [ $((SECONDS - t)) -le $((GW_CLOSE + 3)) ]; do sleep 0.5; left=$(gw_count); done
 	[ "$left" = 0 ] && [ -e "$PIN/xdpsyn_gw_conns" ] && [ "$(cnt gw_expired)" -ge $((e0 + n)) ] && [ "$n" -ge 10 ]
-	check "[5] close: the state table is empty $((SECONDS - t)) s later (--gw-close $GW_CLOSE), gw_expired +$(( $(cnt gw_expired) - e0 ))" $? \
+	r=$?
+	check "[5] close: the state table is empty $((SECONDS - t)) s later (--gw-close $GW_CLOSE), gw_expired +$(( $(cnt gw_expired) - e0 ))" $r \
 		"left: $left ($(states_summary)); map pinned: $([ -e "$PIN/xdpsyn_gw_conns" ] && echo yes || echo no); gw_expired +$(( $(cnt gw_expired) - e0 ))"
 	out=$(xg flows "$GW_IFC" --json 2>&1)
 	jq -e . >/dev/null 2>&1 <<<"$out"
-	check "[5] close: xdpsyn flows $GW_IFC --json answers JSON" $? "$(head -c 300 <<<"$out")"
+	r=$?
+	check "[5] close: xdpsyn flows $GW_IFC --json answers JSON" $r "$(head -c 300 <<<"$out")"
 }
 
 # 5b. Idle: attach --gw-idle 3 (an attach of its own), a connection
@@ -783,14 +811,16 @@ idle_check() {
 	sleep 1
 	n=$(gw_count established $P_SVC)
 	[ "$n" = 1 ]
-	check "[5] idle: an idle connection has its established state 1 s in ($n)" $? "table: $(states_summary)"
+	r=$?
+	check "[5] idle: an idle connection has its established state 1 s in ($n)" $r "table: $(states_summary)"
 	t=$SECONDS gone=1
 	while [ "$(gw_count "" $P_SVC)" != 0 ]; do
 		[ $((SECONDS - t)) -gt $((GW_IDLE + 3)) ] && { gone=0; break; }
 		sleep 0.5
 	done
 	[ $gone = 1 ] && [ "$n" = 1 ] && [ "$(cnt gw_expired)" -gt "$e0" ]
-	check "[5] idle: its state removed after $((SECONDS - t + 1)) s idle (--gw-idle $GW_IDLE), gw_expired +$(( $(cnt gw_expired) - e0 ))" $? \
+	r=$?
+	check "[5] idle: its state removed after $((SECONDS - t + 1)) s idle (--gw-idle $GW_IDLE), gw_expired +$(( $(cnt gw_expired) - e0 ))" $r \
 		"table: $(states_summary); gw_expired +$(( $(cnt gw_expired) - e0 ))"
 	gw_stop "$p"
 	kill_leftovers
@@ -883,7 +913,8 @@ if want adopt; then adopt_run b; else gw_attach || bad "attach in gateway mode" 
 if [ $ATTACHED = 1 ] && [ "$FAKE" != 1 ]; then
 	st=$(xg status "$GW_IFC" -j 2>/dev/null)
 	jq -e '.. | objects | select(has("gateway")) | .gateway' >/dev/null 2>&1 <<<"$st"
-	check "attach: status $GW_IFC --json has a gateway section" $? "$(head -c 300 <<<"$st")"
+	r=$?
+	check "attach: status $GW_IFC --json has a gateway section" $r "$(head -c 300 <<<"$st")"
 fi
 run_phase b
 want adopt && cmp_adopt
@@ -907,6 +938,7 @@ fi
 if [ $ATTACHED = 1 ] || [ -e "$PIN" ]; then
 	gw_detach --flush-state
 	[ ! -e "$PIN/xdpsyn_gw_conns" ]
-	check "detach --flush-state: the state table's pin is gone" $? "$PIN/xdpsyn_gw_conns still there"
+	r=$?
+	check "detach --flush-state: the state table's pin is gone" $r "$PIN/xdpsyn_gw_conns still there"
 fi
 [ $FAIL -eq 0 ]
