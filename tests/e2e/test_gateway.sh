@@ -154,12 +154,20 @@ sum_delta() { # sum_delta "A B" "A' B'": sum of the deltas
 	echo $s
 }
 
-# The state table, read from its pin (the contract: xdpsyn_gw_conns under
-# /sys/fs/bpf/xdpsyn/IFACE_C/, struct xdpsyn_gw_key/_conn): one line per
-# entry, "STATE SPORT" (state name, the server's port), with bpftool's BTF
-# view. Empty when the map is not there.
+# The state table: one line per entry, "STATE SPORT" (state name, the
+# server's port). From `xdpsyn flows IFACE_C --json` (the gateway's
+# "flows" list); with GW_FROM_PIN=1 (after a detach, when nothing is
+# attached) from the pinned map itself, xdpsyn_gw_conns under
+# /sys/fs/bpf/xdpsyn/IFACE_C/ (the contract: struct xdpsyn_gw_key/_conn),
+# read with bpftool's BTF view. Nothing when neither is there.
 st_name() { case $1 in 1) echo syn_sent ;; 2) echo established ;; 3) echo fin_wait ;; 4) echo closed ;; *) echo "state$1" ;; esac; }
 gw_states() {
+	if [ "${GW_FROM_PIN:-0}" = 0 ]; then
+		[ "$FAKE" = 1 ] && return 0
+		xg flows "$GW_IFC" --json 2>/dev/null |
+			jq -r '.interfaces[]? | select(.gateway == true) | .flows[]? | "\(.state) \(.sport)"' 2>/dev/null
+		return 0
+	fi
 	[ -e "$PIN/xdpsyn_gw_conns" ] || return 0
 	bpftool map dump pinned "$PIN/xdpsyn_gw_conns" -j 2>/dev/null |
 		jq -r '.[] | "\(.formatted.value.state // "?") \(.formatted.key.sport // 0)"' 2>/dev/null |
@@ -707,7 +715,7 @@ sc_reattach() {
 	if [ "$m" = b ]; then
 		sleep 1
 		gw_detach || echo "detach: $ATTACH_ERR" >>"$TMPD/reattach.err"
-		n=$(gw_count "" $P_SVC)
+		n=$(GW_FROM_PIN=1 gw_count "" $P_SVC)
 		sleep 0.5
 		gw_attach || echo "attach: $ATTACH_ERR" >>"$TMPD/reattach.err"
 	fi
@@ -912,7 +920,7 @@ t=$SECONDS
 if want adopt; then adopt_run b; else gw_attach || bad "attach in gateway mode" "$ATTACH_ERR"; fi
 if [ $ATTACHED = 1 ] && [ "$FAKE" != 1 ]; then
 	st=$(xg status "$GW_IFC" -j 2>/dev/null)
-	jq -e '.. | objects | select(has("gateway")) | .gateway' >/dev/null 2>&1 <<<"$st"
+	jq -e '[.. | objects | select(has("gateway")) | .gateway | objects] | length > 0' >/dev/null 2>&1 <<<"$st"
 	r=$?
 	check "attach: status $GW_IFC --json has a gateway section" $r "$(head -c 300 <<<"$st")"
 fi
