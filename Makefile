@@ -18,7 +18,7 @@ endif
 # Debian 12 packages the build and the tests need (make deps installs the
 # missing ones; it does nothing when all are there).
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev pkg-config \
-	    iproute2 procps libjson-c-dev libmicrohttpd-dev jq nftables tcpdump curl iputils-ping \
+	    iproute2 procps ethtool libjson-c-dev libmicrohttpd-dev jq nftables tcpdump curl iputils-ping \
 	    dpkg-dev lintian
 
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -I$(BUILD) -Iinclude

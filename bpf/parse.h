@@ -56,6 +56,8 @@ struct pkt {
 	__u16 vlan;       /* TCI of the outermost VLAN tag, 0 if untagged */
 	__be16 vlan_proto; /* its TPID (with vlan_meta) */
 	__u64 now;        /* CLOCK_TAI, once a path has read it */
+	__u8 csum_partial; /* gateway: the TCP checksum is the pseudo-header's
+			    * only, left to offload (bpf/gateway.h) */
 };
 
 static __always_inline int parse_l2(void *data, void *data_end, __u32 *off,

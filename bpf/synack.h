@@ -51,7 +51,9 @@ struct synack_in {
 	__u8 flags;       /* the SYN's TCP flags */
 	__u8 given;       /* 1: isn and tsval below are the cookie (the
 			   * kernel's), not ours from key */
-	__u8 pad[2];
+	__u8 gw;          /* gateway mode: window 0 (the client holds its
+			   * data until the server is connected) */
+	__u8 ws;          /* window scale to offer (gw), else cfg's */
 	__u32 isn;
 	__u32 tsval;
 };
@@ -129,6 +131,7 @@ static __always_inline void synack_cookie(const struct pkt *pkt,
  * and TS (or NOPs), NOP and WS; only what the client offered. */
 static __always_inline void synack_options(const struct tcp_opts *o,
 					   const struct xdpsyn_config *cfg,
+					   const struct synack_in *in,
 					   __u32 tsval, struct synack_plan *p)
 {
 	__u32 nw = 0;
@@ -149,8 +152,10 @@ static __always_inline void synack_options(const struct tcp_opts *o,
 					(TCPOPT_SACK_PERM << 8) | TCPOLEN_SACK_PERM);
 	}
 	if (o->wscale != XDPSYN_WSCALE_NONE) {
-		__u8 ws = cfg->wscale > XDPSYN_WSCALE_MAX ? XDPSYN_WSCALE_MAX
-							  : cfg->wscale;
+		__u8 ws = in->gw ? in->ws : cfg->wscale;
+
+		if (ws > XDPSYN_WSCALE_MAX)
+			ws = XDPSYN_WSCALE_MAX;
 
 		p->ow[nw++] = bpf_htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
 					(TCPOLEN_WINDOW << 8) | ws);
@@ -258,7 +263,7 @@ static __always_inline int synack_tcp(void *data, void *data_end, __u32 l4_off,
 	struct tcphdr *th = &tw->hdr;
 	__be32 *opt = (__be32 *)(th + 1);
 	__u32 tcplen = sizeof(*th) + p->nw * 4;
-	__u16 window = cfg->window ? cfg->window : 65535;
+	__u16 window = in->gw ? 0 : cfg->window ? cfg->window : 65535;
 	__u64 sum;
 
 	if ((void *)(th + 1) > data_end)
@@ -303,7 +308,7 @@ static __always_inline int synack_build(struct xdp_md *ctx,
 
 	synack_cookie(pkt, in, o, cfg, key, now_ns, &tsval, &p);
 	*cookie_out = p.cookie;
-	synack_options(o, cfg, tsval, &p);
+	synack_options(o, cfg, in, tsval, &p);
 
 	iplen = pkt->family == XDPSYN_V4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
 	tcplen = sizeof(struct tcphdr) + p.nw * 4;

@@ -185,6 +185,12 @@ struct xdpsyn_config {
 #define XDPSYN_GWCFG_ON 0x1          /* gateway mode */
 #define XDPSYN_GWCFG_PREFIXES 0x2    /* xdpsyn_gw_prefixes lists the servers
 				      * (else: what routes out gw_ifindex) */
+#define XDPSYN_GWCFG_VETH 0x8        /* an interface is virtual (veth):
+				      * frames may carry a checksum left to
+				      * offload (gw_csum_partial) */
+#define XDPSYN_GWCFG_KERNEL_FORWARD 0x4 /* translated segments always go
+					 * through the kernel's forwarding
+					 * (its firewall), never XDP_REDIRECT */
 
 /*
  * Policies. proxy: answer every SYN to a protected port with a cookie (XDP).
