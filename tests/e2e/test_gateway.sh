@@ -52,6 +52,10 @@
 # Knobs: GWTEST_DATA_MB (50); GWTEST_LOSS (100) and GWTEST_REORDER (300),
 # per 10000 segments, GWTEST_SLOW_RATE (20mbit): the impairment of case 3;
 # GWTEST_GENERIC=0 skips the generic pass; GWTEST_TIMES=1 times each case.
+# Diagnosis only (a run with them is not the suite's verdict):
+# GWTEST_ADOPT=N re-attaches after case 7 with --gw-adopt N (0: none) for
+# the other cases; GWTEST_TX_CSUM_OFF=1 turns tx checksum offload off on
+# the end hosts (frames then carry full checksums, never partial ones).
 # Ends with "N passed, N failed"; exit 1 on any failure; 77 without root.
 #
 # Network rules: only gwlab.sh's namespaces (per-run names), 10.201.0.0/16
@@ -313,8 +317,10 @@ gw_attach() {
 	# (a)'s xdp_pass (iproute2, not libxdp) off the gateway's interfaces
 	gwx ip link set dev "$GW_IFC" xdpdrv off 2>/dev/null
 	gwx ip link set dev "$GW_IFS" xdpdrv off 2>/dev/null
+	local adopt=()
+	[ -n "${GWTEST_ADOPT:-}" ] && [ "${ADOPT_DEFAULT:-0}" = 0 ] && adopt=(--gw-adopt "$GWTEST_ADOPT")
 	if ! out=$(xg attach "$GW_IFC" --ports "$PORTS" --gateway "$GW_IFS" --gw-close $GW_CLOSE \
-		--mode "${XMODE:-native}" "$@" 2>&1); then
+		--mode "${XMODE:-native}" "${adopt[@]}" "$@" 2>&1); then
 		ATTACH_ERR=$out
 		return 1
 	fi
@@ -778,7 +784,7 @@ adopt_run() { # adopt_run MODE: both families at once
 	p6=$!
 	if [ "$m" = b ]; then
 		sleep 0.7
-		gw_attach || bad "attach in gateway mode" "$ATTACH_ERR"
+		ADOPT_DEFAULT=1 gw_attach || bad "attach in gateway mode" "$ATTACH_ERR"
 		k0=$(cnt gw_adopted)
 		sleep 0.5
 		X[b/adopt]=$(cnt gw_adopted)
@@ -924,6 +930,12 @@ for d in "$GW_NS_CLI:eth0" "$GW_NS_SRV:$GW_SRV_IF" "$GW_NS_GW:$GW_IFC" "$GW_NS_G
 	"$GW_NS_SW:pc" "$GW_NS_SW:pa" "$GW_NS_SW:$GW_SWP"; do
 	gw_ns "${d%%:*}" tc qdisc replace dev "${d#*:}" root pfifo limit 1000
 done
+if [ "${GWTEST_TX_CSUM_OFF:-0}" = 1 ]; then
+	echo "     (diagnosis: tx checksum offload off on the client, attacker and server)"
+	cli ethtool -K eth0 tx off >/dev/null
+	gw_ns "$GW_NS_ATK" ethtool -K eth0 tx off >/dev/null
+	srv ethtool -K "$GW_SRV_IF" tx off >/dev/null
+fi
 gw_bg "$GW_NS_SRV" sleep 100000 # the server namespace's anchor (nst)
 SRV_ANCHOR=${GW_PIDS[-1]}
 http_server
@@ -944,7 +956,15 @@ echo "     (a) routed: $((SECONDS - t)) s"
 
 # (b) through xdpsyn in gateway mode: the adopt case makes the attach
 t=$SECONDS
-if want adopt; then adopt_run b; else gw_attach || bad "attach in gateway mode" "$ATTACH_ERR"; fi
+if want adopt; then
+	adopt_run b
+	if [ -n "${GWTEST_ADOPT:-}" ]; then
+		echo "     (diagnosis: re-attach with --gw-adopt $GWTEST_ADOPT for the other cases)"
+		gw_detach --flush-state; gw_attach || bad "attach in gateway mode" "$ATTACH_ERR"
+	fi
+else
+	gw_attach || bad "attach in gateway mode" "$ATTACH_ERR"
+fi
 if [ $ATTACHED = 1 ] && [ "$FAKE" != 1 ]; then
 	st=$(xg status "$GW_IFC" -j 2>/dev/null)
 	jq -e '[.. | objects | select(has("gateway")) | .gateway | objects] | length > 0' >/dev/null 2>&1 <<<"$st"
