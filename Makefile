@@ -31,7 +31,9 @@ BPF_HDRS  := $(wildcard bpf/*.h) include/xdpsyn.h
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_COMMON := tests/unit/frame.c tests/unit/harness.c
+UNIT_SRCS := tests/unit/test_xdp.c $(UNIT_COMMON)
+UNIT_GW_SRCS := tests/unit/test_gw.c $(UNIT_COMMON)
 UNIT_HDRS := $(wildcard tests/unit/*.h)
 
 .PHONY: all deps test unit e2e demo clean install uninstall check
@@ -45,7 +47,7 @@ ifneq ($(wildcard tests/tools/synflood.c),)
 TOOLS += $(BUILD)/synflood
 endif
 
-all: $(BUILD)/.deps $(BPF_SKELS) $(BUILD)/test_unit $(TOOLS)
+all: $(BUILD)/.deps $(BPF_SKELS) $(BUILD)/test_unit $(BUILD)/test_gw $(TOOLS)
 
 deps: $(BUILD)/.deps
 
@@ -99,6 +101,10 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/test_unit: $(UNIT_SRCS) $(UNIT_HDRS) $(BPF_SKELS) include/xdpsyn.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_USER) -Itests/unit $(UNIT_SRCS) -o $@ $(LDLIBS_USER)
+
+$(BUILD)/test_gw: $(UNIT_GW_SRCS) $(UNIT_HDRS) $(BPF_SKELS) include/xdpsyn.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_USER) -Itests/unit $(UNIT_GW_SRCS) -o $@ $(LDLIBS_USER)
 
 # The settings table as text, for the man page check (tests/docs).
 $(BUILD)/settings_dump: tests/tools/settings_dump.c user/settings_table.c \

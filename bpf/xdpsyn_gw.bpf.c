@@ -76,6 +76,7 @@ __noinline int gw_syn(struct xdp_md *ctx, struct pkt *pkt)
 	struct xdpsyn_stats *st = stats_get();
 	struct xdpsyn_config *cfg = gw_config();
 	struct xdpsyn_gw_server *srv;
+	struct xdpsyn_gw_conn *old;
 	struct xdpsyn_gw_key key = {};
 	struct cookie_keys k;
 	struct tcp_opts o;
@@ -108,6 +109,13 @@ __noinline int gw_syn(struct xdp_md *ctx, struct pkt *pkt)
 	in->gw = 1;
 	in->ws = cfg->wscale;
 	gw_key_fill(&key, pkt, th, 1);
+	/* A new SYN on the tuple of a connection that ended (time-wait
+	 * reuse) or never got its SYN-ACK: that state is over. An
+	 * established one stays (a SYN in it is the server's to judge,
+	 * as without us). */
+	old = bpf_map_lookup_elem(&xdpsyn_gw_conns, &key);
+	if (old && old->state != XDPSYN_GW_ESTABLISHED)
+		bpf_map_delete_elem(&xdpsyn_gw_conns, &key);
 	srv = gw_server_get(&key);
 	if (srv) {
 		pkt->user_mss = srv->mss;
@@ -455,10 +463,7 @@ __noinline int gw_c2s_new(struct xdp_md *ctx, struct pkt *pkt)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xdpsyn_stats *st = stats_get();
 	struct xdpsyn_config *cfg = gw_config();
-	struct xdpsyn_gw_key key = {};
-	struct xdpsyn_gw_conn nv = {}, *v;
 	struct tcphdr *th;
-	__u64 now;
 	__u8 flags;
 
 	if (!pkt || !cfg)
@@ -467,27 +472,10 @@ __noinline int gw_c2s_new(struct xdp_md *ctx, struct pkt *pkt)
 	if (!th)
 		return XDP_DROP;
 	flags = tcp_flags(th);
-	now = bpf_ktime_get_coarse_ns();
-	if (now < cfg->gw_adopt_until_ns) {
-		gw_key_fill(&key, pkt, th, 1);
-		nv.created_ns = bpf_ktime_get_ns();
-		nv.last_ns = now;
-		nv.state = XDPSYN_GW_ESTABLISHED;
-		nv.flags = XDPSYN_GW_ADOPTED;
-		nv.c_ws = nv.s_ws = XDPSYN_WSCALE_NONE;
-		nv.vlan = pkt->vlan;
-		nv.c2s_pkts = 1;
-		if (!bpf_map_update_elem(&xdpsyn_gw_conns, &key, &nv, BPF_NOEXIST)) {
-			v = bpf_map_lookup_elem(&xdpsyn_gw_conns, &key);
-			if (v) {
-				bpf_timer_init(&v->timer, &xdpsyn_gw_conns, CLOCK_MONOTONIC);
-				bpf_timer_set_callback(&v->timer, gw_timer_fire);
-				bpf_timer_start(&v->timer, gw_secs(cfg->gw_idle_s,
-								   XDPSYN_GW_IDLE_DEFAULT), 0);
-				gw_seen_flags(v, flags, 1, cfg, st);
-			}
-			count(st, XDPSYN_CNT_GW_ADOPTED);
-		}
+	/* a connection older than the attach: its server's next segment
+	 * adopts it (gw_s2c); a forged one makes no state */
+	if (bpf_ktime_get_coarse_ns() < cfg->gw_adopt_until_ns) {
+		count(st, XDPSYN_CNT_GW_ADOPT_PASS);
 		return XDP_PASS;
 	}
 	if ((flags & (TCPF_ACK | TCPF_SYN | TCPF_RST)) == TCPF_ACK)
@@ -545,6 +533,35 @@ static __always_inline int gw_client_run(struct xdp_md *ctx)
 	return ret;
 }
 
+/* A connection older than the attach, its server's segment seen within
+ * the adopt window (a server does not send data, or anything but RST,
+ * for a connection that does not exist): state with nothing to
+ * translate, expiring as any other. */
+static __always_inline void gw_adopt(const struct xdpsyn_gw_key *key,
+				     const struct pkt *pkt,
+				     const struct xdpsyn_config *cfg,
+				     struct xdpsyn_stats *st)
+{
+	struct xdpsyn_gw_conn nv = {}, *v;
+
+	nv.created_ns = bpf_ktime_get_ns();
+	nv.last_ns = bpf_ktime_get_coarse_ns();
+	nv.state = XDPSYN_GW_ESTABLISHED;
+	nv.flags = XDPSYN_GW_ADOPTED;
+	nv.c_ws = nv.s_ws = XDPSYN_WSCALE_NONE;
+	nv.vlan = pkt->vlan;
+	nv.s2c_pkts = 1;
+	if (bpf_map_update_elem(&xdpsyn_gw_conns, key, &nv, BPF_NOEXIST))
+		return;
+	v = bpf_map_lookup_elem(&xdpsyn_gw_conns, key);
+	if (!v)
+		return;
+	bpf_timer_init(&v->timer, &xdpsyn_gw_conns, CLOCK_MONOTONIC);
+	bpf_timer_set_callback(&v->timer, gw_timer_fire);
+	bpf_timer_start(&v->timer, gw_secs(cfg->gw_idle_s, XDPSYN_GW_IDLE_DEFAULT), 0);
+	count(st, XDPSYN_CNT_GW_ADOPTED);
+}
+
 /* IFACE_S: a segment from a protected server port with state,
  * translated; its SYN-ACK goes to TC (two packets come of it); an RST
  * to our SYN (no listener) becomes the client's reset. */
@@ -568,11 +585,15 @@ __noinline int gw_s2c(struct xdp_md *ctx, struct pkt *pkt)
 	tw = (union tcp_word_hdr *)th;
 	gw_key_fill(&key, pkt, th, 0);
 	v = bpf_map_lookup_elem(&xdpsyn_gw_conns, &key);
+	flags = tcp_flags(th);
 	if (!v) {
-		count(st, XDPSYN_CNT_GW_S2C_NO_STATE);
+		if (!(flags & (TCPF_RST | TCPF_SYN)) &&
+		    bpf_ktime_get_coarse_ns() < cfg->gw_adopt_until_ns)
+			gw_adopt(&key, pkt, cfg, st);
+		else
+			count(st, XDPSYN_CNT_GW_S2C_NO_STATE);
 		return XDP_PASS;
 	}
-	flags = tcp_flags(th);
 	if ((flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))
 		return XDP_PASS; /* TC's */
 	v->last_ns = bpf_ktime_get_coarse_ns();

@@ -81,7 +81,7 @@ enum xdpsyn_family {
 	X(GW_S2C, "gateway: server-to-client segment translated and forwarded") \
 	X(GW_C2S_NO_STATE, "gateway: client segment (no SYN) to a protected server without state and without a valid cookie: dropped") \
 	X(GW_S2C_NO_STATE, "gateway: server segment without state: passed untouched (a connection older than the attach, or one whose state expired)") \
-	X(GW_ADOPTED, "gateway: a connection older than the attach, seen within --gw-adopt seconds of it: state made with nothing to translate") \
+	X(GW_ADOPTED, "gateway: a connection older than the attach, confirmed by a segment from its server within --gw-adopt seconds of it: state made with nothing to translate") \
 	X(GW_CLOSED, "gateway: state closed by FIN in both directions or RST (removed after gw-close seconds)") \
 	X(GW_EXPIRED, "gateway: state removed after being idle for gw-idle seconds (or gw-close after closing)") \
 	X(GW_SYNACK_TIMEOUT, "gateway: no SYN-ACK from the server within gw-syn-timeout seconds of our SYN: the server is down, or its replies do not cross this gateway (asymmetric routing)") \
@@ -90,7 +90,8 @@ enum xdpsyn_family {
 	X(GW_OPT_TS_LOST, "gateway: the client was told timestamps but the server refused them: the client's go on, the server's are missing (learned for the next connection)") \
 	X(GW_OPT_SACK_LOST, "gateway: the client was told SACK but the server refused it: the server ignores the client's SACK blocks (learned for the next connection)") \
 	X(GW_FORWARD_FIB, "gateway: translated segment sent with bpf_fib_lookup and XDP_REDIRECT") \
-	X(GW_FORWARD_KERNEL, "gateway: translated segment passed to the kernel's forwarding (no neighbour yet, or a route XDP cannot use)")
+	X(GW_FORWARD_KERNEL, "gateway: translated segment passed to the kernel's forwarding (no neighbour yet, or a route XDP cannot use)") \
+	X(GW_ADOPT_PASS, "gateway: client segment without state within --gw-adopt seconds of the attach: passed untouched (adopted once its server answers)")
 
 #define XDPSYN_CNT_ENUM(name, help) XDPSYN_CNT_##name,
 enum xdpsyn_counter {

@@ -30,6 +30,7 @@ run_suite() {
 	fi
 }
 run_suite "unit (BPF_PROG_TEST_RUN)" build/test_unit
+run_suite "gateway data path (BPF_PROG_TEST_RUN)" build/test_gw
 run_suite "fuzz (BPF_PROG_TEST_RUN, 1e5 frames, independent oracle)" build/test_fuzz --frames 100000
 run_suite "fuzz, track policy (BPF_PROG_TEST_RUN, 1e5 frames, independent oracle)" build/test_fuzz --policy track --frames 100000
 run_suite "end-to-end (network namespaces)" tests/e2e/test_e2e.sh

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #define _GNU_SOURCE
+#define HARNESS_CHECKS
 #include "harness.h"
 
 #include <sched.h>
@@ -120,4 +121,32 @@ int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	if (level == LIBBPF_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
+}
+
+int passed, failed;
+char fail_msg[512];
+
+int check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cond || fail_msg[0])
+		return cond;
+	va_start(ap, fmt);
+	vsnprintf(fail_msg, sizeof(fail_msg), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+void report(const char *name)
+{
+	if (fail_msg[0]) {
+		printf("FAIL %s: %s\n", name, fail_msg);
+		failed++;
+	} else {
+		printf("ok   %s\n", name);
+		passed++;
+	}
+	fail_msg[0] = 0;
+	fflush(stdout);
 }

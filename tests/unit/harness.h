@@ -30,6 +30,17 @@ int established_pair(const uint8_t cli[4], const uint8_t srv[4], int port,
 		     int lfd, uint16_t *cport, int *afd);
 /* The xdpsyn_stats per-CPU map summed over nproc CPUs; exits on error. */
 void stats_sum(struct bpf_map *m, int nproc, uint64_t out[XDPSYN_CNT_MAX]);
+/* Checks and their report lines, shared by the test programs that
+ * define HARNESS_CHECKS: check() notes the first failed condition,
+ * report(NAME) prints "ok   NAME" or "FAIL NAME: <that condition>" and
+ * counts it in passed / failed. */
+#ifdef HARNESS_CHECKS
+extern int passed, failed;
+extern char fail_msg[512];
+int check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void report(const char *name);
+#endif
+
 /* libbpf print callback without the debug level. */
 int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap);
 

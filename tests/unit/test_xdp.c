@@ -46,6 +46,7 @@
 #include "xdpsyn.skel.h"
 #include "xdpsyn_tc.skel.h"
 #include "frame.h"
+#define HARNESS_CHECKS
 #include "harness.h"
 
 #define XDP_DROP_ 1
@@ -67,7 +68,6 @@ static const int prot_ports[] = { PORT_PROT, PORT_PROT_NOLSN, PORT_MPTCP, PORT_W
 static struct xdpsyn *skel;
 static struct xdpsyn_tc *tcskel;
 static int prog_fd, egress_fd, ingress_fd;
-static int passed, failed;
 static int nproc;
 
 /* The shared fixture's sockets (fixture_setup). */
@@ -210,35 +210,6 @@ static int run_tc(int fd, const struct frame *f, struct result *r)
 }
 
 /* ---- reporting -------------------------------------------------------- */
-
-static char fail_msg[512];
-
-/* Note the first failed condition for the next report(). */
-static int check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cond || fail_msg[0])
-		return cond;
-	va_start(ap, fmt);
-	vsnprintf(fail_msg, sizeof(fail_msg), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-/* One check line: "ok   NAME", or "FAIL NAME: the first failure". */
-static void report(const char *name)
-{
-	if (fail_msg[0]) {
-		printf("FAIL %s: %s\n", name, fail_msg);
-		failed++;
-	} else {
-		printf("ok   %s\n", name);
-		passed++;
-	}
-	fail_msg[0] = 0;
-	fflush(stdout);
-}
 
 static const char *verdict_name(int v)
 {
