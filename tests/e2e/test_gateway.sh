@@ -619,10 +619,12 @@ cmp_forged() {
 # Breaks when: the gateway drops the server's RST or never sends the
 # client one (the client hangs on a zero window: timeout).
 sc_closed() {
-	local m=$1 f=$2 t
+	local m=$1 f=$2 t k0
+	k0=$(cnt gw_server_refused)
 	t=$(date +%s%N)
 	O[$m/closed/$f]=$(cli "$PY" tests/e2e/noharm_client.py "$(saddr "$f")" $P_CLOSED -n 3 --timeout 2 | hist)
 	X[$m/closed/$f]=$(( ($(date +%s%N) - t) / 1000000 ))
+	X[$m/closed/$f/k]=$(( $(cnt gw_server_refused) - k0 ))
 }
 cmp_closed() {
 	local f=$1 a=${O[a/closed/$1]} b=${O[b/closed/$1]} out
@@ -634,6 +636,12 @@ cmp_closed() {
 	r=$?
 	check "[6] closed port IPv$f through the gateway: every connection reset, none hangs ($b in ${X[b/closed/$f]} ms; routed: $a)" $r \
 		"gateway: $b in ${X[b/closed/$f]} ms | routed: $a"
+	# README "Limits": counted gw_server_refused (fails when the server's
+	# RST is not recognised as a refusal)
+	[ "${X[b/closed/$f/k]}" -eq 3 ]
+	r=$?
+	check "[6] closed port IPv$f: gw_server_refused +${X[b/closed/$f/k]} for the 3 connections" $r \
+		"gw_server_refused +${X[b/closed/$f/k]}"
 }
 
 # 6b. TIME_WAIT reuse: the server closes first (HTTP/1.0) and holds the
@@ -839,15 +847,23 @@ cmp_adopt() {
 # Breaks when: no state is made (the stub), closing is not seen (FIN
 # either way missed: the states stay), or removal never comes.
 close_check() {
-	local k0 k1 n t out left e0
+	local k0 k1 n t out left e0 full
 	k0=$(cnts gw_closed); e0=$(cnt gw_expired)
 	out=$(cget "http://$GW_SRV4:$P_HTTP/1000" 5; cget "http://[$GW_SRV6]:$P_HTTP/1000" 5)
 	n=$(gw_count closed $P_HTTP)
 	k1=$(cnts gw_closed)
+	# what flows --json says of them: segments both ways, the server
+	# half's handshake RTT (fails when the entries are not kept up)
+	full=$(xg flows "$GW_IFC" --json 2>/dev/null | jq --argjson p $P_HTTP \
+		'[.interfaces[]? | .flows[]? | select(.sport == $p and .state == "closed" and .c2s_pkts > 0 and .s2c_pkts > 0 and .s_rtt_us != null)] | length' 2>/dev/null)
 	[ "$n" -ge 10 ] && [ $((k1 - k0)) -ge 10 ]
 	r=$?
 	check "[5] close: right after 10 connections closed the table holds $n closed states to port $P_HTTP, gw_closed +$((k1 - k0))" $r \
 		"closed states $n, gw_closed +$((k1 - k0)); table: $(states_summary); curl: $(hist <<<"$out")"
+	[ "${full:-0}" -ge 10 ]
+	r=$?
+	check "[5] close: flows --json shows ${full:-0} of them with segments both ways and the server's handshake RTT" $r \
+		"${full:-0} such entries: $(xg flows "$GW_IFC" --json 2>&1 | head -c 600)"
 	t=$SECONDS
 	left=$(gw_count)
 	while [ "$left" != 0 ] && [ $((SECONDS - t)) -le $((GW_CLOSE + 3)) ]; do sleep 0.5; left=$(gw_count); done
