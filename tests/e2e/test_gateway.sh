@@ -166,7 +166,8 @@ sum_delta() { # sum_delta "A B" "A' B'": sum of the deltas
 
 # The state table: one line per entry, "STATE SPORT" (state name, the
 # server's port). From `xdpsyn flows IFACE_C --json` (the gateway's
-# "flows" list); with GW_FROM_PIN=1 (after a detach, when nothing is
+# "flows" list: {"name", "gateway": true, "count", "max", "flows": [...]},
+# or a list of those under "interfaces"); with GW_FROM_PIN=1 (after a detach, when nothing is
 # attached) from the pinned map itself, xdpsyn_gw_conns under
 # /sys/fs/bpf/xdpsyn/IFACE_C/ (the contract: struct xdpsyn_gw_key/_conn),
 # read with bpftool's BTF view. Nothing when neither is there.
@@ -175,7 +176,7 @@ gw_states() {
 	if [ "${GW_FROM_PIN:-0}" = 0 ]; then
 		[ "$FAKE" = 1 ] && return 0
 		xg flows "$GW_IFC" --json 2>/dev/null |
-			jq -r '.interfaces[]? | select(.gateway == true) | .flows[]? | "\(.state) \(.sport)"' 2>/dev/null
+			jq -r '(.interfaces // [.])[] | select(.gateway == true) | .flows[]? | "\(.state) \(.sport)"' 2>/dev/null
 		return 0
 	fi
 	[ -e "$PIN/xdpsyn_gw_conns" ] || return 0
@@ -855,7 +856,7 @@ close_check() {
 	# what flows --json says of them: segments both ways, the server
 	# half's handshake RTT (fails when the entries are not kept up)
 	full=$(xg flows "$GW_IFC" --json 2>/dev/null | jq --argjson p $P_HTTP \
-		'[.interfaces[]? | .flows[]? | select(.sport == $p and .state == "closed" and .c2s_pkts > 0 and .s2c_pkts > 0 and .s_rtt_us != null)] | length' 2>/dev/null)
+		'[(.interfaces // [.])[] | .flows[]? | select(.sport == $p and .state == "closed" and .c2s_pkts > 0 and .s2c_pkts > 0 and .s_rtt_us != null)] | length' 2>/dev/null)
 	[ "$n" -ge 10 ] && [ $((k1 - k0)) -ge 10 ]
 	r=$?
 	check "[5] close: right after 10 connections closed the table holds $n closed states to port $P_HTTP, gw_closed +$((k1 - k0))" $r \
