@@ -498,9 +498,9 @@ sc_data() {
 	X[$m/data]=0 X[$m/data/imp]=""
 	impair_on || { O[$m/data/4]="impairment set-up failed" O[$m/data/6]="impairment set-up failed"; impair_off; return; }
 	t=$SECONDS
-	peer bulk "$GW_SRV4" $P_SVC --bytes $((DATA_MB * 1000000)) --timeout 20 >"$TMPD/bulk4" 2>&1 &
+	peer bulk "$GW_SRV4" $P_SVC --bytes $((DATA_MB * 1000000)) --timeout 10 >"$TMPD/bulk4" 2>&1 &
 	p4=$!
-	peer bulk "$GW_SRV6" $P_SVC --bytes $((DATA_MB * 1000000)) --timeout 20 >"$TMPD/bulk6" 2>&1 &
+	peer bulk "$GW_SRV6" $P_SVC --bytes $((DATA_MB * 1000000)) --timeout 10 >"$TMPD/bulk6" 2>&1 &
 	p6=$!
 	wait $p4 $p6
 	X[$m/data/imp]=$(impaired)
