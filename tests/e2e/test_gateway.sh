@@ -129,16 +129,18 @@ trap 'exit 1' INT TERM
 # ---------------------------------------------------------------------------
 # Measuring
 
-# nst PID: "PassiveOpens RetransSegs SynRetrans Timeouts WinProbe" of the
-# network namespace of process PID (what nstat shows there: TcpPassiveOpens,
-# TcpRetransSegs, TcpExtTCPSynRetrans, TcpExtTCPTimeouts, TcpExtTCPWinProbe)
+# nst PID: "PassiveOpens RetransSegs SynRetrans Timeouts WinProbe
+# LossProbes" of the network namespace of process PID (what nstat shows
+# there: TcpPassiveOpens, TcpRetransSegs, TcpExtTCPSynRetrans,
+# TcpExtTCPTimeouts, TcpExtTCPWinProbe, TcpExtTCPLossProbes)
 nst() {
 	awk '$1 == "Tcp:" || $1 == "TcpExt:" {
 		if (!seen[$1]++) { for (i = 2; i <= NF; i++) name[$1, i] = $i; next }
 		p = substr($1, 1, length($1) - 1)
 		for (i = 2; i <= NF; i++) v[p name[$1, i]] = $i
 	} END { print v["TcpPassiveOpens"] + 0, v["TcpRetransSegs"] + 0,
-		v["TcpExtTCPSynRetrans"] + 0, v["TcpExtTCPTimeouts"] + 0, v["TcpExtTCPWinProbe"] + 0 }' \
+		v["TcpExtTCPSynRetrans"] + 0, v["TcpExtTCPTimeouts"] + 0, v["TcpExtTCPWinProbe"] + 0,
+		v["TcpExtTCPLossProbes"] + 0 }' \
 		"/proc/$1/net/snmp" "/proc/$1/net/netstat"
 }
 delta() { # delta "A B ..." "A' B' ...": "+dA +dB ..."
@@ -368,10 +370,15 @@ sc_http() {
 	s1=$(nst "$SRV_ANCHOR"); c1=$(nst "$CLI_ANCHOR")
 	X[$m/http/$f]="$(delta "$s0" "$s1")|$(delta "$c0" "$c1")"
 }
-rtx_line() { # "srv rtx +a synrtx +b rto +c, cli rtx +d synrtx +e rto +f winprobe +g"
+# "srv rtx +a synrtx +b rto +c, cli rtx +d synrtx +e rto +f winprobe +g":
+# rtx counts retransmitted segments other than tail loss probes (a TLP
+# fires when an ACK is late, e.g. when a busy 2-core machine delays the
+# peer: seen routed as often as not); lost or held segments show as
+# retransmissions, RTOs, SYN retransmissions or zero-window probes
+rtx_line() {
 	local s c
 	s=${1%%|*} c=${1#*|}
-	echo "srv rtx $(field "$s" 1) synrtx $(field "$s" 2) rto $(field "$s" 3), cli rtx $(field "$c" 1) synrtx $(field "$c" 2) rto $(field "$c" 3) winprobe $(field "$c" 4)"
+	echo "srv rtx +$(( $(field "$s" 1) - $(field "$s" 5) )) synrtx $(field "$s" 2) rto $(field "$s" 3), cli rtx +$(( $(field "$c" 1) - $(field "$c" 5) )) synrtx $(field "$c" 2) rto $(field "$c" 3) winprobe $(field "$c" 4)"
 }
 cmp_http() {
 	local f=$1 a=${O[a/http/$1]} b=${O[b/http/$1]} xa=${X[a/http/$1]} xb=${X[b/http/$1]}
@@ -722,9 +729,10 @@ cmp_banner() {
 }
 
 # 6e. A port not in --ports (noharm_server.py on P_OPEN): untouched.
-# Compared: outcomes and bytes, PassiveOpens, retransmissions, the SYNs at
-# the server (nft: the client's own, one per connection); and in (b) no
-# gateway counter moves (no cookie, no state, nothing translated).
+# Compared: outcomes and bytes, PassiveOpens, the SYNs at the server (nft:
+# the client's own, one per connection); and in (b) no gateway counter
+# moves (no cookie, no state, nothing translated). (Retransmissions are
+# case 1's.)
 # Breaks when: the gateway answers or translates an unprotected port.
 GW_TOUCH="synack_tx gw_conn_new gw_c2s gw_s2c gw_c2s_no_state gw_s2c_no_state gw_adopted"
 sc_unprotected() {
@@ -733,7 +741,7 @@ sc_unprotected() {
 	O[$m/unprotected/$f]=$(CG_TIMEOUT=2 cget "http://$(uaddr "$f"):$P_OPEN/5000" 10 | hist)
 	sleep 0.2
 	s1=$(nst "$SRV_ANCHOR"); n1=$(nctr syn_open); k1=$(cnts $GW_TOUCH)
-	X[$m/unprotected/$f]="opens $(field "$(delta "$s0" "$s1")" 0) srv-rtx $(field "$(delta "$s0" "$s1")" 1) SYNs at the server +$((n1 - n0))"
+	X[$m/unprotected/$f]="opens $(field "$(delta "$s0" "$s1")" 0), SYNs at the server +$((n1 - n0))"
 	X[$m/unprotected/$f/k]=$(sum_delta "$k0" "$k1")
 }
 cmp_unprotected() {
