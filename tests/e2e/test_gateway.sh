@@ -130,9 +130,9 @@ trap 'exit 1' INT TERM
 # Measuring
 
 # nst PID: "PassiveOpens RetransSegs SynRetrans Timeouts WinProbe
-# LossProbes" of the network namespace of process PID (what nstat shows
+# FastRetrans" of the network namespace of process PID (what nstat shows
 # there: TcpPassiveOpens, TcpRetransSegs, TcpExtTCPSynRetrans,
-# TcpExtTCPTimeouts, TcpExtTCPWinProbe, TcpExtTCPLossProbes)
+# TcpExtTCPTimeouts, TcpExtTCPWinProbe, TcpExtTCPFastRetrans)
 nst() {
 	awk '$1 == "Tcp:" || $1 == "TcpExt:" {
 		if (!seen[$1]++) { for (i = 2; i <= NF; i++) name[$1, i] = $i; next }
@@ -140,7 +140,7 @@ nst() {
 		for (i = 2; i <= NF; i++) v[p name[$1, i]] = $i
 	} END { print v["TcpPassiveOpens"] + 0, v["TcpRetransSegs"] + 0,
 		v["TcpExtTCPSynRetrans"] + 0, v["TcpExtTCPTimeouts"] + 0, v["TcpExtTCPWinProbe"] + 0,
-		v["TcpExtTCPLossProbes"] + 0 }' \
+		v["TcpExtTCPFastRetrans"] + 0 }' \
 		"/proc/$1/net/snmp" "/proc/$1/net/netstat"
 }
 delta() { # delta "A B ..." "A' B' ...": "+dA +dB ..."
@@ -370,15 +370,15 @@ sc_http() {
 	s1=$(nst "$SRV_ANCHOR"); c1=$(nst "$CLI_ANCHOR")
 	X[$m/http/$f]="$(delta "$s0" "$s1")|$(delta "$c0" "$c1")"
 }
-# "srv rtx +a synrtx +b rto +c, cli rtx +d synrtx +e rto +f winprobe +g":
-# rtx counts retransmitted segments other than tail loss probes (a TLP
-# fires when an ACK is late, e.g. when a busy 2-core machine delays the
-# peer: seen routed as often as not); lost or held segments show as
-# retransmissions, RTOs, SYN retransmissions or zero-window probes
+# "srv fastrtx +a synrtx +b rto +c, cli fastrtx +d synrtx +e rto +f
+# winprobe +g": retransmissions after a loss was detected (fast, RTO, of
+# SYNs) and zero-window probes; not TcpRetransSegs, which also counts tail
+# loss probes (a TLP fires when an ACK is late, e.g. when a busy 2-core
+# machine delays the peer: seen routed as often as through the gateway)
 rtx_line() {
 	local s c
 	s=${1%%|*} c=${1#*|}
-	echo "srv rtx +$(( $(field "$s" 1) - $(field "$s" 5) )) synrtx $(field "$s" 2) rto $(field "$s" 3), cli rtx +$(( $(field "$c" 1) - $(field "$c" 5) )) synrtx $(field "$c" 2) rto $(field "$c" 3) winprobe $(field "$c" 4)"
+	echo "srv fastrtx $(field "$s" 5) synrtx $(field "$s" 2) rto $(field "$s" 3), cli fastrtx $(field "$c" 5) synrtx $(field "$c" 2) rto $(field "$c" 3) winprobe $(field "$c" 4)"
 }
 cmp_http() {
 	local f=$1 a=${O[a/http/$1]} b=${O[b/http/$1]} xa=${X[a/http/$1]} xb=${X[b/http/$1]}
