@@ -780,7 +780,7 @@ sc_reattach() { # both families at once, one detach + attach
 	if [ "$m" = b ]; then
 		sleep 1
 		gw_detach || echo "detach: $ATTACH_ERR" >>"$TMPD/reattach.err"
-		n=$(GW_FROM_PIN=1 gw_count "" $P_SVC)
+		n=$(GW_FROM_PIN=1 gw_count established $P_SVC)
 		sleep 0.5
 		gw_attach || echo "attach: $ATTACH_ERR" >>"$TMPD/reattach.err"
 	fi
@@ -797,7 +797,7 @@ cmp_reattach() {
 	[ "$f" = 6 ] || return 0
 	[ "${X[b/reattach]}" -ge 2 ]
 	r=$?
-	check "[5] reattach: after detach the state table is still pinned with both connections (${X[b/reattach]} entries to port $P_SVC)" $r \
+	check "[5] reattach: after detach the state table is still pinned with both connections established (${X[b/reattach]} to port $P_SVC)" $r \
 		"${X[b/reattach]} entries in $PIN/xdpsyn_gw_conns after detach$( [ -s "$TMPD/reattach.err" ] && echo "; $(cat "$TMPD/reattach.err")")"
 	rm -f "$TMPD/reattach.err"
 }
