@@ -158,7 +158,12 @@ cnt() {
 	[ "$FAKE" = 1 ] && { echo 0; return; }
 	xg stats "$GW_IFC" -j 2>/dev/null | jq -r ".counters.$1 // 0" 2>/dev/null || echo 0
 }
-cnts() { local n out=""; for n in "$@"; do out+="$(cnt "$n") "; done; echo "${out% }"; }
+cnts() { # cnts NAME...: their values in one stats read
+	[ "$FAKE" = 1 ] && { local n out=""; for n in "$@"; do out+="0 "; done; echo "${out% }"; return; }
+	xg stats "$GW_IFC" -j 2>/dev/null | jq -r --arg n "$*" \
+		'[($n | split(" "))[] as $k | (.counters[$k] // 0)] | join(" ")' 2>/dev/null ||
+		{ local n out=""; for n in "$@"; do out+="0 "; done; echo "${out% }"; }
+}
 sum_delta() { # sum_delta "A B" "A' B'": sum of the deltas
 	local a b i s=0
 	read -ra a <<<"$1"; read -ra b <<<"$2"
@@ -902,7 +907,7 @@ idle_check() {
 	if ! gw_attach --gw-idle $GW_IDLE; then bad "[5] idle: attach --gw-idle $GW_IDLE" "$ATTACH_ERR"; return; fi
 	e0=$(cnt gw_expired)
 	gw_bg "$GW_NS_CLI" "$PY" "$ROOT/tests/e2e/gw_peer.py" persist $GW_SRV4 $P_SVC --lines 1 \
-		--hold $((GW_IDLE + 6)) --timeout 20 >/dev/null 2>&1
+		--hold $((GW_IDLE + 15)) --timeout 30 >/dev/null 2>&1
 	p=${GW_PIDS[-1]}
 	sleep 1
 	n=$(gw_count established $P_SVC)
