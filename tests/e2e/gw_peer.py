@@ -24,9 +24,10 @@ serve: listens on both families (IPV6_V6ONLY sockets) on two ports:
   Writes "ready" on stdout once every socket listens.
 
 Clients (one line per connection, exit status 0 when every one was ok):
-  info     "cli opts=... wscale=S,R mss=N | srv opts=... wscale=S,R mss=N"
-           (opts: ts,sack,wscale,ecn of tcpi_options; wscale: snd,rcv;
-           mss: tcpi_snd_mss), one line per ADDR
+  info     "cli opts=... wscale=S,R mss=N | srv opts=... wscale=S,R mss=N
+           ms=T" (opts: ts,sack,wscale,ecn of tcpi_options; wscale:
+           snd,rcv; mss: tcpi_snd_mss; T: connect() start to the server's
+           answer), one line per ADDR
   bulk     "ok rx=SHA12 srv_rx=SHA12 sent=SHA12" when both ends received
            exactly what the other sent, else "bad ..." / error
   banner   "ok ms=T": connect() start to the banner's arrival
@@ -200,13 +201,15 @@ def c_info(a):
     res = []
     for addr in a.addr.split(","):
         def one(st):
+            t0 = time.monotonic()
             s = connect(addr, a.port, a.timeout)
             st["stage"] = " after connect"
             try:
                 mine = tcp_info(s)
                 s.sendall(b"INFO\n")
                 theirs = recv_all(s).decode().strip()
-                return "cli %s | srv %s" % (mine, theirs or "(nothing)")
+                return "cli %s | srv %s ms=%.1f" % (mine, theirs or "(nothing)",
+                                                  (time.monotonic() - t0) * 1000)
             finally:
                 s.close()
         res.append(guarded(one))
