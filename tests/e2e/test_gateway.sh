@@ -42,10 +42,15 @@
 #   7 adopt       a connection opened before attach keeps working
 #   generic       http again with --mode generic (a short pass)
 #
+#   generic       http again with --mode generic, and the flood
+#
 # Every check can fail; the comment above each says what breaks it. With
-# a data path that passes every packet to the kernel (the stub; or
-# GWTEST_FAKE_ATTACH=1, which runs (b) without attaching anything), the
-# flood, forged-ACK, close, idle, adopt and counter checks fail.
+# the stub data path (every packet passed to the kernel; or
+# GWTEST_FAKE_ATTACH=1, which runs (b) without attaching anything) 21
+# checks fail: the floods (SYN, generic-mode SYN, forged ACKs and their
+# counters), servers learned, gw_server_refused, the state table after
+# detach, close (3) and idle (2), gw_adopted; and, on the stub, the
+# retransmission check of case 1 once (noise then, since fixed).
 #
 # Usage: tests/e2e/test_gateway.sh [CASE...] (default all; 'adopt', 'close'
 # and 'idle' also run when selected alone). XDPSYN=path picks the binary.
