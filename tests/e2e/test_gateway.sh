@@ -46,11 +46,10 @@
 #
 # Every check can fail; the comment above each says what breaks it. With
 # the stub data path (every packet passed to the kernel; or
-# GWTEST_FAKE_ATTACH=1, which runs (b) without attaching anything) 21
-# checks fail: the floods (SYN, generic-mode SYN, forged ACKs and their
-# counters), servers learned, gw_server_refused, the state table after
-# detach, close (3) and idle (2), gw_adopted; and, on the stub, the
-# retransmission check of case 1 once (noise then, since fixed).
+# GWTEST_FAKE_ATTACH=1, which runs (b) without attaching anything) 19
+# checks fail: the floods (SYN v4/v6, generic-mode SYN, forged ACKs v4/v6
+# and their counters), servers learned (2), gw_server_refused (2), the
+# state table kept after detach, close (3), idle (2), gw_adopted.
 #
 # Usage: tests/e2e/test_gateway.sh [CASE...] (default all; 'adopt', 'close'
 # and 'idle' also run when selected alone). XDPSYN=path picks the binary.
