@@ -46,9 +46,9 @@
 #
 # Every check can fail; the comment above each says what breaks it. With
 # the stub data path (every packet passed to the kernel; or
-# GWTEST_FAKE_ATTACH=1, which runs (b) without attaching anything) 19
+# GWTEST_FAKE_ATTACH=1, which runs (b) without attaching anything) 18
 # checks fail: the floods (SYN v4/v6, generic-mode SYN, forged ACKs v4/v6
-# and their counters), servers learned (2), gw_server_refused (2), the
+# and their counters: 4), servers learned (2), gw_server_refused (2), the
 # state table kept after detach, close (3), idle (2), gw_adopted.
 #
 # Usage: tests/e2e/test_gateway.sh [CASE...] (default all; 'adopt', 'close'
