@@ -42,7 +42,7 @@ UNIT_HDRS := $(wildcard tests/unit/*.h)
 
 TOOLS := $(BUILD)/tcpecho $(BUILD)/xdp_pass.bpf.o $(BUILD)/tcxload \
 	 $(BUILD)/noharm_tc.bpf.o $(BUILD)/noharm_delay.bpf.o $(BUILD)/settings_dump \
-	 $(BUILD)/vlan_emu.bpf.o
+	 $(BUILD)/vlan_emu.bpf.o $(BUILD)/lossy.bpf.o
 ifneq ($(wildcard tests/tools/synflood.c),)
 TOOLS += $(BUILD)/synflood
 endif
@@ -81,8 +81,10 @@ $(BUILD)/xdp_pass.bpf.o: tests/e2e/xdp_pass.bpf.c $(BUILD)/vmlinux.h
 
 # The test TC programs tests/tools/tcxload.c loads (uapi headers, no
 # vmlinux.h): the "do no harm" suite's other programs, and a VLAN
-# sub-interface emulated with TC (tests/e2e/test_ifaces.sh).
-TEST_TC_OBJS := $(BUILD)/noharm_tc.bpf.o $(BUILD)/noharm_delay.bpf.o $(BUILD)/vlan_emu.bpf.o
+# sub-interface emulated with TC (tests/e2e/test_ifaces.sh); loss and
+# reordering on a kernel without sch_netem (tests/e2e/test_gateway.sh).
+TEST_TC_OBJS := $(BUILD)/noharm_tc.bpf.o $(BUILD)/noharm_delay.bpf.o $(BUILD)/vlan_emu.bpf.o \
+		$(BUILD)/lossy.bpf.o
 $(TEST_TC_OBJS): $(BUILD)/%.bpf.o: tests/e2e/%.bpf.c tests/e2e/noharm_maps.h | $(BUILD)/.deps
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -target bpf -O2 -g -Wall -Werror -I$(ARCH_INC) -c $< -o $@

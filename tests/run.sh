@@ -43,6 +43,7 @@ run_suite "libxdp: beside xdp-filter (network namespaces, xdp-tools)" tests/e2e/
 run_suite "gateway mode: the CLI (attach --gateway, status, set, servers, flows, detach, kept state)" tests/e2e/test_gw_cli.sh
 run_suite "do no harm: direct vs through xdpsyn (network namespaces)" tests/e2e/test_noharm.sh
 run_suite "interfaces: jumbo MTU, offloaded VLAN tags (network namespaces)" tests/e2e/test_ifaces.sh
+run_suite "gateway mode: routed vs through xdpsyn --gateway (bench/gwlab.sh's namespaces)" tests/e2e/test_gateway.sh
 run_suite "bench smoke (the benchmarks still run)" bench/run.sh smoke
 run_suite "Debian package (make deb, completion, dashboard, scratch-root install)" tests/e2e/test_deb.sh
 run_suite "kernels: Debian 6.1 and 6.12 in qemu (tests/vm)" tests/vm/run.sh
