@@ -371,6 +371,15 @@ static __always_inline __u64 gw_secs(__u32 s, __u32 def)
 	return (__u64)(s ? s : def) * NS_PER_S;
 }
 
+/* A state's timer looks again at least this often, so that a timeout
+ * changed with `xdpsyn set` reaches connections armed before. */
+#define GW_TIMER_STEP_NS (60 * NS_PER_S)
+
+static __always_inline __u64 gw_timer_step(__u64 ns)
+{
+	return ns < GW_TIMER_STEP_NS ? ns : GW_TIMER_STEP_NS;
+}
+
 /* The state's timer: removes it once idle longer than its state allows
  * (no SYN-ACK yet: gw_syn_timeout_s; closed: gw_close_s; else gw_idle_s),
  * else waits for the rest. Armed when the state is made and re-armed
@@ -393,7 +402,7 @@ static int gw_timer_fire(void *map, struct xdpsyn_gw_key *key,
 	else
 		life = gw_secs(cfg->gw_idle_s, XDPSYN_GW_IDLE_DEFAULT);
 	if (now < v->last_ns + life) {
-		bpf_timer_start(&v->timer, v->last_ns + life - now, 0);
+		bpf_timer_start(&v->timer, gw_timer_step(v->last_ns + life - now), 0);
 		return 0;
 	}
 	if (v->state == XDPSYN_GW_SYN_SENT) {
@@ -432,7 +441,8 @@ static __always_inline void gw_seen_flags(struct xdpsyn_gw_conn *v, __u8 flags,
 	}
 	v->state = XDPSYN_GW_CLOSED;
 	count(st, XDPSYN_CNT_GW_CLOSED);
-	bpf_timer_start(&v->timer, gw_secs(cfg->gw_close_s, XDPSYN_GW_CLOSE_DEFAULT), 0);
+	bpf_timer_start(&v->timer, gw_timer_step(gw_secs(cfg->gw_close_s,
+							   XDPSYN_GW_CLOSE_DEFAULT)), 0);
 }
 
 #endif

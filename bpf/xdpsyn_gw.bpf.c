@@ -143,6 +143,30 @@ __noinline int gw_syn(struct xdp_md *ctx, struct pkt *pkt)
 	return XDP_TX;
 }
 
+/* Grow or shrink the frame by DELTA bytes after its first HDRLEN bytes
+ * (L2 and IP headers and the TCP ports; the rest of the TCP header is
+ * rewritten). At the tail when it can; else at the head, those bytes
+ * moved forward: veth copies a frame from a local stack into a buffer
+ * the size of the frame rounded up to 64 bytes, which leaves a pure ACK
+ * without options 10 bytes of tailroom, short of the 12 the client's
+ * SYN needs; a driver's frame may have none either. 0, or -1 when
+ * neither worked. */
+static __always_inline int gw_frame_resize(struct xdp_md *ctx, __u32 hdrlen,
+					   int delta)
+{
+	__u8 hdr[MAX_L3_OFF + sizeof(struct ipv6hdr) + 4];
+
+	if (!delta || !bpf_xdp_adjust_tail(ctx, delta))
+		return 0;
+	if (delta < 0 || hdrlen < sizeof(struct ethhdr) || hdrlen > sizeof(hdr))
+		return -1;
+	if (bpf_xdp_load_bytes(ctx, 0, hdr, hdrlen) ||
+	    bpf_xdp_adjust_head(ctx, -delta) ||
+	    bpf_xdp_store_bytes(ctx, 0, hdr, hdrlen))
+		return -1;
+	return 0;
+}
+
 /* The client's SYN, rebuilt in the frame of its final ACK (or of a
  * window probe): same addresses and ports, seq the client's ISN, the
  * options the cookie kept (MSS from its table, SACK, window scale), ECN
@@ -189,7 +213,7 @@ static __always_inline int gw_syn_rebuild(struct xdp_md *ctx,
 	total = bpf_xdp_get_buff_len(ctx);
 	if (total > linear)
 		return -1;
-	if (bpf_xdp_adjust_tail(ctx, (int)(l3_off + iplen + tcplen) - (int)total))
+	if (gw_frame_resize(ctx, l3_off + iplen + 4, (int)(l3_off + iplen + tcplen) - (int)total))
 		return -1;
 	barrier_var(ctx);
 	data = (void *)(long)ctx->data;
@@ -379,8 +403,8 @@ __noinline int gw_conn_make(struct xdp_md *ctx, struct pkt *pkt)
 		return XDP_DROP;
 	bpf_timer_init(&v->timer, &xdpsyn_gw_conns, CLOCK_MONOTONIC);
 	bpf_timer_set_callback(&v->timer, gw_timer_fire);
-	bpf_timer_start(&v->timer, gw_secs(cfg->gw_syn_timeout_s,
-					   XDPSYN_GW_SYN_TIMEOUT_DEFAULT), 0);
+	bpf_timer_start(&v->timer, gw_timer_step(gw_secs(cfg->gw_syn_timeout_s,
+							 XDPSYN_GW_SYN_TIMEOUT_DEFAULT)), 0);
 	count(st, XDPSYN_CNT_GW_CONN_NEW);
 	if (srv)
 		__sync_fetch_and_add(&srv->conns, 1);
@@ -419,7 +443,10 @@ __noinline int gw_syn_send(struct xdp_md *ctx, struct pkt *pkt)
 		count(st, XDPSYN_CNT_TX_ERROR);
 		return XDP_DROP;
 	}
-	return XDP_PASS;
+	/* its checksum is complete: it may go out as any translated
+	 * segment (the frame's offload state, if any, is stale now) */
+	pkt->csum_partial = 0;
+	return gw_forward(ctx, pkt, cfg, cfg->gw_ifindex, st);
 }
 
 /* A segment from the client with state. Waiting for the server: a
@@ -552,7 +579,8 @@ static __always_inline void gw_adopt(const struct xdpsyn_gw_key *key,
 		return;
 	bpf_timer_init(&v->timer, &xdpsyn_gw_conns, CLOCK_MONOTONIC);
 	bpf_timer_set_callback(&v->timer, gw_timer_fire);
-	bpf_timer_start(&v->timer, gw_secs(cfg->gw_idle_s, XDPSYN_GW_IDLE_DEFAULT), 0);
+	bpf_timer_start(&v->timer, gw_timer_step(gw_secs(cfg->gw_idle_s,
+							 XDPSYN_GW_IDLE_DEFAULT)), 0);
 	count(st, XDPSYN_CNT_GW_ADOPTED);
 }
 
@@ -1006,6 +1034,9 @@ int xdpsyn_gw_tc(struct __sk_buff *skb)
 			v->ts_delta = p.o.tsval - v->our_tsval;
 		v->s_rtt_us = (bpf_ktime_get_ns() - v->created_ns) / 1000;
 		v->state = XDPSYN_GW_ESTABLISHED;
+		/* its timer was armed for the SYN timeout: now the idle one */
+		bpf_timer_start(&v->timer, gw_timer_step(gw_secs(cfg->gw_idle_s,
+							  XDPSYN_GW_IDLE_DEFAULT)), 0);
 		if (gw_s_shift(v) != gw_g_shift(v) ||
 		    (v->flags & XDPSYN_GW_C_WS && !(v->flags & XDPSYN_GW_S_WS)))
 			count(st, XDPSYN_CNT_GW_WS_TRANSLATED);

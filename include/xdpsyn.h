@@ -36,7 +36,7 @@ enum xdpsyn_family {
 	X(SYN, "SYN to a protected port")                                      \
 	X(SYNACK_TX, "SYN-ACK with a cookie sent back (XDP_TX)")               \
 	X(SYN_BAD_FLAGS, "SYN with FIN or RST to a protected port: dropped")   \
-	X(TX_ERROR, "SYN-ACK could not be built (frame resize failed): dropped") \
+	X(TX_ERROR, "SYN-ACK (gateway: the client's SYN to the server) could not be built (frame resize failed): dropped") \
 	X(ESTABLISHED, "segment of an existing connection (non-listener socket): passed") \
 	X(NO_SOCKET, "no socket for a protected port: passed (the kernel resets)") \
 	X(LISTENER_OTHER, "non-ACK segment (RST, SYN-ACK) to a listener: passed") \
