@@ -810,9 +810,14 @@ static __always_inline int gw_tc_parse(struct __sk_buff *skb, struct gw_tc_pkt *
 	p->o.ts_ok = 0;
 	p->o.tsval = 0;
 	p->o.tsecr = 0;
-	optlen = p->tcplen & 0x3c; /* 64 bits: the checks bound the load */
-	optlen -= sizeof(*th);
-	if (optlen >= 4 && optlen <= TCP_MAX_OPTLEN) {
+	/* checked on the register the load gets, before it is spilled:
+	 * older verifiers (Debian's 6.1, 6.12) lose bounds checked on a copy */
+	optlen = p->tcplen & 0x3c;
+	if (optlen >= sizeof(*th) + 4) {
+		optlen -= sizeof(*th);
+		barrier_var(optlen);
+		if (optlen > TCP_MAX_OPTLEN)
+			return 0;
 		if (bpf_skb_load_bytes(skb, p->l4_off + sizeof(*th), w.buf, optlen))
 			return -1;
 		w.off = 0;
@@ -1013,8 +1018,10 @@ int xdpsyn_gw_tc(struct __sk_buff *skb)
 	if (!first && p.seq != v->s_isn)
 		return TC_ACT_SHOT;
 	tlen = p.tcplen & 0x3c;
-	if (tlen < sizeof(struct tcphdr) ||
-	    bpf_skb_load_bytes(skb, p.l4_off, orig, tlen))
+	if (tlen < sizeof(struct tcphdr))
+		return TC_ACT_SHOT;
+	barrier_var(tlen); /* bounds on the register itself (6.1) */
+	if (bpf_skb_load_bytes(skb, p.l4_off, orig, tlen))
 		return TC_ACT_SHOT;
 	if (first) {
 		v->s_isn = p.seq;

@@ -83,6 +83,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 XDPSYN=${XDPSYN:-$ROOT/build/xdpsyn}
 GWLAB_ID=t$$
+source tests/e2e/lib.sh    # in_ns, lab_bg, LAB_PIDS (its own lab is not made)
+source bench/benchlab.sh   # stop_bg, wait_bg
 source bench/gwlab.sh
 PY=/usr/bin/python3
 [ -x $PY ] || PY=$(command -v python3)
@@ -107,9 +109,9 @@ P_HTTP=8081 P_BANNER=8082 P_CLOSED=8083 P_SVC=8084 P_OPEN=8090
 PORTS=$P_HTTP,$P_BANNER,$P_CLOSED,$P_SVC
 GW_CLOSE=2 GW_IDLE=3
 
-cli() { gw_ns "$GW_NS_CLI" "$@"; }
-srv() { gw_ns "$GW_NS_SRV" "$@"; }
-gwx() { gw_ns "$GW_NS_GW" "$@"; }
+cli() { in_ns "$GW_NS_CLI" "$@"; }
+srv() { in_ns "$GW_NS_SRV" "$@"; }
+gwx() { in_ns "$GW_NS_GW" "$@"; }
 xg() { gwx "$XDPSYN" "$@"; }
 
 finish() {
@@ -255,7 +257,7 @@ peer() { cli "$PY" "$ROOT/tests/e2e/gw_peer.py" "$@"; }
 kill_leftovers() {
 	local ns
 	for ns in "$GW_NS_CLI" "$GW_NS_SRV"; do
-		gw_ns "$ns" ss -K -tn state syn-sent state established state fin-wait-1 \
+		in_ns "$ns" ss -K -tn state syn-sent state established state fin-wait-1 \
 			state fin-wait-2 state close-wait state last-ack state closing >/dev/null 2>&1
 	done
 }
@@ -283,12 +285,12 @@ impair_on() {
 	mkdir -p "$TCPINS" || return 1
 	for tag in c s; do
 		if [ $tag = c ]; then ns=$GW_NS_CLI dev=eth0; else ns=$GW_NS_SRV dev=$GW_SRV_IF; fi
-		gw_ns "$ns" tc qdisc replace dev "$dev" root handle 1: htb default 10 &&
-			gw_ns "$ns" tc class add dev "$dev" parent 1: classid 1:10 htb rate 100gbit quantum 1514 &&
-			gw_ns "$ns" tc class add dev "$dev" parent 1: classid 1:20 htb rate "$SLOW_RATE" quantum 1514 &&
-			gw_ns "$ns" tc qdisc add dev "$dev" parent 1:10 handle 10: pfifo limit 1000 &&
-			gw_ns "$ns" tc qdisc add dev "$dev" parent 1:20 handle 20: pfifo limit 30 &&
-			gw_ns "$ns" "$ROOT/build/tcxload" tc "$dev" egress "$ROOT/build/lossy.bpf.o" "$TCPINS/$tag" "$LOSS" 1 \
+		in_ns "$ns" tc qdisc replace dev "$dev" root handle 1: htb default 10 &&
+			in_ns "$ns" tc class add dev "$dev" parent 1: classid 1:10 htb rate 100gbit quantum 1514 &&
+			in_ns "$ns" tc class add dev "$dev" parent 1: classid 1:20 htb rate "$SLOW_RATE" quantum 1514 &&
+			in_ns "$ns" tc qdisc add dev "$dev" parent 1:10 handle 10: pfifo limit 1000 &&
+			in_ns "$ns" tc qdisc add dev "$dev" parent 1:20 handle 20: pfifo limit 30 &&
+			in_ns "$ns" "$ROOT/build/tcxload" tc "$dev" egress "$ROOT/build/lossy.bpf.o" "$TCPINS/$tag" "$LOSS" 1 \
 				"$REORDER" >/dev/null || return 1
 	done
 }
@@ -319,9 +321,9 @@ impair_off() {
 # a new listener starts clean
 HTTP_PID=
 http_server() {
-	[ -n "$HTTP_PID" ] && gw_stop "$HTTP_PID"
-	gw_bg "$GW_NS_SRV" "$PY" tests/e2e/noharm_server.py $P_HTTP --tag gw >/dev/null
-	HTTP_PID=${GW_PIDS[-1]}
+	[ -n "$HTTP_PID" ] && stop_bg "$HTTP_PID"
+	lab_bg "$GW_NS_SRV" "$PY" tests/e2e/noharm_server.py $P_HTTP --tag gw >/dev/null
+	HTTP_PID=${LAB_PIDS[-1]}
 	wait_listen $P_HTTP || { bad "servers" "nothing listens on $P_HTTP"; exit 1; }
 }
 
@@ -564,17 +566,17 @@ cmp_data() {
 FLOOD_N=20000 FLOOD_RATE=20000 LEGIT_N=20
 sc_flood() {
 	local m=$1 f=$2 fl sf0 sc0 sf1 sc1 sent mac src
-	mac=$(gw_mac "$GW_NS_GW" "$GW_IFC")
+	mac=$(if_mac "$GW_NS_GW" "$GW_IFC")
 	if [ "$f" = 4 ]; then src=$GW_FLOOD4; else src=$GW_FLOOD6; fi
 	sf0=$(nctr syn_flood); sc0=$(nctr syn_cli)
-	gw_bg "$GW_NS_ATK" "$ROOT/build/synflood" -i eth0 --dst-ip "$(saddr "$f")" --dst-mac "$mac" \
+	lab_bg "$GW_NS_ATK" "$ROOT/build/synflood" -i eth0 --dst-ip "$(saddr "$f")" --dst-mac "$mac" \
 		--dport $P_HTTP --src-net "$src" --rate $FLOOD_RATE --count $FLOOD_N --duration 3 -q \
 		>"$TMPD/flood.out" 2>&1
-	fl=${GW_PIDS[-1]}
+	fl=${LAB_PIDS[-1]}
 	sleep 0.2
 	O[$m/flood/$f]=$(cli timeout 12 "$PY" tests/e2e/noharm_client.py "$(saddr "$f")" $P_HTTP -n $LEGIT_N \
 		--size 2000 --timeout 2.5 | sed -E 's/ opts=.*//' | hist)
-	gw_wait "$fl"
+	wait_bg "$fl"
 	sleep 0.3
 	sent=$(grep -o 'sent=[0-9]*' "$TMPD/flood.out" | cut -d= -f2)
 	sf1=$(nctr syn_flood); sc1=$(nctr syn_cli)
@@ -613,14 +615,14 @@ cmp_flood() {
 FORGED_N=100000
 sc_forged() {
 	local m=$1 f=$2 fl a0 a1 s0 s1 k0 k1 sent mac src
-	mac=$(gw_mac "$GW_NS_GW" "$GW_IFC")
+	mac=$(if_mac "$GW_NS_GW" "$GW_IFC")
 	if [ "$f" = 4 ]; then src=$GW_FLOOD4; else src=$GW_FLOOD6; fi
 	a0=$(nctr ack_flood); s0=$(nst "$SRV_ANCHOR"); k0=$(cnts gw_c2s_no_state ack_invalid)
-	gw_bg "$GW_NS_ATK" "$ROOT/build/synflood" -i eth0 --ack --dst-ip "$(saddr "$f")" --dst-mac "$mac" \
+	lab_bg "$GW_NS_ATK" "$ROOT/build/synflood" -i eth0 --ack --dst-ip "$(saddr "$f")" --dst-mac "$mac" \
 		--dport $P_HTTP --src-net "$src" --rate 100000 --count $FORGED_N --duration 4 -q \
 		>"$TMPD/forged.out" 2>&1
-	fl=${GW_PIDS[-1]}
-	gw_wait "$fl"
+	fl=${LAB_PIDS[-1]}
+	wait_bg "$fl"
 	sleep 0.5
 	sent=$(grep -o 'sent=[0-9]*' "$TMPD/forged.out" | cut -d= -f2)
 	a1=$(nctr ack_flood); s1=$(nst "$SRV_ANCHOR"); k1=$(cnts gw_c2s_no_state ack_invalid)
@@ -926,9 +928,9 @@ idle_check() {
 	gw_detach --flush-state
 	if ! gw_attach --gw-idle $GW_IDLE; then bad "[5] idle: attach --gw-idle $GW_IDLE" "$ATTACH_ERR"; return; fi
 	e0=$(cnt gw_expired)
-	gw_bg "$GW_NS_CLI" "$PY" "$ROOT/tests/e2e/gw_peer.py" persist $GW_SRV4 $P_SVC --lines 1 \
+	lab_bg "$GW_NS_CLI" "$PY" "$ROOT/tests/e2e/gw_peer.py" persist $GW_SRV4 $P_SVC --lines 1 \
 		--hold $((GW_IDLE + 15)) --timeout 30 >/dev/null 2>&1
-	p=${GW_PIDS[-1]}
+	p=${LAB_PIDS[-1]}
 	sleep 1
 	n=$(gw_count established $P_SVC)
 	[ "$n" = 1 ]
@@ -943,7 +945,7 @@ idle_check() {
 	r=$?
 	check "[5] idle: its state removed after $((SECONDS - t + 1)) s idle (--gw-idle $GW_IDLE), gw_expired +$(( $(cnt gw_expired) - e0 ))" $r \
 		"table: $(states_summary); gw_expired +$(( $(cnt gw_expired) - e0 ))"
-	gw_stop "$p"
+	stop_bg "$p"
 	kill_leftovers
 }
 
@@ -1008,21 +1010,21 @@ srv nft -f - <<<"$NFT_TABLE" || { bad "nft counters" "could not load the server'
 # the path, both runs (XDP_REDIRECT in (b) bypasses the gateway's).
 for d in "$GW_NS_CLI:eth0" "$GW_NS_SRV:$GW_SRV_IF" "$GW_NS_GW:$GW_IFC" "$GW_NS_GW:$GW_IFS" \
 	"$GW_NS_SW:pc" "$GW_NS_SW:pa" "$GW_NS_SW:$GW_SWP"; do
-	gw_ns "${d%%:*}" tc qdisc replace dev "${d#*:}" root pfifo limit 1000
+	in_ns "${d%%:*}" tc qdisc replace dev "${d#*:}" root pfifo limit 1000
 done
 if [ "${GWTEST_TX_CSUM_OFF:-0}" = 1 ]; then
 	echo "     (diagnosis: tx checksum offload off on the client, attacker and server)"
 	cli ethtool -K eth0 tx off >/dev/null
-	gw_ns "$GW_NS_ATK" ethtool -K eth0 tx off >/dev/null
+	in_ns "$GW_NS_ATK" ethtool -K eth0 tx off >/dev/null
 	srv ethtool -K "$GW_SRV_IF" tx off >/dev/null
 fi
-gw_bg "$GW_NS_SRV" sleep 100000 # the server namespace's anchor (nst)
-SRV_ANCHOR=${GW_PIDS[-1]}
+lab_bg "$GW_NS_SRV" sleep 100000 # the server namespace's anchor (nst)
+SRV_ANCHOR=${LAB_PIDS[-1]}
 http_server
-gw_bg "$GW_NS_SRV" "$PY" tests/e2e/noharm_server.py $P_OPEN --tag open >/dev/null
-gw_bg "$GW_NS_SRV" "$PY" tests/e2e/gw_peer.py serve --svc $P_SVC --banner $P_BANNER >/dev/null
-gw_bg "$GW_NS_CLI" sleep 100000 # the client namespace's anchor (nst)
-CLI_ANCHOR=${GW_PIDS[-1]}
+lab_bg "$GW_NS_SRV" "$PY" tests/e2e/noharm_server.py $P_OPEN --tag open >/dev/null
+lab_bg "$GW_NS_SRV" "$PY" tests/e2e/gw_peer.py serve --svc $P_SVC --banner $P_BANNER >/dev/null
+lab_bg "$GW_NS_CLI" sleep 100000 # the client namespace's anchor (nst)
+CLI_ANCHOR=${LAB_PIDS[-1]}
 for p in $P_OPEN $P_SVC $P_BANNER; do
 	wait_listen $p || { bad "servers" "nothing listens on $p"; exit 1; }
 done

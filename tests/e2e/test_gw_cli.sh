@@ -17,6 +17,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 XDPSYN=${XDPSYN:-$ROOT/build/xdpsyn}
 GWLAB_ID=${GWLAB_ID:-gc$$}
+source tests/e2e/lib.sh    # in_ns, lab_bg, LAB_PIDS (its own lab is not made)
+source bench/benchlab.sh   # stop_bg, wait_bg
 source bench/gwlab.sh
 PASS=0 FAIL=0
 ok()  { echo "ok   $1"; PASS=$((PASS + 1)); }
@@ -31,21 +33,21 @@ finish() {
 	for i in "$GW_IFC" "$GW_IFS" "$GW_IFX" "$GW_BR"; do
 		# (an xdpsyn without --flush-state: a plain detach)
 		[ -e "/sys/fs/bpf/xdpsyn/$i" ] &&
-			{ gw_ns "$GW_NS_GW" "$XDPSYN" detach "$i" --flush-state ||
-			  gw_ns "$GW_NS_GW" "$XDPSYN" detach "$i"; } >/dev/null 2>&1
+			{ in_ns "$GW_NS_GW" "$XDPSYN" detach "$i" --flush-state ||
+			  in_ns "$GW_NS_GW" "$XDPSYN" detach "$i"; } >/dev/null 2>&1
 	done
 	gwlab_down; rm -rf "$TMPD"; echo "$PASS passed, $FAIL failed"
 }
 trap finish EXIT
 trap 'exit 1' INT TERM
 
-x() { gw_ns "$GW_NS_GW" "$XDPSYN" "$@"; }
+x() { in_ns "$GW_NS_GW" "$XDPSYN" "$@"; }
 PIN_DIR=/sys/fs/bpf/xdpsyn/$GW_IFC
 st() { x status "$GW_IFC" -j | jq -r "$1"; }
 stc() { x status "$GW_IFC" -j | jq -c "$1"; }
 xdp_id() { ip -n "$GW_NS_GW" -j link show dev "$1" | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // empty'; }
 TCXCTL=$TMPD/tcxctl
-tcx_ids() { gw_ns "$GW_NS_GW" "$TCXCTL" list "$1" ingress | tr '\n' ' ' | sed 's/ $//'; }
+tcx_ids() { in_ns "$GW_NS_GW" "$TCXCTL" list "$1" ingress | tr '\n' ' ' | sed 's/ $//'; }
 # nothing of xdpsyn's on either gateway interface, no pins
 nothing_left() {
 	[ ! -e "$PIN_DIR" ] && [ ! -e "/sys/fs/bpf/xdpsyn/$GW_IFS" ] &&
@@ -107,17 +109,17 @@ for c in "${CASES[@]}"; do
 	check "refused, $name: exit $want, says so, nothing left" $? "rc=$rc: $out; $(what_is_left)"
 done
 # forwarding off: exit 4 naming the sysctl; IPv6 off: a warning only
-gw_ns "$GW_NS_GW" sysctl -qw net.ipv4.ip_forward=0
+in_ns "$GW_NS_GW" sysctl -qw net.ipv4.ip_forward=0
 out=$(x "${A[@]}" --gateway "$GW_IFS" 2>&1); rc=$?
-gw_ns "$GW_NS_GW" sysctl -qw net.ipv4.ip_forward=1
+in_ns "$GW_NS_GW" sysctl -qw net.ipv4.ip_forward=1
 [ $rc -eq 4 ] && grep -q "sysctl -w net.ipv4.ip_forward=1" <<<"$out" && nothing_left
 check "refused, IPv4 forwarding off: exit 4, names sysctl -w net.ipv4.ip_forward=1" $? "rc=$rc: $out"
 
 # -- attach -----------------------------------------------------------------------
-gw_ns "$GW_NS_GW" sysctl -qw net.ipv6.conf.all.forwarding=0
+in_ns "$GW_NS_GW" sysctl -qw net.ipv6.conf.all.forwarding=0
 out=$(x "${A[@]}" --gateway "$GW_IFS" --servers 10.201.21.7/24,fd00:201::21:0/112 \
 	--gw-conns 5000 --gw-idle 600 --gw-adopt 60 2>&1); rc=$?
-gw_ns "$GW_NS_GW" sysctl -qw net.ipv6.conf.all.forwarding=1
+in_ns "$GW_NS_GW" sysctl -qw net.ipv6.conf.all.forwarding=1
 [ $rc -eq 0 ] && grep -q "warning: net.ipv6.conf.all.forwarding: is 0" <<<"$out" &&
 	grep -q "attached in native mode as a gateway to $GW_IFS" <<<"$out"
 check "attach --gateway (IPv6 forwarding off: a warning)" $? "rc=$rc: $out"
@@ -258,8 +260,8 @@ check "detach: the filter and the clsact qdisc attach made are gone" $? "rc=$rc:
 
 # -- two attaches at once: the gateway, and a local one on its IFACE_S ---------------------
 for round in 1 2 3; do
-	gw_ns "$GW_NS_GW" "$XDPSYN" "${A[@]}" --gateway "$GW_IFS" >"$TMPD/g" 2>&1 & pg=$!
-	gw_ns "$GW_NS_GW" "$XDPSYN" attach "$GW_IFS" --ports 80 >"$TMPD/l" 2>&1 & pl=$!
+	in_ns "$GW_NS_GW" "$XDPSYN" "${A[@]}" --gateway "$GW_IFS" >"$TMPD/g" 2>&1 & pg=$!
+	in_ns "$GW_NS_GW" "$XDPSYN" attach "$GW_IFS" --ports 80 >"$TMPD/l" 2>&1 & pl=$!
 	wait $pg; rg=$?; wait $pl; rl=$?
 	if [ $rg -eq 0 ]; then
 		[ $rl -eq 3 ] && grep -q "servers' side of the gateway attached to $GW_IFC" "$TMPD/l"
