@@ -196,10 +196,12 @@ gwv_diag_txoff() {
 }
 
 gateway_up() {
-	gwv_lab_up
-	check "gateway: lab (client, gateway forwarding v4+v6 between $GWV_IFC and $GWV_IFS, server; xdp_pass on the end hosts)" $? \
+	local rc
+	gwv_lab_up; rc=$?
+	check "gateway: lab (client, gateway forwarding v4+v6 between $GWV_IFC and $GWV_IFS, server; xdp_pass on the end hosts)" $rc \
 		"set-up failed: $(ip netns list | tr '\n' ' ')"
-	GWV_UP=1
+	[ $rc -eq 0 ] && GWV_UP=1
+	return 0
 }
 gateway_direct() { # before any attach: the reference
 	[ $GWV_UP = 1 ] || return 0
