@@ -317,7 +317,7 @@ gwv_checks() {
 	local n=$((2 * GWV_N))
 	[ "$(gwv_get "$d" gw_conn_new)" = $n ] && [ "$(gwv_get "$d" gw_server_synack)" = $n ] &&
 		[ "$(gwv_get "$d" gw_c2s)" -gt 0 ] && [ "$(gwv_get "$d" gw_s2c)" -gt 0 ]
-	check "gateway: stats $GWV_IFC --json: gw_conn_new and gw_server_synack +$n (the connections made), gw_c2s, gw_s2c > 0 ($d)" $? "$d"
+	check "gateway: stats $GWV_IFC --json: gw_conn_new and gw_server_synack +$n (the connections made), gw_c2s, gw_s2c > 0 ($d)" $? "not so"
 	e1=$(gwv_csum_errors)
 	[ "$e0" = "$e1" ]
 	check "gateway: no TCP checksum errors at the client or the server (InCsumErrors client server: $e0 -> $e1)" $? \
@@ -345,7 +345,7 @@ gwv_checks() {
 			$rc "v4: $o4 | v6: $o6 | $rt | netem drops $drops | retransmissions $rx | $d"
 		[ "$(gwv_get "$d" gw_conn_new)" = 2 ] && [ "$(gwv_get "$d" gw_c2s)" -gt 0 ] &&
 			[ "$(gwv_get "$d" gw_s2c)" -gt 0 ] && [ "$(gwv_get "$d" gw_forward_fib)" -gt 0 ]
-		check "gateway: under netem: gw_conn_new +2, gw_c2s, gw_s2c, gw_forward_fib > 0 (full checksums: XDP_REDIRECT) ($d)" $? "$d"
+		check "gateway: under netem: gw_conn_new +2, gw_c2s, gw_s2c, gw_forward_fib > 0 (full checksums: XDP_REDIRECT) ($d)" $? "not so"
 	else
 		bad "gateway: netem on the end hosts" "$(tc qdisc add dev lo root netem 2>&1; lsmod 2>/dev/null | grep netem)"
 	fi
