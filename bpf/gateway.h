@@ -90,6 +90,11 @@ struct gw_opt_walk {
 	struct gw_opt_pos *pos;
 };
 
+/* A walk of its own, not parse.h's opt_step recording positions too: a
+ * position is used to address the packet, so the verifier tracks it
+ * precisely, and stored by every step of parse.h's walk (which every
+ * path runs) it kept that walk's states from converging (over 1M
+ * instructions). Here only the segments translated pay for it. */
 static long gw_opt_step(__u32 idx, void *arg)
 {
 	struct gw_opt_walk *w = arg;

@@ -15,6 +15,7 @@
 #include "handshakes.h"
 #include "policy.h"
 #include "host.h"
+#include "xdp_verdict.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -28,34 +29,6 @@ extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx,
 					__be16 *vlan_proto,
 					__u16 *vlan_tci) __weak __ksym;
 #define ENODATA 61
-
-/* A multi-buffer frame (jumbo MTU) whose first buffer is shorter than the
- * longest header chain parsed (a driver's header split, a small first
- * page): headers may run past what direct packet access reaches. A
- * malformed header in a first buffer that holds any header chain is
- * malformed all the same (a jumbo frame is no way past the proxy). */
-static __always_inline int multibuf_cut(struct xdp_md *ctx)
-{
-	__u32 linear = ctx->data_end - ctx->data;
-
-	return linear < MAX_L4_OFF + 60 && bpf_xdp_get_buff_len(ctx) > linear;
-}
-
-/* The verdict for a segment whose TCP options did not parse: a TCP header
- * cut by a multi-buffer frame's first buffer is the kernel's to read;
- * anything else is malformed. */
-static __always_inline int opts_unreadable(struct xdp_md *ctx,
-					   struct xdpsyn_stats *st,
-					   const struct tcphdr *th,
-					   void *data_end)
-{
-	if ((void *)th + th->doff * 4 > data_end && multibuf_cut(ctx)) {
-		count(st, XDPSYN_CNT_MULTIBUF_PASS);
-		return XDP_PASS;
-	}
-	count(st, XDPSYN_CNT_MALFORMED);
-	return XDP_DROP;
-}
 
 /* xdpsyn_syn_check's answers when the SYN is to be tracked, or answered
  * with a cookie (ours, or under the kernel-cookie hand-off the kernel's,
@@ -672,28 +645,8 @@ static __always_inline int xdpsyn_run(struct xdp_md *ctx, const int vlan_meta)
 
 	count(st, XDPSYN_CNT_RX);
 	ret = parse_pkt(ctx, data, data_end, &pkt);
-	switch (ret) {
-	case PARSE_TCP:
-		break;
-	case PARSE_NOT_IP:
-		count(st, XDPSYN_CNT_NOT_IP);
-		return XDP_PASS;
-	case PARSE_NOT_TCP:
-		count(st, XDPSYN_CNT_NOT_TCP);
-		return XDP_PASS;
-	case PARSE_FRAGMENT:
-		count(st, XDPSYN_CNT_FRAGMENT);
-		return XDP_PASS;
-	default:
-		/* headers that run past a multi-buffer frame's first buffer
-		 * are the kernel's to read */
-		if (multibuf_cut(ctx)) {
-			count(st, XDPSYN_CNT_MULTIBUF_PASS);
-			return XDP_PASS;
-		}
-		count(st, XDPSYN_CNT_MALFORMED);
-		return XDP_DROP;
-	}
+	if (ret != PARSE_TCP)
+		return parse_verdict(ctx, st, ret);
 
 	th = data + pkt.l4_off;
 	if ((void *)(th + 1) > data_end)

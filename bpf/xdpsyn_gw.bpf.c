@@ -16,6 +16,7 @@
 #include "maps.h"
 #include "top.h"
 #include "gateway.h"
+#include "xdp_verdict.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -93,10 +94,8 @@ __noinline int gw_syn(struct xdp_md *ctx, struct pkt *pkt)
 		count(st, XDPSYN_CNT_GW_NOT_SERVER);
 		return XDP_PASS;
 	}
-	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o)) {
-		count(st, XDPSYN_CNT_MALFORMED);
-		return XDP_DROP;
-	}
+	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o))
+		return opts_unreadable(ctx, st, th, data_end);
 	if (keys_get(cfg, &k)) {
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
@@ -157,9 +156,10 @@ static __always_inline int gw_syn_rebuild(struct xdp_md *ctx,
 {
 	__u32 iplen = pkt->family == XDPSYN_V4 ? sizeof(struct iphdr) :
 						 sizeof(struct ipv6hdr);
-	__be32 ow[SYNACK_MAX_OPTWORDS] = {};
-	__u32 nw = 0, l3_off = pkt->l3_off, tcplen, total, linear;
-	int ts = v->flags & XDPSYN_GW_C_TS, sack = v->flags & XDPSYN_GW_C_SACK;
+	struct tcp_opts o = {};
+	struct synack_in in = {};
+	struct synack_plan p = {};
+	__u32 nw, l3_off = pkt->l3_off, tcplen, total, linear;
 	void *data, *data_end;
 	union tcp_word_hdr *tw;
 	struct tcphdr *th;
@@ -168,21 +168,16 @@ static __always_inline int gw_syn_rebuild(struct xdp_md *ctx,
 
 	if (pkt->l4_off != l3_off + iplen || l3_off > MAX_L3_OFF)
 		return -1;
-	ow[nw++] = bpf_htonl((TCPOPT_MSS << 24) | (TCPOLEN_MSS << 16) | v->c_mss);
-	if (ts) {
-		ow[nw++] = bpf_htonl(sack ? (TCPOPT_SACK_PERM << 24) | (TCPOLEN_SACK_PERM << 16) |
-					    (TCPOPT_TIMESTAMP << 8) | TCPOLEN_TIMESTAMP :
-					    (TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
-					    (TCPOPT_TIMESTAMP << 8) | TCPOLEN_TIMESTAMP);
-		ow[nw++] = bpf_htonl(v->c_tsval);
-		ow[nw++] = 0;
-	} else if (sack) {
-		ow[nw++] = bpf_htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
-				     (TCPOPT_SACK_PERM << 8) | TCPOLEN_SACK_PERM);
-	}
-	if (v->flags & XDPSYN_GW_C_WS)
-		ow[nw++] = bpf_htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
-				     (TCPOLEN_WINDOW << 8) | v->c_ws);
+	/* the options in the order Linux writes them, as a SYN-ACK's: MSS,
+	 * SACK_PERM and TS (its TSval the client's, no echo), NOP and WS */
+	o.ts_ok = !!(v->flags & XDPSYN_GW_C_TS);
+	o.sack_ok = !!(v->flags & XDPSYN_GW_C_SACK);
+	o.wscale = v->flags & XDPSYN_GW_C_WS ? v->c_ws : XDPSYN_WSCALE_NONE;
+	in.gw = 1;
+	in.ws = v->c_ws;
+	p.mss = v->c_mss;
+	synack_options(&o, cfg, &in, v->c_tsval, &p);
+	nw = p.nw;
 	if (v->flags & XDPSYN_GW_C_ECN)
 		flags |= TCPF_ECE | TCPF_CWR;
 	win = v->flags & XDPSYN_GW_C_WS ? (__u32)v->c_win << (v->c_ws & 15) : v->c_win;
@@ -237,8 +232,8 @@ static __always_inline int gw_syn_rebuild(struct xdp_md *ctx,
 		if (i < nw) {
 			if ((void *)(opt + 1) > data_end)
 				return -1;
-			*opt = ow[i];
-			sum += ow[i];
+			*opt = p.ow[i];
+			sum += p.ow[i];
 		}
 	}
 	th->check = csum_fold(sum);
@@ -267,10 +262,8 @@ __noinline int gw_ack_new(struct xdp_md *ctx, struct pkt *pkt)
 	th = pkt_tcp(pkt, data, data_end);
 	if (!th)
 		return XDP_DROP;
-	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o)) {
-		count(st, XDPSYN_CNT_MALFORMED);
-		return XDP_DROP;
-	}
+	if (tcp_opts_read(ctx, pkt, th, data_end, 1, &o))
+		return opts_unreadable(ctx, st, th, data_end);
 	if (keys_get(cfg, &k)) {
 		count(st, XDPSYN_CNT_CONFIG_MISSING);
 		return XDP_PASS;
@@ -497,14 +490,8 @@ static __always_inline int gw_client_run(struct xdp_md *ctx)
 
 	count(st, XDPSYN_CNT_RX);
 	ret = parse_pkt(ctx, data, data_end, &pkt);
-	if (ret != PARSE_TCP) {
-		/* the kernel forwards or drops what is not plain TCP */
-		count(st, ret == PARSE_NOT_IP ? XDPSYN_CNT_NOT_IP :
-			  ret == PARSE_NOT_TCP ? XDPSYN_CNT_NOT_TCP :
-			  ret == PARSE_FRAGMENT ? XDPSYN_CNT_FRAGMENT :
-						  XDPSYN_CNT_MULTIBUF_PASS);
-		return XDP_PASS;
-	}
+	if (ret != PARSE_TCP)
+		return parse_verdict(ctx, st, ret);
 	th = data + pkt.l4_off;
 	if ((void *)(th + 1) > data_end)
 		return XDP_DROP;

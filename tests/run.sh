@@ -40,6 +40,7 @@ run_suite "bad input (CLI)" tests/e2e/test_badinput.sh
 run_suite "man page: every setting of user/settings.h with its range and default" tests/docs/check_man.py build/settings_dump build/xdpsyn man/xdpsyn.8
 run_suite "lifecycle, faults, forgery" tests/e2e/test_lifecycle.sh
 run_suite "libxdp: beside xdp-filter (network namespaces, xdp-tools)" tests/e2e/test_libxdp.sh
+run_suite "gateway mode: the CLI (attach --gateway, status, set, servers, flows, detach, kept state)" tests/e2e/test_gw_cli.sh
 run_suite "do no harm: direct vs through xdpsyn (network namespaces)" tests/e2e/test_noharm.sh
 run_suite "interfaces: jumbo MTU, offloaded VLAN tags (network namespaces)" tests/e2e/test_ifaces.sh
 run_suite "bench smoke (the benchmarks still run)" bench/run.sh smoke

@@ -29,6 +29,12 @@ struct attach_args {
 	bool set_sysctl;
 	bool xdp_others;         /* XDP programs on the interface already */
 	int vlan;                /* enum vlan_mode */
+	/* gateway mode (--gateway): IFACE is the clients' side */
+	bool gateway;
+	const char *gw_ifname;   /* IFACE_S, the servers' side */
+	int gw_ifindex;
+	bool gw_xdp_others;      /* XDP programs on IFACE_S already */
+	long gw_conns;           /* the state table's size */
 };
 
 /* Parse attach's argv into A. 0, -1 after --help, or an exit code after

@@ -35,10 +35,14 @@ static void attach_help(FILE *f)
 {
 	fprintf(f,
 		"Usage: xdpsyn attach IFACE [OPTIONS]\n"
+		"       xdpsyn attach IFACE --gateway IFACE_S [--servers LIST] [OPTIONS]\n"
 		"\n"
 		"Load the XDP and TC programs, attach them to IFACE and pin everything\n"
 		"under " PIN_BASE "/IFACE/. Needs kernel >= 6.1 and\n"
 		"net.ipv4.tcp_syncookies != 0 (2 for the kernel-cookie hand-off).\n"
+		"With --gateway the servers are behind this host: IFACE (the clients'\n"
+		"side) and IFACE_S (the servers' side) get XDP programs, IFACE_S a TC\n"
+		"ingress program; this host must forward (net.ipv4.ip_forward=1).\n"
 		"Waits (up to %d s) for another attach or detach.\n"
 		"\n"
 		"Options:\n", LOCK_WAIT_S);
@@ -87,6 +91,46 @@ static void attach_args_of(struct attach_args *a)
 	a->priority = v[SETTING_PRIORITY];
 	a->flows_max = v[SETTING_FLOWS_MAX];
 	a->hs_max = v[SETTING_HS_MAX];
+	a->gateway = a->sv.given[SETTING_GATEWAY];
+	a->gw_ifname = a->gateway ? a->sv.ifname : NULL;
+	a->gw_conns = v[SETTING_GW_CONNS];
+}
+
+/* Gateway mode's options: the gateway settings need --gateway; what does
+ * not apply to it is refused, naming why. 0 or EXIT_USAGE. */
+static int gateway_args_check(const struct attach_args *a)
+{
+	const bool *given = a->sv.given;
+
+	for (int i = 0; !a->gateway && i < SETTING_N; i++)
+		if (given[i] && (settings[i].flags & SF_GATEWAY))
+			return usage_err("attach", "--%s is a gateway setting: add "
+					 "--gateway IFACE_S (the interface toward "
+					 "the servers), or leave it out",
+					 settings[i].name);
+	if (!a->gateway)
+		return 0;
+	if (!strcmp(a->gw_ifname, a->ifname))
+		return usage_err("attach", "--gateway %s: the servers' side must be "
+				 "another interface than %s, the clients' side",
+				 a->gw_ifname, a->ifname);
+	if (given[SETTING_POLICY] && a->policy != XDPSYN_POLICY_PROXY)
+		return usage_err("attach", "--policy %s with --gateway: a gateway "
+				 "answers every SYN to the servers with a cookie "
+				 "(proxy); the track and auto policies watch a local "
+				 "listener's handshakes: leave --policy out",
+				 a->policy == XDPSYN_POLICY_TRACK ? "track" : "auto");
+	if (given[SETTING_HANDOFF] && a->handoff == XDPSYN_HANDOFF_KCOOKIE)
+		return usage_err("attach", "--handoff kernel-cookie with --gateway: "
+				 "the servers are other hosts, whose kernels never "
+				 "see our cookies (the gateway opens each connection "
+				 "to the server itself): leave --handoff out");
+	if (a->vlan == VLAN_METADATA)
+		return usage_err("attach", "--vlan metadata with --gateway: the "
+				 "gateway's programs read tags in the frame only "
+				 "(turn the offload off: ethtool -K %s rxvlan off), "
+				 "leave --vlan out", a->ifname);
+	return 0;
 }
 
 int attach_parse(int argc, char **argv, struct attach_args *a)
@@ -132,7 +176,7 @@ int attach_parse(int argc, char **argv, struct attach_args *a)
 		return usage_err("attach", "--policy auto needs --syn-rate N (the "
 				 "SYNs/s that switch to proxy)");
 	a->ifname = argv[optind];
-	return 0;
+	return gateway_args_check(a);
 }
 
 /* The window scale the kernel advertises (tcp_select_initial_window): from
@@ -162,6 +206,25 @@ static long default_wscale(void)
 static long clamp_mss(long v)
 {
 	return v < MSS_MIN ? MSS_MIN : v > 65535 ? 65535 : v;
+}
+
+/* The gateway fields of the config: zero in local mode (the settings'
+ * defaults were written), else the interfaces, the flags and the end of
+ * the adopt window. */
+static void gateway_config(const struct attach_args *a,
+			   struct xdpsyn_config *cfg)
+{
+	if (!a->gateway) {
+		cfg->gw_idle_s = cfg->gw_close_s = cfg->gw_syn_timeout_s = 0;
+		return;
+	}
+	cfg->gw_flags = XDPSYN_GWCFG_ON;
+	if (a->sv.nprefixes)
+		cfg->gw_flags |= XDPSYN_GWCFG_PREFIXES;
+	cfg->gw_ifindex = a->gw_ifindex;
+	cfg->gw_ifindex_c = a->ifindex;
+	cfg->gw_adopt_until_ns = a->sv.v[SETTING_GW_ADOPT] ?
+		mono_now_ns() + a->sv.v[SETTING_GW_ADOPT] * 1000000000ULL : 0;
 }
 
 int config_fill(const struct attach_args *a, struct xdpsyn_config *cfg)
@@ -197,5 +260,6 @@ int config_fill(const struct attach_args *a, struct xdpsyn_config *cfg)
 	/* on a host that does not forward, SYNs for other addresses go to
 	 * the kernel (maps_fill lists this netns's addresses) */
 	cfg->flags |= XDPSYN_CFG_LOCAL_ADDRS;
+	gateway_config(a, cfg);
 	return 0;
 }

@@ -95,7 +95,14 @@ int cmd_exporter(int argc, char **argv);
 	X(LINK_TC_INGRESS, "link_tc_ingress", tc_link_fd) /* tcx (>= 6.6) */    \
 	X(LINK_TC_EGRESS, "link_tc_egress", tc_egress_link_fd)                  \
 	X(LOCAL_ADDRS, "xdpsyn_local_addrs", local_addrs_fd)                    \
-	X(PROG_XDP, "prog_xdp", xdp_prog_fd) /* in libxdp's dispatcher */
+	X(PROG_XDP, "prog_xdp", xdp_prog_fd) /* in libxdp's dispatcher */     \
+	/* gateway mode (bpf/gateway_maps.h; IFACE_S's programs and link) */    \
+	X(GW_CONNS, "xdpsyn_gw_conns", gw_conns_fd) /* outlives a detach */    \
+	X(GW_SERVERS, "xdpsyn_gw_servers", gw_servers_fd)                       \
+	X(GW_PREFIXES, "xdpsyn_gw_prefixes", gw_prefixes_fd)                    \
+	X(PROG_XDP_SRV, "prog_xdp_srv", gw_xdp_prog_fd) /* IFACE_S's dispatcher */ \
+	X(PROG_TC_SRV, "prog_tc_srv", gw_tc_fd)     /* IFACE_S's TC ingress */  \
+	X(LINK_TC_SRV, "link_tc_srv", gw_tc_link_fd) /* ... as a tcx link */
 
 #define PIN_ENUM_(id, name, fd) PIN_##id,
 enum pin_id { XDPSYN_PINS(PIN_ENUM_) PIN_N };
@@ -118,6 +125,14 @@ extern const char *const pin_names[];
 				   * the device: xdpsyn_xdp_vlan) */
 #define XDPSYN_META_TCX 0x2 /* the TC programs run as tcx links (pinned
 			     * PIN_LINK_TC_*), not as clsact filters */
+#define XDPSYN_META_GATEWAY 0x10 /* gateway mode: IFACE_S is gw_ifindex */
+#define XDPSYN_META_GW_TCX 0x20  /* IFACE_S's TC program is a tcx link
+				  * (PIN_LINK_TC_SRV) */
+#define XDPSYN_META_GW_CLSACT_CREATED 0x40 /* attach created IFACE_S's
+					    * clsact qdisc */
+/* Fields are appended only, and VERSION stays: a reader takes a shorter
+ * value (an older xdpsyn's) zero-filled, a longer one cut to what it
+ * knows (meta_read). */
 struct xdpsyn_meta {
 	__u32 version;
 	__u32 ifindex;
@@ -129,6 +144,11 @@ struct xdpsyn_meta {
 	__u64 netns_ino;
 	__u64 attached_at;
 	__u64 key_rotated_at;
+	/* gateway mode (XDPSYN_META_GATEWAY) */
+	__u32 gw_ifindex;     /* IFACE_S */
+	__u32 gw_tc_handle;   /* IFACE_S's clsact ingress filter; 0 under tcx */
+	__u32 gw_tc_priority;
+	__u32 pad;
 };
 
 /* An attachment opened from its pins; fds are -1 when the pin is absent.
@@ -156,10 +176,23 @@ int pin_dir_check(const char *ifname);
 int pins_open(struct pins *p, const char *ifname, unsigned need);
 void pins_close(struct pins *p);
 int meta_write(int fd, const struct xdpsyn_meta *m);
+/* The meta map FD's value into M, whatever its size (see struct
+ * xdpsyn_meta). 0 or -errno. */
+int meta_read(int fd, struct xdpsyn_meta *m);
+/* IFACE's directory holds a gateway's state table, kept by detach, and
+ * nothing else. */
+bool pin_dir_state_only(const char *ifname);
+/* The attachment whose meta names IFINDEX (of this network namespace)
+ * as its IFACE_S: its name into OWNER, true; false when none. SKIP: a
+ * name not to look at (NULL: none). */
+bool gw_owner_of(__u32 ifindex, const char *skip, char *owner, size_t len);
 /* Names of attached interfaces (directories under PIN_BASE), sorted; a
  * NULL-terminated array to free with names_free. *err gets an exit code
  * when it cannot be read (0 and an empty list when PIN_BASE is absent). */
 char **attached_list(int *err);
+/* The same without the directories holding only a gateway's kept state
+ * table (nothing to count or scrape there). */
+char **attached_list_live(int *err);
 /* The interfaces a reading command (status, flows, top) works on: the one
  * left in argv at optind_ (checked to be attached), or every attached one.
  * A NULL-terminated list for names_free(), or NULL with *err set. */
@@ -289,6 +322,9 @@ struct setting_vals {
 	long v[SETTING_N];
 	bool given[SETTING_N];
 	struct xdpsyn_ports ports[XDPSYN_NFAMILIES]; /* the ST_PORTS rows */
+	char ifname[IF_NAMESIZE];    /* the ST_IFNAME row (--gateway) */
+	int nprefixes;               /* the ST_PREFIXES row (--servers) */
+	struct xdpsyn_gw_prefix prefixes[XDPSYN_GW_PREFIXES_MAX];
 };
 /* The row NAME among those with FLAG (SF_ATTACH, SF_LIVE); -1 if none. */
 int setting_find(const char *name, unsigned flag);
@@ -525,6 +561,38 @@ struct top_entry {
 int top_read(int top_fd, int cms_fd, struct top_entry **out, size_t *n);
 /* Count-min estimate of PREFIX in a summed sketch (ROWS x COLS, u64). */
 __u64 cms_estimate(const __u64 *sum, const struct xdpsyn_prefix *prefix);
+
+/*
+ * Gateway mode (gateway.c): the servers' prefixes, the state table and
+ * the per-server table, as attach, status, flows, servers and the
+ * metrics read them.
+ */
+/* "10.0.1.0/24,fd00::/64" into OUT (at most MAX; the address masked,
+ * plen 32 + the prefix length). The number, or -1 with a reason in ERR. */
+int gw_prefixes_parse(const char *s, struct xdpsyn_gw_prefix *out, int max,
+		      char *err, size_t errlen);
+/* "10.0.1.0/24" of a prefix. */
+void gw_prefix_format(char *buf, size_t len, const struct xdpsyn_gw_prefix *p);
+/* Every prefix of the LPM trie FD, malloc'd. 0 or -errno. */
+int gw_prefixes_read(int fd, struct xdpsyn_gw_prefix **out, size_t *n);
+/* "syn_sent", "established", "fin_wait", "closed", "unknown". */
+const char *gw_state_name(__u8 state);
+#define GW_NSTATES 5 /* enum xdpsyn_gw_state 1..4, and 0: unknown */
+/* Every entry of xdpsyn_gw_conns (FD). 0 or -errno. */
+int gw_conns_read(int fd, struct xdpsyn_gw_key **keys,
+		  struct xdpsyn_gw_conn **vals, size_t *n);
+/* The number of entries of a hash map, -errno. */
+long map_count(int fd);
+/* Every entry of xdpsyn_gw_servers (FD). 0 or -errno. */
+int gw_servers_read(int fd, struct xdpsyn_gw_server_key **keys,
+		    struct xdpsyn_gw_server **vals, size_t *n);
+int cmd_servers(int argc, char **argv);
+/* `flows` of the gateway P (flows_gw.c): its state table; SORT 0 time, 1
+ * client RTT, 2 server RTT (flows.c's enum flow_sort); at most LIMIT (0:
+ * all); STATES: a list of gw_state_name()s or NULL; into JARR when JSON.
+ * 0 or an exit code after a message. */
+int gw_flows_one(const struct pins *p, int sort, unsigned long limit,
+		 const char *states, struct json_object *jarr, bool first);
 
 /* Prometheus text exposition, version 0.0.4 (metrics.c): every metric of
  * the interfaces NAMES (NULL-terminated) into F. 0, or the first exit code

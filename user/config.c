@@ -68,7 +68,7 @@ static int set_apply(const struct setting_vals *r, const struct pins *p)
 						       SETTING_PORTS6 };
 	struct xdpsyn_config cfg = {};
 	__u32 zero = 0, old_policy;
-	bool policy_new, cfg_changes = false;
+	bool policy_new, gateway, cfg_changes = false;
 	int ret;
 
 	for (int i = 0; i < SETTING_N; i++)
@@ -76,6 +76,17 @@ static int set_apply(const struct setting_vals *r, const struct pins *p)
 					       i == SETTING_ADDRESSES);
 	/* Read and check first: nothing is written when the result would be
 	 * refused. */
+	gateway = p->have_meta && (p->meta.flags & XDPSYN_META_GATEWAY);
+	for (int i = 0; i < SETTING_N; i++)
+		if (r->given[i] && (settings[i].flags & SF_GATEWAY) && !gateway)
+			return usage_err("set", "%s: a gateway setting, and %s is "
+					 "attached in local mode (attach --gateway "
+					 "IFACE_S)", settings[i].name, p->ifname);
+	if (gateway && r->given[SETTING_POLICY] &&
+	    r->v[SETTING_POLICY] != XDPSYN_POLICY_PROXY)
+		return usage_err("set", "policy: %s is a gateway, which answers "
+				 "every SYN to the servers with a cookie (proxy)",
+				 p->ifname);
 	if (r->given[SETTING_WSCALE] && p->have_meta &&
 	    (p->meta.flags & XDPSYN_META_KCOOKIE))
 		return usage_err("set", "wscale: the kernel-cookie hand-off lets "

@@ -215,7 +215,7 @@ static char **round_names(char **one, int *err)
 			errmsg("memory", "out of memory");
 		return names;
 	}
-	return attached_list(err);
+	return attached_list_live(err);
 }
 
 struct round {

@@ -14,7 +14,7 @@
 static void detach_help(FILE *f)
 {
 	fprintf(f,
-		"Usage: xdpsyn detach IFACE\n"
+		"Usage: xdpsyn detach IFACE [--flush-state]\n"
 		"\n"
 		"Remove what `xdpsyn attach IFACE` created: its XDP program from\n"
 		"libxdp's dispatcher (the other XDP programs keep running), the TC\n"
@@ -22,9 +22,14 @@ static void detach_help(FILE *f)
 		"clsact qdisc if attach created it and no other filter uses it), the\n"
 		"pins and " PIN_BASE "/IFACE/; other programs and filters stay.\n"
 		"Works when IFACE has disappeared (then only the pins are left).\n"
+		"A gateway (attach IFACE --gateway IFACE_S): its programs on both\n"
+		"interfaces go, and its connections' state table stays pinned, so that\n"
+		"attaching again keeps the established connections working.\n"
 		"Waits (up to %d s) for another attach, detach, set or key rotate.\n"
 		"\n"
 		"Options:\n"
+		"  --flush-state  remove a gateway's state table too (also when it is\n"
+		"                 all that is left)\n"
 		"  -v, --verbose  libbpf debug output\n"
 		"  -h, --help     this help\n", LOCK_WAIT_S);
 }
@@ -100,7 +105,82 @@ static int tc_detach_ours(const struct pins *p)
 	return 0;
 }
 
-static int detach_locked(const char *ifname);
+static int detach_locked(const char *ifname, bool flush);
+
+/* Gateway mode: IFACE_S's XDP program (from its dispatcher) and its TC
+ * program (tcx link or clsact filter; the qdisc if attach made it). A
+ * vanished IFACE_S took them along. 0, or -1 after a message. */
+static int gw_detach_srv(const struct pins *p, __u32 map_id)
+{
+	const struct xdpsyn_meta *m = &p->meta;
+	char name[IF_NAMESIZE];
+	__u32 tc_id = prog_id_of(p->gw_tc_fd);
+	int n;
+
+	if (p->gw_tc_link_fd >= 0 && link_ifindex(p->gw_tc_link_fd) > 0 &&
+	    bpf_link_detach(p->gw_tc_link_fd) && errno != ENOLINK) {
+		errmsg(p->ifname, "detaching the servers' side TC tcx link: %s: "
+		       "retry xdpsyn detach %s", strerror(errno), p->ifname);
+		return -1;
+	}
+	if (!if_indextoname(m->gw_ifindex, name))
+		return 0;
+	n = xdp_chain_detach_ours(m->gw_ifindex, prog_id_of(p->gw_xdp_prog_fd),
+				  map_id);
+	if (n < 0) {
+		errmsg(p->ifname, "removing xdpsyn's program from %s's XDP "
+		       "dispatcher: %s: retry xdpsyn detach %s, or see xdp-loader "
+		       "status %s", name, strerror(-n), p->ifname, name);
+		return -1;
+	}
+	n = tc_id ? tc_detach_prog(m->gw_ifindex, false, tc_id) : 0;
+	if (n < 0) {
+		errmsg(p->ifname, "removing the TC ingress filter of program %u "
+		       "from %s: %s: retry xdpsyn detach %s, or see tc filter show "
+		       "dev %s ingress", tc_id, name, strerror(-n), p->ifname, name);
+		return -1;
+	}
+	if ((m->flags & XDPSYN_META_GW_CLSACT_CREATED) &&
+	    !clsact_destroy_if_empty(m->gw_ifindex))
+		printf("%s: left the clsact qdisc xdpsyn created on %s: other "
+		       "filters use it (tc qdisc del dev %s clsact removes it)\n",
+		       p->ifname, name, name);
+	return 0;
+}
+
+/* Only a gateway's kept state table is left in IFNAME's directory. */
+static int detach_kept_state(const char *ifname, bool flush)
+{
+	char path[256];
+	long n = -1;
+	int fd;
+
+	pin_path(path, sizeof(path), ifname, pin_names[PIN_GW_CONNS]);
+	if (!flush) {
+		errmsg(ifname, "not attached; only the state table of a gateway's "
+		       "established connections is kept (%s): xdpsyn detach %s "
+		       "--flush-state removes it, attach %s --gateway IFACE_S "
+		       "uses it", path, ifname, ifname);
+		return EXIT_CONFLICT;
+	}
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		n = map_count(fd);
+		close(fd);
+	}
+	if (unlink(path) && errno != ENOENT) {
+		errmsg(path, "unlink: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	pin_path(path, sizeof(path), ifname, NULL);
+	if (rmdir(path)) {
+		errmsg(path, "rmdir: %s: files xdpsyn did not create are left "
+		       "there", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	printf("%s: kept gateway state removed (%ld connections)\n", ifname, n);
+	return EXIT_OK;
+}
 
 /* True when the network namespace M records still exists: a name under
  * /run/netns, or a process in it. An XDP program attached alone (netlink,
@@ -135,15 +215,21 @@ static bool netns_alive(const struct xdpsyn_meta *m)
 int cmd_detach(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "flush-state", no_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *ifname;
+	char owner[IF_NAMESIZE + 1];
+	bool flush = false;
 	int c, ret, base_fd, dir_fd;
 
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'F':
+			flush = true;
+			break;
 		case 'v':
 			verbose = true;
 			break;
@@ -159,6 +245,10 @@ int cmd_detach(int argc, char **argv)
 				 "one interface at a time");
 	ifname = argv[optind];
 	ret = pin_dir_check(ifname);
+	if (ret == EXIT_CONFLICT &&
+	    gw_owner_of(if_nametoindex(ifname), NULL, owner, sizeof(owner)))
+		fprintf(stderr, "xdpsyn: %s: the servers' side of the gateway "
+			"attached to %s: xdpsyn detach %s\n", ifname, owner, owner);
 	if (ret)
 		return ret;
 	ret = need_privileges();
@@ -174,21 +264,24 @@ int cmd_detach(int argc, char **argv)
 		pin_base_unlock(base_fd);
 		return -dir_fd;
 	}
-	ret = detach_locked(ifname);
+	ret = pin_dir_state_only(ifname) ? detach_kept_state(ifname, flush) :
+					   detach_locked(ifname, flush);
 	pin_dir_unlock(dir_fd);
 	pin_base_unlock(base_fd);
 	return ret;
 }
 
-/* Detach IFNAME, its locks held. */
-static int detach_locked(const char *ifname)
+/* Detach IFNAME, its locks held. A gateway's state table stays pinned
+ * unless FLUSH. */
+static int detach_locked(const char *ifname, bool flush)
 {
 	const char *note = "";
-	char path[256], name[IF_NAMESIZE];
+	char path[256], name[IF_NAMESIZE], gw_name[32] = "";
 	struct pins p;
 	int ret, lifindex, removed = 0, links = 0;
 	__u32 prog_id, map_id;
-	bool same_ns, gone, had_link;
+	bool same_ns, gone, had_link, gateway, keep;
+	long kept = 0;
 
 	ret = pins_open(&p, ifname, 0);
 	if (ret)
@@ -227,23 +320,33 @@ static int detach_locked(const char *ifname)
 			return EXIT_RUNTIME;
 		}
 	}
-	if (tcx_detach_ours(&p) || (p.have_meta && same_ns && tc_detach_ours(&p))) {
+	gateway = p.have_meta && (p.meta.flags & XDPSYN_META_GATEWAY);
+	if (tcx_detach_ours(&p) || (p.have_meta && same_ns && tc_detach_ours(&p)) ||
+	    (gateway && same_ns && gw_detach_srv(&p, map_id))) {
 		pins_close(&p); /* pins kept: a retry needs them */
 		return EXIT_RUNTIME;
 	}
+	if (gateway && !if_indextoname(p.meta.gw_ifindex, gw_name))
+		snprintf(gw_name, sizeof(gw_name), "ifindex %u (gone)",
+			 p.meta.gw_ifindex);
+	keep = !flush && p.gw_conns_fd >= 0;
+	if (keep)
+		kept = map_count(p.gw_conns_fd);
 	if (!p.have_meta)
 		warnmsg(ifname, "no %s record: only the pins are removed "
 			"(check tc filter show dev %s ingress, and egress)",
 			pin_names[PIN_META], ifname);
 	pins_close(&p);
 
-	for (const char *const *n = pin_names; *n; n++) {
-		pin_path(path, sizeof(path), ifname, *n);
+	for (int i = 0; i < PIN_N; i++) {
+		if (i == PIN_GW_CONNS && keep)
+			continue;
+		pin_path(path, sizeof(path), ifname, pin_names[i]);
 		if (unlink(path) && errno != ENOENT)
 			warnmsg(path, "unlink: %s", strerror(errno));
 	}
 	pin_path(path, sizeof(path), ifname, NULL);
-	if (rmdir(path)) {
+	if (!keep && rmdir(path)) {
 		errmsg(path, "rmdir: %s: files xdpsyn did not create are left "
 		       "there", strerror(errno));
 		return EXIT_RUNTIME;
@@ -256,6 +359,14 @@ static int detach_locked(const char *ifname)
 	else if (lifindex == 0 && !removed)
 		note = " (its XDP program was no longer in the interface's "
 		       "XDP chain)";
-	printf("%s: detached%s\n", ifname, note);
+	if (gateway)
+		printf("%s: detached%s (a gateway to %s)\n", ifname, note, gw_name);
+	else
+		printf("%s: detached%s\n", ifname, note);
+	if (keep)
+		printf("%s: %ld connections' state kept in %s/%s/%s for the next "
+		       "attach --gateway; `xdpsyn detach %s --flush-state` removes "
+		       "it\n", ifname, kept, PIN_BASE, ifname,
+		       pin_names[PIN_GW_CONNS], ifname);
 	return EXIT_OK;
 }

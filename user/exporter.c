@@ -45,7 +45,9 @@ static void exporter_help(FILE *f)
 		"xdpsyn_policy_proxy_active, xdpsyn_policy_info{policy},\n"
 		"xdpsyn_policy_since_seconds, xdpsyn_syn_rate, and the hand-off's\n"
 		"xdpsyn_handoff_ready (0: net.ipv4.tcp_syncookies is 0) and\n"
-		"xdpsyn_handoff_sysctl{sysctl}; labels ifname, ifindex.\n");
+		"xdpsyn_handoff_sysctl{sysctl}; for gateways xdpsyn_gw_conns{state},\n"
+		"xdpsyn_gw_conns_max and per server xdpsyn_gw_srv_<counter>_total\n"
+		"{server,port}; labels ifname, ifindex.\n");
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
@@ -100,7 +102,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	    strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 				  "method not allowed: GET /metrics\n");
-	names = attached_list(&err);
+	names = attached_list_live(&err);
 	if (!names)
 		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  "cannot list the attached interfaces\n");
@@ -245,7 +247,7 @@ int cmd_exporter(int argc, char **argv)
 		return usage_err("exporter", "no argument expected (every attached "
 				 "interface is exported)");
 	/* the pins are readable by root only: say so now, not at each scrape */
-	names = attached_list(&err);
+	names = attached_list_live(&err);
 	if (!names)
 		return err;
 	names_free(names);

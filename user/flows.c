@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include "cli.h"
 
+/* (gw_flows_one takes the same numbers) */
 enum flow_sort { SORT_TIME, SORT_RTT, SORT_SERVER };
 
 /* A record's state as shown: enum xdpsyn_hs_state, plus timeout (derived
@@ -38,6 +39,7 @@ struct flows_opts {
 	enum flow_sort sort;
 	unsigned states;         /* mask of 1 << enum flow_state; 0: all */
 	const char *states_arg;  /* --state as given */
+	bool states_bad;         /* not local states (a gateway's, maybe) */
 	bool follow;
 	bool iface_col;          /* an IFACE column (no IFACE given) */
 	__s64 tai_off;           /* TAI - realtime, ns */
@@ -71,6 +73,15 @@ static void flows_help(FILE *f)
 		"kernel answered with its own SYN cookie), VLAN of the client's\n"
 		"outermost tag (in the frame or offloaded; '-' untagged).\n"
 		"\n"
+		"A gateway (attach --gateway) lists its state table instead: CLIENT,\n"
+		"SERVER, STATE syn_sent | established | fin_wait | closed, C_RTT(ms)\n"
+		"the client's handshake (cookie SYN-ACK to ACK), S_RTT(ms) the\n"
+		"server's (our SYN to its SYN-ACK), C2S/S2C segments translated, AGE\n"
+		"and IDLE seconds, C_OPTS/S_OPTS the options each side agreed (TS,\n"
+		"SACK, WS, ECN), WS(c/g/s) the client's, ours (told the client) and the\n"
+		"server's window scales, MARK ADOPTED (older than the attach) or RST.\n"
+		"--sort rtt and server sort by C_RTT and S_RTT.\n"
+		"\n"
 		"Options:\n"
 		"  --sort time      chronological (default); --limit keeps the newest\n"
 		"  --sort rtt       slowest client half (SA>ACK) first; --limit keeps\n"
@@ -79,7 +90,8 @@ static void flows_help(FILE *f)
 		"  --limit N        at most N flows per interface (default: all)\n"
 		"  --state LIST     only these states, comma-separated: cookie, syn,\n"
 		"                   synack, established, reset, timeout, incomplete\n"
-		"                   (= syn,synack,timeout)\n"
+		"                   (= syn,synack,timeout); a gateway's: syn_sent,\n"
+		"                   established, fin_wait, closed\n"
 		"  --follow         print new handshakes as they complete, until Ctrl-C\n"
 		"                   (one reader at a time: readers share the ring)\n"
 		"  -j, --json       JSON output: {\"interfaces\": [{\"name\", \"flows\":\n"
@@ -467,6 +479,26 @@ static int flows_load(struct flows_opts *o, const char *ifname,
 	return 0;
 }
 
+/* A gateway (or the state table its detach kept): its connections;
+ * *DONE false for a local-mode attachment. */
+static int flows_gateway(const struct flows_opts *o, const char *ifname,
+			 json_object *jarr, bool first, bool *done)
+{
+	struct pins p;
+	int ret = pins_open(&p, ifname, 0);
+
+	*done = false;
+	if (ret)
+		return ret;
+	if (p.gw_conns_fd >= 0 &&
+	    (!p.have_meta || (p.meta.flags & XDPSYN_META_GATEWAY))) {
+		*done = true;
+		ret = gw_flows_one(&p, o->sort, o->limit, o->states_arg, jarr, first);
+	}
+	pins_close(&p);
+	return ret;
+}
+
 static int flows_one(const struct flows_opts *opts, const char *ifname,
 		     json_object *jarr, bool first)
 {
@@ -475,7 +507,16 @@ static int flows_one(const struct flows_opts *opts, const char *ifname,
 	size_t ncomp, n, nsel = 0, nshown, st[FS_N] = { 0 };
 	long nhs;
 	__u32 max, hs_max;
+	bool done;
 	int ret;
+
+	ret = flows_gateway(opts, ifname, jarr, first, &done);
+	if (ret || done)
+		return ret;
+	if (o.states_bad)
+		return usage_err("flows", "--state %s: expected a comma-separated "
+				 "list of cookie, syn, synack, established, reset, "
+				 "timeout, incomplete", o.states_arg);
 
 	ret = flows_load(&o, ifname, &ev, &ncomp, &nhs, &max, &hs_max);
 	if (ret)
@@ -725,11 +766,8 @@ int cmd_flows(int argc, char **argv)
 			sort_set = true;
 			break;
 		case O_STATE:
-			if (states_parse(optarg, &o.states))
-				return usage_err("flows", "--state %s: expected a "
-						 "comma-separated list of cookie, "
-						 "syn, synack, established, reset, "
-						 "timeout, incomplete", optarg);
+			/* checked per interface: a gateway has its own */
+			o.states_bad = states_parse(optarg, &o.states) != 0;
 			o.states_arg = optarg;
 			break;
 		case O_FOLLOW:

@@ -100,6 +100,7 @@ static const struct command {
 	{ "stats", cmd_stats, "counters, rates, completed/syn (--watch)" },
 	{ "flows", cmd_flows, "completed handshakes: RTT, options (--follow)" },
 	{ "top", cmd_top, "top SYN sources by prefix, their completions" },
+	{ "servers", cmd_servers, "gateway mode: the servers, their options (set)" },
 	{ "exporter", cmd_exporter, "serve Prometheus metrics over HTTP" },
 };
 
@@ -110,7 +111,8 @@ static void usage(FILE *f)
 		"\n"
 		"XDP SYN proxy: answers SYNs to protected ports with cookie SYN-ACKs,\n"
 		"hands valid handshakes to the listener; or tracks the kernel's own\n"
-		"handshakes, switching to cookies under a flood (attach --policy).\n"
+		"handshakes, switching to cookies under a flood (attach --policy); or,\n"
+		"as a gateway, protects servers behind this host (attach --gateway).\n"
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -119,7 +121,7 @@ static void usage(FILE *f)
 		"\n"
 		"Global options:\n"
 		"  -v, --verbose  libbpf debug output\n"
-		"  -j, --json     JSON output (status, stats, flows, top)\n"
+		"  -j, --json     JSON output (status, stats, flows, top, servers)\n"
 		"  -h, --help     this help; `xdpsyn COMMAND --help` for a command\n"
 		"\n"
 		"Pins: " PIN_BASE "/IFACE/\n"

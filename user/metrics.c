@@ -18,11 +18,18 @@
  *   xdpsyn_handoff_ready{ifname,ifindex}              gauge, 1 or 0
  *   xdpsyn_handoff_sysctl{ifname,ifindex,sysctl}      gauge, its value
  * (the last two for interfaces of the exporter's network namespace only)
+ * and samples of gateways (attach --gateway) only:
+ *   xdpsyn_gw_conns{ifname,ifindex,state}             gauge, state table
+ *   xdpsyn_gw_conns_max{ifname,ifindex}               gauge
+ *   xdpsyn_gw_srv_<c>_total{ifname,ifindex,server,port}  counter, c one of
+ *       conns, established, refused, synack_timeouts, opt_mismatch
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "cli.h"
 
@@ -54,7 +61,50 @@ struct ifmetrics {
 	__u64 syn_rate;          /* SYN/s now */
 	bool have_hs;            /* handshakes-in-progress table read */
 	__u64 hs[4];             /* its records by HS_* below */
+	bool gw;                 /* a gateway: its tables read */
+	__u64 gw_conns[GW_NSTATES], gw_max;
+	struct xdpsyn_gw_server_key *srv_keys;
+	struct xdpsyn_gw_server *srv;
+	size_t nsrv;
 };
+
+/* The per-server counters: metric name part and field. */
+static const struct {
+	const char *name, *help;
+	size_t off;
+} srv_counters[] = {
+#define SRV_(f, h) { #f, h, offsetof(struct xdpsyn_gw_server, f) }
+	SRV_(conns, "Gateway: connections opened to the server (our SYNs)"),
+	SRV_(established, "Gateway: the server's SYN-ACK spliced"),
+	SRV_(refused, "Gateway: the server answered the SYN with RST"),
+	SRV_(synack_timeouts, "Gateway: no SYN-ACK from the server within "
+	     "gw-syn-timeout (server down, or asymmetric routing)"),
+	SRV_(opt_mismatch, "Gateway: an option the client was told that the "
+	     "server refused"),
+#undef SRV_
+};
+
+/* Gateway mode: the state table by state, its size, the servers. */
+static void gw_read(struct ifmetrics *m, const struct pins *p)
+{
+	struct xdpsyn_gw_key *k = NULL;
+	struct xdpsyn_gw_conn *v = NULL;
+	size_t n;
+
+	if (!p->have_meta || !(p->meta.flags & XDPSYN_META_GATEWAY) ||
+	    p->gw_conns_fd < 0)
+		return;
+	m->gw = true;
+	m->gw_max = map_max_entries(p->gw_conns_fd);
+	if (!gw_conns_read(p->gw_conns_fd, &k, &v, &n))
+		for (size_t i = 0; i < n; i++)
+			m->gw_conns[v[i].state < GW_NSTATES ? v[i].state : 0]++;
+	free(k);
+	free(v);
+	if (p->gw_servers_fd < 0 ||
+	    gw_servers_read(p->gw_servers_fd, &m->srv_keys, &m->srv, &m->nsrv))
+		m->nsrv = 0;
+}
 
 /* xdpsyn_handshakes{state=...}: the records of xdpsyn_hs at scrape time. */
 enum { HS_SYN, HS_SYNACK, HS_RESET, HS_TIMEOUT };
@@ -151,6 +201,7 @@ static int ifmetrics_read(struct ifmetrics *m, const char *name)
 		return 0;
 	policy_read(m, &p);
 	hs_read(m, &p);
+	gw_read(m, &p);
 	if (p.flows_fd < 0) { /* attached by an xdpsyn without the tracker */
 		pins_close(&p);
 		return 0;
@@ -198,6 +249,43 @@ static void family(FILE *f, const char *name, const char *type,
 		   const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The gateway families: samples of the gateways among the N interfaces M
+ * (the families are always there, so dashboards find them). */
+static void gw_metrics_write(FILE *f, const struct ifmetrics *m, size_t n)
+{
+	char name[64], addr[INET6_ADDRSTRLEN];
+
+	family(f, "xdpsyn_gw_conns", "gauge",
+	       "Gateway: connections in the state table at scrape time, by state "
+	       "(syn_sent, established, fin_wait, closed)");
+	for (size_t i = 0; i < n; i++)
+		for (int st = 1; m[i].gw && st < GW_NSTATES; st++)
+			fprintf(f, "xdpsyn_gw_conns{%s,state=\"%s\"} %llu\n",
+				m[i].labels, gw_state_name(st), m[i].gw_conns[st]);
+	family(f, "xdpsyn_gw_conns_max", "gauge",
+	       "Gateway: size of the state table (attach --gw-conns)");
+	for (size_t i = 0; i < n; i++)
+		if (m[i].gw)
+			fprintf(f, "xdpsyn_gw_conns_max{%s} %llu\n", m[i].labels,
+				m[i].gw_max);
+	for (size_t c = 0; c < sizeof(srv_counters) / sizeof(srv_counters[0]); c++) {
+		snprintf(name, sizeof(name), "xdpsyn_gw_srv_%s_total",
+			 srv_counters[c].name);
+		family(f, name, "counter", srv_counters[c].help);
+		for (size_t i = 0; i < n; i++) {
+			for (size_t s = 0; s < m[i].nsrv; s++) {
+				const struct xdpsyn_gw_server_key *k = &m[i].srv_keys[s];
+
+				fmt_addr(addr, sizeof(addr), k->family, k->addr);
+				fprintf(f, "%s{%s,server=\"%s\",port=\"%u\"} %llu\n",
+					name, m[i].labels, addr, ntohs(k->port),
+					*(const __u64 *)((const char *)&m[i].srv[s] +
+							 srv_counters[c].off));
+			}
+		}
+	}
 }
 
 int metrics_write(FILE *f, char *const *names)
@@ -328,6 +416,11 @@ int metrics_write(FILE *f, char *const *names)
 				fprintf(f, "xdpsyn_handoff_sysctl{%s,sysctl=\"%s\"} "
 					"%ld\n", m[i].labels, handoff_sysctl(h),
 					m[i].st.handoff.val[h]);
+	gw_metrics_write(f, m, ok);
+	for (size_t i = 0; i < ok; i++) {
+		free(m[i].srv_keys);
+		free(m[i].srv);
+	}
 	free(m);
 	return ret;
 }

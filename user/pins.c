@@ -68,8 +68,6 @@ static int pin_get(const char *ifname, const char *name)
 
 int pins_open(struct pins *p, const char *ifname, unsigned need)
 {
-	__u32 zero = 0;
-
 	memset(p, 0, sizeof(*p));
 	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
 	for (int i = 0; i < PIN_N; i++)
@@ -80,7 +78,13 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 
 		p->fd[i] = fd < 0 ? -1 : fd;
 		if (fd < 0 && (need & bit)) {
-			if (errno == ENOENT && (bit & PINS_TRACKER))
+			if (errno == ENOENT && pin_dir_state_only(ifname))
+				errmsg(ifname, "not attached: only the state table "
+				       "a gateway's detach kept is left: xdpsyn "
+				       "attach %s --gateway IFACE_S uses it, xdpsyn "
+				       "detach %s --flush-state removes it", ifname,
+				       ifname);
+			else if (errno == ENOENT && (bit & PINS_TRACKER))
 				errmsg(ifname, "pin %s: %s: attached by an older "
 				       "xdpsyn without the tracker? xdpsyn detach "
 				       "%s, then attach again", pin_names[i],
@@ -90,10 +94,11 @@ int pins_open(struct pins *p, const char *ifname, unsigned need)
 				       "incomplete, xdpsyn detach %s removes it",
 				       pin_names[i], strerror(errno), ifname);
 			pins_close(p);
-			return EXIT_RUNTIME;
+			return pin_dir_state_only(ifname) ? EXIT_CONFLICT :
+							    EXIT_RUNTIME;
 		}
 	}
-	if (p->meta_fd >= 0 && !bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) &&
+	if (p->meta_fd >= 0 && !meta_read(p->meta_fd, &p->meta) &&
 	    p->meta.version == XDPSYN_META_VERSION)
 		p->have_meta = true;
 	if ((need & PINS_META) && !p->have_meta) {
@@ -120,6 +125,72 @@ int meta_write(int fd, const struct xdpsyn_meta *m)
 	__u32 zero = 0;
 
 	return bpf_map_update_elem(fd, &zero, m, BPF_ANY);
+}
+
+int meta_read(int fd, struct xdpsyn_meta *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	char *buf;
+	int err = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	buf = calloc(1, info.value_size > sizeof(*m) ? info.value_size : sizeof(*m));
+	if (!buf)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, buf))
+		err = -errno;
+	else
+		memcpy(m, buf, sizeof(*m));
+	free(buf);
+	return err;
+}
+
+bool pin_dir_state_only(const char *ifname)
+{
+	char path[256];
+	struct dirent *de;
+	int n = 0, conns = 0;
+	DIR *d;
+
+	pin_path(path, sizeof(path), ifname, NULL);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		n++;
+		conns += !strcmp(de->d_name, pin_names[PIN_GW_CONNS]);
+	}
+	closedir(d);
+	return n == 1 && conns == 1;
+}
+
+bool gw_owner_of(__u32 ifindex, const char *skip, char *owner, size_t len)
+{
+	int err, fd;
+	char **names = attached_list(&err), path[256];
+	struct xdpsyn_meta m;
+	bool found = false;
+
+	for (char **n = names; n && *n && !found; n++) {
+		if (skip && !strcmp(*n, skip))
+			continue;
+		pin_path(path, sizeof(path), *n, pin_names[PIN_META]);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		found = !meta_read(fd, &m) && (m.flags & XDPSYN_META_GATEWAY) &&
+			m.gw_ifindex == ifindex && netns_is_current(&m);
+		close(fd);
+		if (found)
+			snprintf(owner, len, "%s", *n);
+	}
+	names_free(names);
+	return found;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -170,6 +241,22 @@ oom:
 	errmsg("memory", "out of memory");
 	*err = EXIT_RUNTIME;
 	return NULL;
+}
+
+char **attached_list_live(int *err)
+{
+	char **names = attached_list(err);
+	size_t o = 0;
+
+	for (size_t i = 0; names && names[i]; i++) {
+		if (pin_dir_state_only(names[i]))
+			free(names[i]);
+		else
+			names[o++] = names[i];
+	}
+	if (names)
+		names[o] = NULL;
+	return names;
 }
 
 char **ifaces_select(const char *cmd, int argc, char **argv, int optind_,

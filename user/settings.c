@@ -89,6 +89,20 @@ int setting_parse(const char *cmd, const char *shown, int id, const char *val,
 		}
 		sv->v[id] = i;
 		break;
+	case ST_IFNAME:
+		if (!ifname_valid(val))
+			return usage_err(cmd, "%s: not a valid interface name", shown);
+		snprintf(sv->ifname, sizeof(sv->ifname), "%s", val);
+		break;
+	case ST_PREFIXES: {
+		int n = gw_prefixes_parse(val, sv->prefixes, XDPSYN_GW_PREFIXES_MAX,
+					  err, sizeof(err));
+
+		if (n < 0)
+			return usage_err(cmd, "%s: %s", shown, err);
+		sv->nprefixes = n;
+		break;
+	}
 	case ST_PORTS: {
 		/* ports: both families; ports4, ports6: one */
 		int fam = id == SETTING_PORTS6 ? XDPSYN_V6 : XDPSYN_V4;
@@ -262,8 +276,10 @@ void settings_help(FILE *f, unsigned where)
 		if (s->type == ST_UINT)
 			snprintf(arg, sizeof(arg), "%s", !strcmp(s->unit, "s") ?
 				 "SECS" : "N");
-		else if (s->type == ST_PORTS)
+		else if (s->type == ST_PORTS || s->type == ST_PREFIXES)
 			snprintf(arg, sizeof(arg), "LIST");
+		else if (s->type == ST_IFNAME)
+			snprintf(arg, sizeof(arg), "IFACE_S");
 		else
 			snprintf(arg, sizeof(arg), "%s", s->values ? s->values :
 				 "on|off");

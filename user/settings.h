@@ -12,7 +12,9 @@
  *   name     as the user types it: attach --NAME, set NAME=
  *   type     ST_UINT (min..max), ST_ONOFF (attach --NAME / --no-NAME, set
  *            NAME=on|off), ST_ENUM (one of VALUES, stored as its index),
- *            ST_PORTS (a port list), ST_ACTION (set only: NAME=VALUES)
+ *            ST_PORTS (a port list), ST_ACTION (set only: NAME=VALUES),
+ *            ST_IFNAME (an interface name), ST_PREFIXES (a list of IPv4
+ *            and IPv6 prefixes)
  *   where    CFG(field of struct xdpsyn_config), or NOCFG (attach uses the
  *            value itself: a map size, a mode)
  *   default  the value when not given; DEF_DERIVED: attach derives it (the
@@ -20,7 +22,11 @@
  *   unit     "s" (seconds: status prints 64s, JSON key name_s), or ""
  *   flags    SF_ATTACH (an attach option), SF_LIVE (a key of set),
  *            SF_SHOW_SETTINGS / SF_SHOW_TRACKER (a status line),
- *            SF_JSON_POLICY (its status JSON key is in "policy")
+ *            SF_JSON_POLICY (its status JSON key is in "policy"),
+ *            SF_GATEWAY (gateway mode only: attach refuses it without
+ *            --gateway, set on a local-mode attachment; status shows it
+ *            in the gateway section), SF_SHOW_GATEWAY (a line of that
+ *            section)
  */
 #ifndef XDPSYN_SETTINGS_H
 #define XDPSYN_SETTINGS_H
@@ -29,13 +35,16 @@
 #include <stddef.h>
 #include "xdpsyn.h"
 
-enum setting_type { ST_UINT, ST_ONOFF, ST_ENUM, ST_PORTS, ST_ACTION };
+enum setting_type { ST_UINT, ST_ONOFF, ST_ENUM, ST_PORTS, ST_ACTION, ST_IFNAME,
+		    ST_PREFIXES };
 
 #define SF_ATTACH 0x01
 #define SF_LIVE 0x02
 #define SF_SHOW_SETTINGS 0x04
 #define SF_SHOW_TRACKER 0x08
 #define SF_JSON_POLICY 0x10
+#define SF_GATEWAY 0x20
+#define SF_SHOW_GATEWAY 0x40
 
 #define DEF_DERIVED (-1L)
 #define DEF_NONE (-2L)
@@ -49,6 +58,8 @@ enum setting_type { ST_UINT, ST_ONOFF, ST_ENUM, ST_PORTS, ST_ACTION };
 #define POLICY_SECS_MAX 3600
 #define XDP_PRIO_DEFAULT 20 /* after xdp-filter (10), before libxdp's 50 */
 #define XDP_PRIO_MAX 1000
+#define GW_IDLE_MAX (30 * 86400)
+#define GW_ADOPT_MAX 86400
 
 #define SF_BOTH (SF_ATTACH | SF_LIVE)
 #define XDPSYN_SETTINGS(X)                                                     \
@@ -133,6 +144,38 @@ enum setting_type { ST_UINT, ST_ONOFF, ST_ENUM, ST_PORTS, ST_ACTION };
 	  "tags in the frame; metadata: read stripped tags "                   \
 	  "(bpf_xdp_metadata_rx_vlan_tag, >= 6.8, native mode, no other XDP "  \
 	  "program) and tag SYN-ACKs alike")                                   \
+	X(GATEWAY, "gateway", ST_IFNAME, NOCFG, 0, 0, DEF_NONE,               \
+	  "none, local mode", "", SF_ATTACH, NULL,                             \
+	  "gateway mode: the servers are behind this host, reached through "   \
+	  "IFACE_S (IFACE is the clients' side); this host must forward")      \
+	X(SERVERS, "servers", ST_PREFIXES, NOCFG, 0, 0, DEF_NONE,              \
+	  "what routes out IFACE_S", "", SF_ATTACH | SF_GATEWAY, NULL,         \
+	  "gateway: the servers' prefixes, IPv4 and IPv6: "                    \
+	  "10.0.1.0/24,fd00::/64")                                             \
+	X(GW_CONNS, "gw-conns", ST_UINT, NOCFG, 1, FLOWS_MAX_LIMIT,            \
+	  XDPSYN_GW_CONNS_DEFAULT, NULL, "", SF_ATTACH | SF_GATEWAY |          \
+	  SF_SHOW_GATEWAY, NULL,                                               \
+	  "gateway: connections the state table holds (when full, new "        \
+	  "connections wait)")                                                 \
+	X(GW_IDLE, "gw-idle", ST_UINT, CFG(gw_idle_s), 1, GW_IDLE_MAX,         \
+	  XDPSYN_GW_IDLE_DEFAULT, NULL, "s", SF_BOTH | SF_GATEWAY |             \
+	  SF_SHOW_GATEWAY, NULL,                                               \
+	  "gateway: an idle connection's state is removed after this")         \
+	X(GW_CLOSE, "gw-close", ST_UINT, CFG(gw_close_s), 1, POLICY_SECS_MAX,  \
+	  XDPSYN_GW_CLOSE_DEFAULT, NULL, "s", SF_BOTH | SF_GATEWAY |            \
+	  SF_SHOW_GATEWAY, NULL,                                               \
+	  "gateway: a closed connection's state (FIN both ways, or RST) is "   \
+	  "removed after this")                                                \
+	X(GW_SYN_TIMEOUT, "gw-syn-timeout", ST_UINT, CFG(gw_syn_timeout_s), 1, \
+	  POLICY_SECS_MAX, XDPSYN_GW_SYN_TIMEOUT_DEFAULT, NULL, "s",           \
+	  SF_BOTH | SF_GATEWAY | SF_SHOW_GATEWAY, NULL,                        \
+	  "gateway: state waiting for the server's SYN-ACK is removed after "  \
+	  "this")                                                              \
+	X(GW_ADOPT, "gw-adopt", ST_UINT, NOCFG, 0, GW_ADOPT_MAX,               \
+	  XDPSYN_GW_ADOPT_DEFAULT, NULL, "s", SF_ATTACH | SF_GATEWAY, NULL,    \
+	  "gateway: for this long after the attach, segments of connections "  \
+	  "older than it are adopted (passed on with nothing to translate); "  \
+	  "0: none")                                                           \
 	X(ADDRESSES, "addresses", ST_ACTION, NOCFG, 0, 0, DEF_NONE, NULL, "",  \
 	  SF_LIVE, "refresh",                                                  \
 	  "list this network namespace's addresses again (on a host that "     \

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
@@ -20,6 +21,13 @@ static const enum xdpsyn_counter headline[] = {
 	XDPSYN_CNT_HANDOFF_OK,
 };
 #define NHEADLINE (sizeof(headline) / sizeof(headline[0]))
+/* ... in gateway mode. */
+static const enum xdpsyn_counter gw_headline[] = {
+	XDPSYN_CNT_SYNACK_TX, XDPSYN_CNT_ACK_VALID, XDPSYN_CNT_ACK_INVALID,
+	XDPSYN_CNT_GW_CONN_NEW, XDPSYN_CNT_GW_SERVER_SYNACK,
+	XDPSYN_CNT_GW_SYNACK_TIMEOUT,
+};
+#define NGW_HEADLINE (sizeof(gw_headline) / sizeof(gw_headline[0]))
 
 struct status {
 	const char *ifname;
@@ -53,8 +61,32 @@ struct status {
 	int first_other;             /* chain[0]'s entry that runs before our
 				      * ingress program; -1 none */
 	struct handoff ho;
-	char warn[4][320];           /* what is wrong, beside the state */
+	char warn[6][480];           /* what is wrong, beside the state */
 	int nwarn;
+	struct gw_status *gw;        /* gateway mode (or its kept state) */
+};
+
+/* Gateway mode: IFACE_S, its programs, the servers, the state table. */
+struct gw_status {
+	bool kept_only;              /* detached, only the state table left */
+	char ifname[32];             /* IFACE_S, or "ifindex N (gone)" */
+	bool srv_present;            /* IFACE_S is there (this netns) */
+	__u32 xdp_prog_id, tc_prog_id;
+	bool tcx;
+	int xdp_err;                 /* IFACE_S's XDP chain: 0 or -errno */
+	struct xdp_chain xdp;
+	int xdp_pos;                 /* ours in xdp.e[], -1 not there */
+	int ntc;                     /* IFACE_S's TC ingress chain, or -errno */
+	struct tc_entry tc[TC_CHAIN_MAX];
+	struct xdpsyn_gw_prefix *prefixes;
+	size_t nprefixes;
+	bool have_conns;
+	__u64 conns, conns_max, by_state[GW_NSTATES];
+	__u64 adopted;               /* entries marked ADOPTED */
+	bool have_servers;
+	__u64 servers, learned, statics;
+	char mismatch[160];          /* servers with opt_mismatch, "a:p, ..." */
+	__s64 adopt_left_s;          /* the adopt window, seconds left; <= 0 closed */
 };
 
 static void status_help(FILE *f)
@@ -128,6 +160,139 @@ static void status_read_chains(struct status *s)
 	}
 }
 
+/* The gateway's tables: its prefixes, the state table by state, the
+ * servers learned and those an option mismatch names. */
+static void gw_read_tables(struct gw_status *g, const struct pins *p)
+{
+	struct xdpsyn_gw_key *k = NULL;
+	struct xdpsyn_gw_conn *v = NULL;
+	struct xdpsyn_gw_server_key *sk = NULL;
+	struct xdpsyn_gw_server *sv = NULL;
+	size_t n, len = 0;
+
+	if (p->gw_conns_fd >= 0 && !gw_conns_read(p->gw_conns_fd, &k, &v, &n)) {
+		g->have_conns = true;
+		g->conns = n;
+		g->conns_max = map_max_entries(p->gw_conns_fd);
+		for (size_t i = 0; i < n; i++) {
+			g->by_state[v[i].state < GW_NSTATES ? v[i].state : 0]++;
+			g->adopted += !!(v[i].flags & XDPSYN_GW_ADOPTED);
+		}
+	}
+	free(k);
+	free(v);
+	if (p->gw_servers_fd >= 0 && !gw_servers_read(p->gw_servers_fd, &sk, &sv, &n)) {
+		g->have_servers = true;
+		g->servers = n;
+		for (size_t i = 0; i < n; i++) {
+			char ep[INET6_ADDRSTRLEN + 8];
+
+			g->learned += !!(sv[i].flags & XDPSYN_GW_SRV_LEARNED);
+			g->statics += !!(sv[i].flags & XDPSYN_GW_SRV_STATIC);
+			if (!sv[i].opt_mismatch || len >= sizeof(g->mismatch) - 1)
+				continue;
+			fmt_endpoint(ep, sizeof(ep), sk[i].family, sk[i].addr, sk[i].port);
+			len += snprintf(g->mismatch + len, sizeof(g->mismatch) - len,
+					"%s%s (%llu)", len ? ", " : "", ep,
+					sv[i].opt_mismatch);
+		}
+	}
+	free(sk);
+	free(sv);
+	if (p->gw_prefixes_fd >= 0 &&
+	    gw_prefixes_read(p->gw_prefixes_fd, &g->prefixes, &g->nprefixes))
+		g->nprefixes = 0;
+}
+
+/* IFACE_S's programs: in its XDP chain and TC ingress chain (read in the
+ * interface's netns only). Sets the state when one is missing. */
+static void gw_read_srv(struct status *s, struct gw_status *g,
+			const struct pins *p)
+{
+	const struct xdpsyn_meta *m = &s->meta;
+	char name[IF_NAMESIZE];
+
+	g->xdp_prog_id = prog_id_of(p->gw_xdp_prog_fd);
+	g->tc_prog_id = prog_id_of(p->gw_tc_fd);
+	g->tcx = (m->flags & XDPSYN_META_GW_TCX) || p->gw_tc_link_fd >= 0;
+	g->srv_present = s->same_ns && if_indextoname(m->gw_ifindex, name);
+	g->xdp_err = -ENOENT;
+	g->xdp_pos = -1;
+	g->ntc = -ENOENT;
+	if (g->srv_present)
+		snprintf(g->ifname, sizeof(g->ifname), "%s", name);
+	else
+		snprintf(g->ifname, sizeof(g->ifname), "ifindex %u%s", m->gw_ifindex,
+			 s->same_ns ? " (gone)" : "");
+	if (!g->srv_present) {
+		if (s->same_ns && !strcmp(s->state, "attached"))
+			s->state = "servers' interface gone";
+		return;
+	}
+	g->xdp_err = xdp_chain_read(m->gw_ifindex, g->xdp_prog_id,
+				    map_id_of(p->config_fd), &g->xdp);
+	for (int i = 0; !g->xdp_err && i < g->xdp.n && g->xdp_pos < 0; i++)
+		if (g->xdp.e[i].ours)
+			g->xdp_pos = i;
+	g->ntc = tc_chain_read(m->gw_ifindex, false, g->tc, TC_CHAIN_MAX);
+	if (strcmp(s->state, "attached"))
+		return;
+	if (g->xdp_pos < 0)
+		s->state = "servers' side xdp program detached";
+	else if (g->ntc >= 0 && !chain_has(g->tc, g->ntc < TC_CHAIN_MAX ?
+					   g->ntc : TC_CHAIN_MAX, g->tc_prog_id))
+		s->state = g->tcx ? "servers' side tcx link missing" :
+				    "servers' side tc filter missing";
+}
+
+/* What the gateway's counters and servers say is wrong. */
+static void gw_warnings(struct status *s, const struct gw_status *g)
+{
+	__u64 to = s->cnt[XDPSYN_CNT_GW_SYNACK_TIMEOUT];
+	__u64 one = s->cnt[XDPSYN_CNT_GW_ONE_WAY];
+	__u64 ts = s->cnt[XDPSYN_CNT_GW_OPT_TS_LOST];
+	__u64 sack = s->cnt[XDPSYN_CNT_GW_OPT_SACK_LOST];
+
+	if (!s->have_stats)
+		return;
+	if (to || one)
+		status_warn(s, "asymmetric routing? %llu connections got no SYN-ACK "
+			    "from the server through this gateway (gw_synack_timeout) "
+			    "and %llu carried segments one way only (gw_one_way): the "
+			    "servers' replies to the clients must route back through "
+			    "%s (check the servers' routes and default gateway, other "
+			    "gateways or ECMP paths), or the servers are down "
+			    "(synack_timeouts by server: xdpsyn servers %s)", to, one,
+			    g->ifname, s->ifname);
+	if (ts || sack)
+		status_warn(s, "what cannot be translated: %llu connections were "
+			    "told timestamps and %llu SACK that the server then "
+			    "refused (their segments go on without them; learned for "
+			    "the next connections): servers %s; set them with xdpsyn "
+			    "servers %s set ADDR PORT ts=off sack=off", ts, sack,
+			    g->mismatch[0] ? g->mismatch : "(none listed)", s->ifname);
+}
+
+/* Gateway mode, attached or its state kept. */
+static void gw_status_read(struct status *s, const struct pins *p, bool kept)
+{
+	struct gw_status *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return;
+	s->gw = g;
+	g->kept_only = kept;
+	gw_read_tables(g, p);
+	if (kept || !s->have_config)
+		return;
+	s->sv.v[SETTING_GW_CONNS] = g->conns_max;
+	s->sv.given[SETTING_GW_CONNS] = g->conns_max > 0;
+	g->adopt_left_s = s->cfg.gw_adopt_until_ns ?
+		((__s64)s->cfg.gw_adopt_until_ns - (__s64)mono_now_ns()) / 1000000000LL : 0;
+	gw_read_srv(s, g, p);
+	gw_warnings(s, g);
+}
+
 static void status_read(struct status *s, const struct pins *p)
 {
 	struct bpf_link_info li = {};
@@ -136,8 +301,15 @@ static void status_read(struct status *s, const struct pins *p)
 	char name[IF_NAMESIZE];
 	__u32 len, zero = 0;
 	__u8 mac[6];
+	bool gateway;
 
+	if (pin_dir_state_only(s->ifname)) {
+		s->state = "detached, gateway state kept";
+		gw_status_read(s, p, true);
+		return;
+	}
 	s->have_meta = p->have_meta;
+	gateway = p->have_meta && (p->meta.flags & XDPSYN_META_GATEWAY);
 	s->meta = p->meta;
 	s->same_ns = s->have_meta && netns_is_current(&s->meta);
 	s->have_config = p->config_fd >= 0 &&
@@ -219,7 +391,11 @@ static void status_read(struct status *s, const struct pins *p)
 	}
 	/* In our netns, with the interface there: the TC chains, with our
 	 * programs in them and first on ingress */
-	handoff_read(&s->ho, p, true);
+	handoff_read(&s->ho, p, !gateway);
+	if (gateway) {
+		gw_status_read(s, p, false);
+		return; /* no hand-off, no local listener: nothing below applies */
+	}
 	if (!strcmp(s->state, "attached"))
 		status_read_chains(s);
 	if (s->ho.other_netns)
@@ -257,6 +433,9 @@ static void status_read(struct status *s, const struct pins *p)
 
 static void status_free(struct status *s)
 {
+	if (s->gw)
+		free(s->gw->prefixes);
+	free(s->gw);
 	for (int f = 0; f < XDPSYN_NFAMILIES; f++)
 		free(s->ports[f]);
 }
@@ -416,6 +595,64 @@ static json_object *xdp_json(const struct status *s)
 	return o;
 }
 
+/* {"kept_only", "iface_s", "servers": [...] (null: routed), "state_table":
+ * {"count", "max", "states": {...}, "adopted"}, "adopt_left_s", the
+ * gateway settings, "servers_known", "servers_learned", "servers_static",
+ * "xdp_prog_id_s", "tc_prog_id_s", "tc_mechanism_s", "xdp_s"}. */
+static json_object *gw_json(const struct status *s)
+{
+	const struct gw_status *g = s->gw;
+	json_object *o = json_object_new_object(), *t, *st;
+	char buf[64];
+
+#define ADD(k, v) json_object_object_add(o, k, v)
+	ADD("kept_only", json_object_new_boolean(g->kept_only));
+	if (g->have_conns) {
+		t = json_object_new_object();
+		st = json_object_new_object();
+		json_object_object_add(t, "count", json_object_new_uint64(g->conns));
+		json_object_object_add(t, "max", json_object_new_uint64(g->conns_max));
+		for (int i = 1; i < GW_NSTATES; i++)
+			json_object_object_add(st, gw_state_name(i),
+					       json_object_new_uint64(g->by_state[i]));
+		if (g->by_state[0])
+			json_object_object_add(st, "unknown",
+					       json_object_new_uint64(g->by_state[0]));
+		json_object_object_add(t, "states", st);
+		json_object_object_add(t, "adopted", json_object_new_uint64(g->adopted));
+		ADD("state_table", t);
+	}
+	if (g->kept_only)
+		goto out;
+	ADD("iface_c", json_object_new_string(s->ifname));
+	ADD("iface_s", json_object_new_string(g->ifname));
+	ADD("iface_s_ifindex", json_object_new_int64(s->meta.gw_ifindex));
+	if (g->nprefixes) {
+		t = json_object_new_array();
+		for (size_t i = 0; i < g->nprefixes; i++) {
+			gw_prefix_format(buf, sizeof(buf), &g->prefixes[i]);
+			json_object_array_add(t, json_object_new_string(buf));
+		}
+		ADD("servers", t);
+	} else {
+		ADD("servers", NULL);
+	}
+	ADD("servers_routed", json_object_new_boolean(!g->nprefixes));
+	ADD("adopt_left_s", json_object_new_int64(g->adopt_left_s > 0 ?
+						  g->adopt_left_s : 0));
+	settings_json(o, &s->sv, SF_SHOW_GATEWAY, false);
+	ADD("servers_known", json_object_new_uint64(g->servers));
+	ADD("servers_learned", json_object_new_uint64(g->learned));
+	ADD("servers_static", json_object_new_uint64(g->statics));
+	ADD("xdp_prog_id_s", json_object_new_int64(g->xdp_prog_id));
+	ADD("xdp_s_attached", json_object_new_boolean(g->xdp_pos >= 0));
+	ADD("tc_prog_id_s", json_object_new_int64(g->tc_prog_id));
+	ADD("tc_mechanism_s", json_object_new_string(g->tcx ? "tcx" : "clsact"));
+out:
+#undef ADD
+	return o;
+}
+
 static json_object *status_json(const struct status *s, __u64 now)
 {
 	json_object *o = json_object_new_object();
@@ -458,17 +695,21 @@ static json_object *status_json(const struct status *s, __u64 now)
 		fmt_mac(mac, sizeof(mac), s->cfg.mac);
 		ADD("mac", json_object_new_string(mac));
 	}
-	ADD("tc", tc_json(s));
-	ADD("handoff", handoff_json(&s->ho));
+	ADD("gateway", s->gw ? gw_json(s) : NULL);
+	ADD("tc", s->gw ? NULL : tc_json(s)); /* a gateway's: in "gateway" */
+	ADD("handoff", s->gw ? NULL : handoff_json(&s->ho));
 	c = json_object_new_array();
 	for (int i = 0; i < s->nwarn; i++)
 		json_object_array_add(c, json_object_new_string(s->warn[i]));
 	ADD("warnings", c);
 	if (s->have_stats) {
+		const enum xdpsyn_counter *h = s->gw ? gw_headline : headline;
+		size_t nh = s->gw ? NGW_HEADLINE : NHEADLINE;
+
 		c = json_object_new_object();
-		for (size_t i = 0; i < NHEADLINE; i++)
-			json_object_object_add(c, counter_name(headline[i]),
-				json_object_new_uint64(s->cnt[headline[i]]));
+		for (size_t i = 0; i < nh; i++)
+			json_object_object_add(c, counter_name(h[i]),
+				json_object_new_uint64(s->cnt[h[i]]));
 		ADD("counters", c);
 	}
 #undef ADD
@@ -548,10 +789,40 @@ static void policy_print(const struct status *s)
 	}
 }
 
+/* An interface's XDP chain (libxdp's dispatcher), one program a line, in
+ * run order, after LABEL (9 columns). */
+static void xdp_chain_print(const char *label, const struct xdp_chain *c,
+			    int err, int pos)
+{
+	char acts[96];
+
+	if (err) {
+		printf("    %-8s %s\n", label, err == -ENOENT ?
+		       "no XDP program attached" : strerror(-err));
+		return;
+	}
+	if (c->legacy) {
+		printf("    %-8s prog %u %s alone, no libxdp dispatcher (%s)\n", label,
+		       c->main_id, c->main_name, pos >= 0 ?
+		       "this kernel refused it: other XDP programs cannot join" :
+		       "attached without libxdp");
+		return;
+	}
+	printf("    %-8s libxdp dispatcher prog %u (%s); what runs, in order "
+	       "(* xdpsyn):\n", label, c->main_id,
+	       c->mode == 2 ? "generic" : "native");
+	for (int i = 0; i < c->n; i++) {
+		const struct xdp_entry *e = &c->e[i];
+
+		xdp_actions_format(acts, sizeof(acts), e->chain_actions);
+		printf("             prio %-4u prog %u %s (goes on after %s)%s\n",
+		       e->prio, e->prog_id, e->name, acts, e->ours ? " *" : "");
+	}
+}
+
 /* The XDP chain (libxdp's dispatcher), one program a line, in run order. */
 static void xdp_print(const struct status *s)
 {
-	char acts[96];
 
 	if (s->legacy_link) {
 		printf("    xdp      an XDP link (attached by an older xdpsyn; no "
@@ -560,28 +831,86 @@ static void xdp_print(const struct status *s)
 	}
 	if (!s->xdp_prog_id || !s->same_ns || !strcmp(s->state, "interface gone"))
 		return;
-	if (s->xdp_err) {
-		printf("    xdp      %s\n", s->xdp_err == -ENOENT ?
-		       "no XDP program attached" : strerror(-s->xdp_err));
-		return;
-	}
-	if (s->xdp.legacy) {
-		printf("    xdp      prog %u %s alone, no libxdp dispatcher (%s)\n",
-		       s->xdp.main_id, s->xdp.main_name, s->xdp_pos >= 0 ?
-		       "this kernel refused it: other XDP programs cannot join" :
-		       "attached without libxdp");
-		return;
-	}
-	printf("    xdp      libxdp dispatcher prog %u (%s); what runs, in order "
-	       "(* xdpsyn):\n", s->xdp.main_id,
-	       s->xdp.mode == 2 ? "generic" : "native");
-	for (int i = 0; i < s->xdp.n; i++) {
-		const struct xdp_entry *e = &s->xdp.e[i];
+	xdp_chain_print("xdp", &s->xdp, s->xdp_err, s->xdp_pos);
+}
 
-		xdp_actions_format(acts, sizeof(acts), e->chain_actions);
-		printf("             prio %-4u prog %u %s (goes on after %s)%s\n",
-		       e->prio, e->prog_id, e->name, acts, e->ours ? " *" : "");
+/* "10.0.1.0/24,fd00::/64", or how the servers are found without them. */
+static void gw_servers_text(char *buf, size_t len, const struct gw_status *g)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < g->nprefixes && n < len; i++) {
+		char p[64];
+
+		gw_prefix_format(p, sizeof(p), &g->prefixes[i]);
+		n += snprintf(buf + n, len - n, "%s%s", i ? "," : "", p);
 	}
+	if (!g->nprefixes)
+		snprintf(buf, len, "routed out %s (bpf_fib_lookup)", g->ifname);
+}
+
+static void gw_states_print(const struct gw_status *g)
+{
+	printf("%llu of %llu:", g->conns, g->conns_max);
+	for (int st = 1; st < GW_NSTATES; st++)
+		printf(" %s %llu", gw_state_name(st), g->by_state[st]);
+	if (g->by_state[0])
+		printf(" unknown %llu", g->by_state[0]);
+	printf(" (adopted %llu)\n", g->adopted);
+}
+
+/* The gateway section of status. */
+static void gw_print(const struct status *s)
+{
+	const struct gw_status *g = s->gw;
+	char buf[512];
+
+	if (g->kept_only) {
+		printf("    gateway  not attached: %llu connections' state kept (%s) "
+		       "for the next attach --gateway; xdpsyn detach %s "
+		       "--flush-state removes it\n", g->conns,
+		       pin_names[PIN_GW_CONNS], s->ifname);
+		if (g->have_conns) {
+			printf("    state    ");
+			gw_states_print(g);
+		}
+		return;
+	}
+	printf("    gateway  %s (clients) -> %s (servers)\n", s->ifname, g->ifname);
+	gw_servers_text(buf, sizeof(buf), g);
+	printf("    servers  %s\n", buf);
+	if (g->have_servers)
+		printf("             %llu known (%llu learned from SYN-ACKs, %llu "
+		       "static): xdpsyn servers %s\n", g->servers, g->learned,
+		       g->statics, s->ifname);
+	if (g->have_conns) {
+		printf("    state    ");
+		gw_states_print(g);
+	}
+	if (g->adopt_left_s > 0)
+		printf("    adopt    connections older than the attach adopted for "
+		       "%llds more\n", (long long)g->adopt_left_s);
+	else
+		printf("    adopt    window closed (older connections' segments pass "
+		       "untouched)\n");
+	printf("    gw       ");
+	settings_print(stdout, &s->sv, SF_SHOW_GATEWAY);
+	printf("\n");
+	if (g->srv_present)
+		xdp_chain_print("xdp srv", &g->xdp, g->xdp_err, g->xdp_pos);
+	printf("    tc srv   %s, ingress prog %u", g->tcx ? "tcx link" :
+	       "clsact filter", g->tc_prog_id);
+	if (!g->tcx)
+		printf(" (handle 0x%x prio %u)", s->meta.gw_tc_handle,
+		       s->meta.gw_tc_priority);
+	for (int i = 0; i < g->ntc && i < TC_CHAIN_MAX; i++) {
+		tc_entry_format(buf, sizeof(buf), &g->tc[i]);
+		printf("%s%s%s", i ? "\n             " : "; what runs, in order "
+		       "(* xdpsyn):\n             ", buf,
+		       g->tc[i].prog_id == g->tc_prog_id ? " *" : "");
+	}
+	printf("\n");
 }
 
 /* The TC chains, one entry a line, in the order they run. */
@@ -679,13 +1008,19 @@ static void status_print(const struct status *s, __u64 now)
 		       "metadata: offloaded tags read (" VLAN_KFUNC "), restored on "
 		       "SYN-ACKs" : "frame: tags read in the frame");
 	xdp_print(s);
-	tc_print(s);
-	handoff_print(s);
+	if (s->gw) {
+		gw_print(s);
+	} else {
+		tc_print(s);
+		handoff_print(s);
+	}
 	if (s->have_stats) {
+		const enum xdpsyn_counter *h = s->gw ? gw_headline : headline;
+		size_t nh = s->gw ? NGW_HEADLINE : NHEADLINE;
+
 		printf("    counters");
-		for (size_t i = 0; i < NHEADLINE; i++)
-			printf(" %s %llu", counter_name(headline[i]),
-			       s->cnt[headline[i]]);
+		for (size_t i = 0; i < nh; i++)
+			printf(" %s %llu", counter_name(h[i]), s->cnt[h[i]]);
 		printf("\n");
 	}
 }

@@ -211,6 +211,9 @@ int cmd_top(int argc, char **argv)
 		json_object_object_add(root, "interfaces", jarr);
 	}
 	for (char **n = names; *n; n++) {
+		/* a gateway's kept state table alone: no tracker to read */
+		if (!named && pin_dir_state_only(*n))
+			continue;
 		err = top_one(*n, limit, jarr, n == (names));
 		if (err && !ret)
 			ret = err;

@@ -224,7 +224,7 @@ out=$(jq -r '.panels[] | select(.type != "row") | select(.datasource.uid != "${d
 [ -z "$out" ]; check "dashboard: every panel uses \$datasource" $? "$out"
 rows=$(jq -r '.panels[] | select(.type == "row") | .title' "$D")
 missing=""
-for r in "SYNs and SYN-ACKs" "ACK validity" "Hand-off health" "Policy" "Tracker"; do
+for r in "SYNs and SYN-ACKs" "ACK validity" "Hand-off health" "Policy" "Tracker" "Gateway"; do
 	echo "$rows" | grep -qxF "$r" || missing+=" '$r'"
 done
 [ -z "$missing" ]; check "dashboard: rows $(echo "$rows" | tr '\n' ',' | sed 's/,$//')" $? "missing:$missing"
@@ -262,7 +262,7 @@ expect_has() { # expect_has WANT WORD...: WANT is among the candidates
 }
 grep -q '^declare -gA _XDPSYN_OPTS=' "$C"; check "completion: option lists generated into the file" $? ""
 expect "attach" xdpsyn att
-expect "attach detach exporter flows help key set stats status top" xdpsyn ""
+expect "attach detach exporter flows help key servers set stats status top" xdpsyn ""
 expect "--ports" xdpsyn attach eth0 --por
 expect "--policy --ports --priority" xdpsyn attach eth0 --p
 expect "mss4= mss6=" xdpsyn set IFACE mss

@@ -21,7 +21,7 @@ NCONN=20
 FLOOD_NET=10.201.200.0/24
 FLOOD_COUNT=50000
 # the counters the header defines (its X-macro lines), read independently
-NCOUNTERS=$(grep -cE '^[[:space:]]*X\([A-Z_]+,' include/xdpsyn.h)
+NCOUNTERS=$(grep -cE '^[[:space:]]*X\([A-Z0-9_]+,' include/xdpsyn.h)
 PASS=0 FAIL=0
 ok()   { echo "ok   $1"; PASS=$((PASS + 1)); }
 bad()  { echo "FAIL $1: $2"; FAIL=$((FAIL + 1)); }

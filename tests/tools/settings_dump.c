@@ -9,7 +9,8 @@
 
 static const char *const type_names[] = {
 	[ST_UINT] = "uint", [ST_ONOFF] = "on-off", [ST_ENUM] = "enum",
-	[ST_PORTS] = "ports", [ST_ACTION] = "action",
+	[ST_PORTS] = "ports", [ST_ACTION] = "action", [ST_IFNAME] = "ifname",
+	[ST_PREFIXES] = "prefixes",
 };
 
 int main(void)
