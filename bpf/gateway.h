@@ -303,7 +303,7 @@ static __always_inline void gw_translate(struct xdp_md *ctx,
  * that plain; else the kernel's forwarding (XDP_PASS): a neighbour not
  * resolved yet, another egress (a VLAN or bond device), TTL running out,
  * a frame above the MTU, a tagged or multi-buffer frame, or the operator
- * asked for it (firewall rules on the forward path). */
+ * asked for it (gw-forward kernel: firewall rules on the forward path). */
 static __always_inline int gw_forward(struct xdp_md *ctx, const struct pkt *pkt,
 				      const struct xdpsyn_config *cfg,
 				      __u32 egress, struct xdpsyn_stats *st)
@@ -314,7 +314,7 @@ static __always_inline int gw_forward(struct xdp_md *ctx, const struct pkt *pkt,
 	struct ethhdr *eth = data;
 	long rc;
 
-	if (cfg->gw_flags & XDPSYN_GWCFG_KERNEL_FORWARD || pkt->vlan || pkt->csum_partial ||
+	if (cfg->gw_forward == XDPSYN_GW_FORWARD_KERNEL || pkt->vlan || pkt->csum_partial ||
 	    pkt->l3_off != sizeof(struct ethhdr) ||
 	    bpf_xdp_get_buff_len(ctx) > (__u64)(data_end - data))
 		goto kernel;

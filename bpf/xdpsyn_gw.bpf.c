@@ -240,6 +240,27 @@ static __always_inline int gw_syn_rebuild(struct xdp_md *ctx,
 	return 0;
 }
 
+/* Within gw-adopt seconds of the attach: a segment without state may be
+ * a connection's older than the attach. */
+static __always_inline int gw_adopting(const struct xdpsyn_config *cfg)
+{
+	return bpf_ktime_get_coarse_ns() < cfg->gw_adopt_until_ns;
+}
+
+/* A client segment with no state and no valid cookie: a forged ACK,
+ * unless it may be an older connection's (passed untouched, no state:
+ * its server's next segment adopts it, gw_s2c). */
+static __always_inline int gw_no_cookie(const struct xdpsyn_config *cfg,
+					struct xdpsyn_stats *st)
+{
+	if (gw_adopting(cfg)) {
+		count(st, XDPSYN_CNT_GW_ADOPT_PASS);
+		return XDP_PASS;
+	}
+	count(st, XDPSYN_CNT_ACK_INVALID);
+	return XDP_DROP;
+}
+
 /* A final ACK (or window probe) with no state: its cookie checked. The
  * outcome goes in pkt (ck_*, and the client's ISN in kc_isn) for
  * gw_conn_make. */
@@ -277,10 +298,8 @@ __noinline int gw_ack_new(struct xdp_md *ctx, struct pkt *pkt)
 		 * the ISN itself (its final ACK was lost) */
 		c.isn = seq;
 		if (tcp_has_payload(data, data_end, pkt, th) ||
-		    !cookie_check(&k, &c, cookie, &o, now, &r)) {
-			count(st, XDPSYN_CNT_ACK_INVALID);
-			return XDP_DROP;
-		}
+		    !cookie_check(&k, &c, cookie, &o, now, &r))
+			return gw_no_cookie(cfg, st);
 	}
 	count(st, XDPSYN_CNT_ACK_VALID);
 	if (r.prev_key)
@@ -465,14 +484,12 @@ __noinline int gw_c2s_new(struct xdp_md *ctx, struct pkt *pkt)
 	if (!th)
 		return XDP_DROP;
 	flags = tcp_flags(th);
-	/* a connection older than the attach: its server's next segment
-	 * adopts it (gw_s2c); a forged one makes no state */
-	if (bpf_ktime_get_coarse_ns() < cfg->gw_adopt_until_ns) {
+	if ((flags & (TCPF_ACK | TCPF_SYN | TCPF_RST)) == TCPF_ACK)
+		return GW_ACK_NEW;
+	if (gw_adopting(cfg)) {
 		count(st, XDPSYN_CNT_GW_ADOPT_PASS);
 		return XDP_PASS;
 	}
-	if ((flags & (TCPF_ACK | TCPF_SYN | TCPF_RST)) == TCPF_ACK)
-		return GW_ACK_NEW;
 	count(st, XDPSYN_CNT_GW_C2S_NO_STATE);
 	return XDP_DROP;
 }
@@ -574,8 +591,7 @@ __noinline int gw_s2c(struct xdp_md *ctx, struct pkt *pkt)
 	v = bpf_map_lookup_elem(&xdpsyn_gw_conns, &key);
 	flags = tcp_flags(th);
 	if (!v) {
-		if (!(flags & (TCPF_RST | TCPF_SYN)) &&
-		    bpf_ktime_get_coarse_ns() < cfg->gw_adopt_until_ns)
+		if (!(flags & (TCPF_RST | TCPF_SYN)) && gw_adopting(cfg))
 			gw_adopt(&key, pkt, cfg, st);
 		else
 			count(st, XDPSYN_CNT_GW_S2C_NO_STATE);

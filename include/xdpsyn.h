@@ -180,6 +180,17 @@ struct xdpsyn_config {
 	__u32 gw_flags;              /* XDPSYN_GWCFG_* */
 	__u64 gw_adopt_until_ns;     /* CLOCK_MONOTONIC: until then a segment
 	                              * without state is an older connection's */
+	__u32 gw_forward;            /* enum xdpsyn_gw_forward */
+	__u32 gw_pad;
+};
+
+/* How gateway mode sends a translated segment on (attach/set gw-forward).
+ * XDP: bpf_fib_lookup + XDP_REDIRECT where the route is plain, else the
+ * kernel; KERNEL: always the kernel's forwarding (its firewall sees
+ * every segment). */
+enum xdpsyn_gw_forward {
+	XDPSYN_GW_FORWARD_XDP = 0,
+	XDPSYN_GW_FORWARD_KERNEL = 1,
 };
 
 /* xdpsyn_config.gw_flags */
@@ -189,9 +200,7 @@ struct xdpsyn_config {
 #define XDPSYN_GWCFG_VETH 0x8        /* an interface is virtual (veth):
 				      * frames may carry a checksum left to
 				      * offload (gw_csum_partial) */
-#define XDPSYN_GWCFG_KERNEL_FORWARD 0x4 /* translated segments always go
-					 * through the kernel's forwarding
-					 * (its firewall), never XDP_REDIRECT */
+
 
 /*
  * Policies. proxy: answer every SYN to a protected port with a cookie (XDP).

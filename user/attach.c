@@ -1311,7 +1311,6 @@ int cmd_attach(int argc, char **argv)
 				  .tc_egress_link_fd = -1, .gw_tc_link_fd = -1,
 				  .gw_kept_fd = -1 };
 	struct xdpsyn_meta meta = { .version = XDPSYN_META_VERSION };
-	char drv[64];
 	struct xdpsyn_config cfg;
 	struct xdpsyn_key key;
 	struct attach_args *a;
@@ -1386,7 +1385,7 @@ int cmd_attach(int argc, char **argv)
 	sigaddset(&block, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &block, &saved);
 	signal(SIGPIPE, SIG_IGN);
-	if (!iface_driver(a->ifname, drv, sizeof(drv)) && !strcmp(drv, "veth"))
+	if (iface_is_veth(a->ifname))
 		warnmsg(a->ifname, "veth: SYN-ACKs sent with XDP_TX are delivered "
 			"only if the peer veth has an XDP program too (xdpsyn "
 			"attach PEER with no ports passes everything)");

@@ -223,6 +223,10 @@ static void gateway_config(const struct attach_args *a,
 		cfg->gw_flags |= XDPSYN_GWCFG_PREFIXES;
 	cfg->gw_ifindex = a->gw_ifindex;
 	cfg->gw_ifindex_c = a->ifindex;
+	/* a local stack's frames on veth carry checksums left to offload
+	 * (bpf/gateway.h, gw_csum_partial) */
+	if (iface_is_veth(a->ifname) || iface_is_veth(a->gw_ifname))
+		cfg->gw_flags |= XDPSYN_GWCFG_VETH;
 	cfg->gw_adopt_until_ns = a->sv.v[SETTING_GW_ADOPT] ?
 		mono_now_ns() + a->sv.v[SETTING_GW_ADOPT] * 1000000000ULL : 0;
 }

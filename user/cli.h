@@ -249,6 +249,8 @@ int vlan_choose(const char *ifname, int *mode, bool native, bool others);
 int vlan_warning(const char *ifname, bool metadata, bool native, char *buf,
 		 size_t len);
 int iface_driver(const char *ifname, char *buf, size_t len);
+/* The interface is a veth (its driver says so). */
+bool iface_is_veth(const char *ifname);
 /* IFF_LOOPBACK set on IFNAME (false when unreadable). */
 bool iface_is_loopback(const char *ifname);
 /* The MAC of an Ethernet-type interface (ARPHRD_ETHER) into MAC: 0, or

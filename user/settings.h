@@ -171,6 +171,14 @@ enum setting_type { ST_UINT, ST_ONOFF, ST_ENUM, ST_PORTS, ST_ACTION, ST_IFNAME,
 	  SF_BOTH | SF_GATEWAY | SF_SHOW_GATEWAY, NULL,                        \
 	  "gateway: state waiting for the server's SYN-ACK is removed after "  \
 	  "this")                                                              \
+	X(GW_FORWARD, "gw-forward", ST_ENUM, CFG(gw_forward), 0, 1,             \
+	  XDPSYN_GW_FORWARD_XDP, NULL, "", SF_BOTH | SF_GATEWAY |               \
+	  SF_SHOW_GATEWAY, "xdp|kernel",                                       \
+	  "gateway: how translated segments go on. xdp: bpf_fib_lookup and "  \
+	  "XDP_REDIRECT where the route is plain (the other side's "           \
+	  "interface, neighbour known, untagged), else the kernel; kernel: "   \
+	  "always the kernel's forwarding, so that its firewall sees every "   \
+	  "segment")                                                           \
 	X(GW_ADOPT, "gw-adopt", ST_UINT, NOCFG, 0, GW_ADOPT_MAX,               \
 	  XDPSYN_GW_ADOPT_DEFAULT, NULL, "s", SF_ATTACH | SF_GATEWAY, NULL,    \
 	  "gateway: for this long after the attach, segments of connections "  \

@@ -427,6 +427,13 @@ int iface_driver(const char *ifname, char *buf, size_t len)
 	return 0;
 }
 
+bool iface_is_veth(const char *ifname)
+{
+	char drv[32];
+
+	return !iface_driver(ifname, drv, sizeof(drv)) && !strcmp(drv, "veth");
+}
+
 int iface_rxvlan(const char *ifname)
 {
 	struct ethtool_value v = { .cmd = ETHTOOL_GFLAGS };

@@ -74,9 +74,7 @@ static int kernel_has_vlan_kfunc(void)
  * tx-vlan-offload; the receiver's rxvlan changes nothing for XDP). */
 static int tags_offloaded(const char *ifname, bool *veth)
 {
-	char drv[32];
-
-	*veth = !iface_driver(ifname, drv, sizeof(drv)) && !strcmp(drv, "veth");
+	*veth = iface_is_veth(ifname);
 	return *veth || iface_rxvlan(ifname) == 1;
 }
 
