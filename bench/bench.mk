@@ -5,7 +5,8 @@
 #   make bench-flood  the netns lab under SYN floods, four defences
 #   make bench-flip   the auto policy's time to flip under a flood, and back
 #   make bench-gateway the gateway lab (issue 16): plain forwarding vs nftables
-#                     SYNPROXY + conntrack on a gateway, under a flood and in bulk
+#                     SYNPROXY + conntrack vs xdpsyn gateway mode on a gateway,
+#                     under a flood and in bulk
 #   make bench-smoke  a tiny run of each; ends with "N passed, N failed"
 # Debian packages the benchmarks need beyond DEB_PKGS (the plot):
 BENCH_DEB_PKGS := gnuplot-nox
@@ -21,7 +22,7 @@ $(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/bench_micro: bench/micro.c tests/unit/frame.c tests/unit/frame.h tests/unit/harness.c tests/unit/harness.h \
-		$(BUILD)/xdpsyn.skel.h $(BUILD)/xdpsyn_tc.skel.h $(BUILD)/floors.skel.h $(BUILD)/parts.skel.h $(BUILD)/dispext.skel.h include/xdpsyn.h
+		$(BUILD)/xdpsyn.skel.h $(BUILD)/xdpsyn_tc.skel.h $(BUILD)/xdpsyn_gw.skel.h $(BUILD)/floors.skel.h $(BUILD)/parts.skel.h $(BUILD)/dispext.skel.h include/xdpsyn.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_USER) -Itests/unit bench/micro.c tests/unit/frame.c tests/unit/harness.c -o $@ $(LDLIBS_USER)
 

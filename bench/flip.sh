@@ -119,9 +119,7 @@ measure_one() {
 	x attach "$SRV_IF" --ports $PORT --policy auto --syn-rate $SYN_RATE --calm $CALM >"$TMP/attach.out" 2>&1 ||
 		{ echo "attach failed: $(cat "$TMP/attach.out")"; return 1; }
 	# the interface's NAPI is made again with the XDP program: thread and pin it
-	ip netns exec "$NS_SRV" sh -c "echo 1 > /sys/class/net/$SRV_IF/threaded" ||
-		{ echo "threaded NAPI on $SRV_IF failed"; return 1; }
-	pin_napi "$SRV_IF" $SRV_CPU || { echo "no NAPI thread for $SRV_IF"; return 1; }
+	thread_pin "$NS_SRV" "$SRV_IF" $SRV_CPU || return 1
 	pin_napi "$SW_SRV" $ATK_CPU || { echo "no NAPI thread for $SW_SRV"; return 1; }
 	sleep 1 # settle
 	st=$(x status "$SRV_IF" -j)

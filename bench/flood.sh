@@ -100,27 +100,6 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 
-link_stat() { # link_stat NS IFACE rx|tx packets|dropped
-	ip -n "$1" -s -j link show dev "$2" | jq -r ".[0].stats64.$3.$4"
-}
-thread_ns() { # summed run time of the NAPI threads of IFACE, ns
-	local p s=0 v
-	for p in $(napi_pids "$1"); do
-		read -r v _ <"/proc/$p/schedstat" 2>/dev/null && s=$((s + v))
-	done
-	echo $s
-}
-cpu_line() { awk -v c="cpu$1" '$1 == c { print $2, $3, $4, $5, $6, $7, $8, $9 }' /proc/stat; }
-all_cpu_line() { awk '$1 == "cpu" { print $2, $3, $4, $5, $6, $7, $8, $9 }' /proc/stat; }
-# cpu_share "BEFORE" "AFTER": user% sys+irq+softirq% of the elapsed ticks
-cpu_share() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		split(a, x, " "); split(b, y, " ");
-		for (i = 1; i <= 8; i++) { d[i] = y[i] - x[i]; t += d[i] }
-		if (t <= 0) { print "0 0"; exit }
-		printf "%.1f %.1f\n", 100 * (d[1] + d[2]) / t, 100 * (d[3] + d[6] + d[7]) / t }'
-}
-
 # ---- the lab ------------------------------------------------------------------
 bench_lab_up || { bad "lab setup"; exit 1; }
 in_ns "$NS_SRV" sysctl -qw net.core.somaxconn=$BACKLOG
@@ -194,9 +173,7 @@ measure_one() {
 	server_restart || { echo "tcpecho server did not start"; return 1; }
 	# the server interface's NAPI exists while an XDP program is attached;
 	# it is made again when xdpsyn replaces xdp_pass: (re)thread and pin it
-	ip netns exec "$NS_SRV" sh -c "echo 1 > /sys/class/net/$SRV_IF/threaded" ||
-		{ echo "threaded NAPI on $SRV_IF failed"; return 1; }
-	pin_napi "$SRV_IF" $SRV_CPU || { echo "no NAPI thread for $SRV_IF"; return 1; }
+	thread_pin "$NS_SRV" "$SRV_IF" $SRV_CPU || return 1
 	pin_napi "$SW_SRV" $ATK_CPU || { echo "no NAPI thread for $SW_SRV"; return 1; }
 	# what core 1 does with no flood (other load on the machine shows here)
 	base0=$(cpu_line $SRV_CPU); sleep 0.5; base1=$(cpu_line $SRV_CPU)
@@ -212,14 +189,14 @@ measure_one() {
 	flood_pid=$!
 	LAB_PIDS+=("$flood_pid") # stopped by the EXIT trap if interrupted
 	sleep "$WIN_START"
-	c0=$(cpu_line $SRV_CPU); m0=$(all_cpu_line); t0=$(thread_ns "$SRV_IF")
+	c0=$(cpu_line $SRV_CPU); m0=$(all_cpu_line); t0=$(napi_ns "$SRV_IF")
 	rxa=$(link_stat "$NS_SRV" "$SRV_IF" rx packets)
 	in_ns "$NS_CLI" taskset -c $ATK_CPU "$ROOT/build/bench_legit" $SRV4 $PORT -n $LEGIT_N \
 		-s $LEGIT_SPREAD_MS -t $LEGIT_TIMEOUT_MS -b 100 >"$TMP/legit.out" 2>&1 &
 	legit_pid=$!
 	LAB_PIDS+=("$legit_pid")
 	sleep "$WIN_LEN"
-	c1=$(cpu_line $SRV_CPU); m1=$(all_cpu_line); t1=$(thread_ns "$SRV_IF")
+	c1=$(cpu_line $SRV_CPU); m1=$(all_cpu_line); t1=$(napi_ns "$SRV_IF")
 	rxb=$(link_stat "$NS_SRV" "$SRV_IF" rx packets)
 	wait_bg $legit_pid
 	wait_bg $flood_pid
@@ -231,18 +208,8 @@ measure_one() {
 	sa1=$(link_stat "$NS_ATK" eth0 rx packets)
 
 	local sent pps legit lok lfail p50 p99 reasons idle core mach
-	sent=$(grep -o 'sent=[0-9]*' "$TMP/flood.out" | cut -d= -f2)
-	pps=$(grep -o 'pps=[0-9]*' "$TMP/flood.out" | cut -d= -f2)
-	legit=$(tail -n 1 "$TMP/legit.out")
-	lok=$(grep -o '^ok=[0-9]*' <<<"$legit" | cut -d= -f2)
-	lfail=$(grep -o 'failed=[0-9]*' <<<"$legit" | cut -d= -f2)
-	p50=$(grep -o 'p50_ms=[0-9.]*' <<<"$legit" | cut -d= -f2)
-	p99=$(grep -o 'p99_ms=[0-9.]*' <<<"$legit" | cut -d= -f2)
+	flood_results "$TMP/flood.out" "$TMP/legit.out" || return 1
 	reasons=$(grep -o 'timeout=.*' <<<"$legit" | tr ' ' ',')
-	if [ -z "$sent" ] || [ -z "$lok" ] || [ -z "$lfail" ]; then
-		echo "flood or client gave no result: $(cat "$TMP/flood.out") / $legit"
-		return 1
-	fi
 	idle=$(cpu_share "$base0" "$base1" | awk '{ print $1 + $2 }')
 	core=$(cpu_share "$c0" "$c1")
 	mach=$(cpu_share "$m0" "$m1" | awk '{ print $1 + $2 }')

@@ -15,7 +15,7 @@
 # forward: the server's answers to a spoofed SYN cross the gateway back toward
 # the attacker side and die there (counted as rx on the attacker's eth0).
 # No default route anywhere; every name carries GWLAB_ID; gwlab_down removes
-# only what gwlab_up created and stops only the processes started with gw_bg.
+# only what gwlab_up created and stops only the processes started with lab_bg.
 #
 # XDP and NAPI: xdp_pass (build/xdp_pass.bpf.o) runs on both gateway
 # interfaces, on the server's interface and on the switch's port toward the
@@ -27,7 +27,10 @@
 # XDP_REDIRECT bypasses the target veth's qdisc: put netem on the end
 # hosts' egress (client eth0, server GW_SRV_IF), never on the gateway's.
 #
-# Needs ROOT (the tree, for build/xdp_pass.bpf.o); GWLAB_ID defaults to $$.
+# Needs ROOT (the tree, for build/xdp_pass.bpf.o), and tests/e2e/lib.sh
+# and bench/benchlab.sh sourced first: in_ns, lab_bg and LAB_PIDS (every
+# process started in the lab), thread_napi, if_mac, and the helpers the
+# benchmark measures with. GWLAB_ID defaults to $$.
 
 GWLAB_ID=${GWLAB_ID:-g$$}
 GW_NS_CLI=xg-cli-$GWLAB_ID
@@ -49,61 +52,12 @@ GW_CNET4=10.201.20.0/24 GW_SNET4=10.201.21.0/24
 GW_CNET6=fd00:201::20:0/112 GW_SNET6=fd00:201::21:0/112
 GW_FLOOD4=10.201.128.0/17
 GW_FLOOD6=fd00:201::8000:0/97
-GW_PIDS=()
 GW_MADE_NS=()
-
-gw_ns() { local ns=$1; shift; nsenter --net=/var/run/netns/"$ns" "$@"; }
-
-gw_bg() { # gw_bg NS cmd...: start in the background (nsenter execs: $! is the command), remember it
-	local ns=$1; shift
-	nsenter --net=/var/run/netns/"$ns" "$@" &
-	GW_PIDS+=($!)
-}
-
-gw_stop() { # gw_stop PID: stop one process started with gw_bg, forget it
-	local p=$1 keep=() q
-	kill "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	for q in "${GW_PIDS[@]}"; do [ "$q" != "$p" ] && keep+=("$q"); done
-	GW_PIDS=("${keep[@]}")
-}
-
-gw_wait() { # gw_wait PID: wait for one of ours to end on its own, forget it; its status
-	local p=$1 keep=() q rc
-	wait "$p" 2>/dev/null; rc=$?
-	for q in "${GW_PIDS[@]}"; do [ "$q" != "$p" ] && keep+=("$q"); done
-	GW_PIDS=("${keep[@]}")
-	return $rc
-}
 
 gw_xdp_pass() { # gw_xdp_pass NS IFACE: attach xdp_pass, thread the NAPI it brings
 	ip -n "$1" link set dev "$2" xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp || return 1
-	ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded"
+	thread_napi "$1" "$2"
 }
-
-# gw_napi_pids IFACE: the NAPI kthreads of IFACE (comm napi/IFACE-ID, 15 chars)
-gw_napi_pids() {
-	local want; want=$(printf '%.15s' "napi/$1-")
-	ps -eo pid=,comm= | awk -v w="$want" 'substr($2, 1, length(w)) == w { print $1 }'
-}
-gw_pin_napi() { # gw_pin_napi IFACE CPU
-	local p n=0
-	for p in $(gw_napi_pids "$1"); do taskset -pc "$2" "$p" >/dev/null && n=$((n + 1)); done
-	[ $n -gt 0 ]
-}
-gw_napi_ns() { # gw_napi_ns IFACE...: summed run time of their NAPI threads, ns
-	local i p s=0 v
-	for i in "$@"; do
-		for p in $(gw_napi_pids "$i"); do
-			read -r v _ <"/proc/$p/schedstat" 2>/dev/null && s=$((s + v))
-		done
-	done
-	echo $s
-}
-gw_link_stat() { # gw_link_stat NS IFACE rx|tx packets|bytes|dropped
-	ip -n "$1" -s -j link show dev "$2" | jq -r ".[0].stats64.$3.$4"
-}
-gw_mac() { ip -n "$1" -j link show dev "$2" | jq -r '.[0].address'; }
 
 gwlab_up() {
 	local ns
@@ -113,7 +67,7 @@ gwlab_up() {
 		ip netns add "$ns" || return 1
 		GW_MADE_NS+=("$ns")
 		ip -n "$ns" link set lo up
-		gw_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+		in_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
 			net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 	done
 	# client side: a bridge joining client, attacker and the gateway
@@ -153,10 +107,10 @@ gwlab_up() {
 	ip -n "$GW_NS_SRV" -6 route add $GW_CNET6 via $GW_GWS6 || return 1
 	ip -n "$GW_NS_SRV" -6 route add $GW_FLOOD6 via $GW_GWS6 || return 1
 	ip -n "$GW_NS_GW" -6 route add $GW_FLOOD6 via $GW_ATK6 dev "$GW_IFC" || return 1
-	gw_ns "$GW_NS_GW" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
+	in_ns "$GW_NS_GW" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
 	# the attacker's kernel must not forward what comes back to spoofed sources
-	gw_ns "$GW_NS_ATK" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
-	gw_ns "$GW_NS_SRV" sysctl -qw net.ipv4.tcp_syncookies=1
+	in_ns "$GW_NS_ATK" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+	in_ns "$GW_NS_SRV" sysctl -qw net.ipv4.tcp_syncookies=1
 
 	gw_xdp_pass "$GW_NS_GW" "$GW_IFC" || return 1
 	gw_xdp_pass "$GW_NS_GW" "$GW_IFS" || return 1
@@ -166,21 +120,19 @@ gwlab_up() {
 	local f ok=1
 	for f in "$GW_SRV4" "-6 $GW_SRV6"; do
 		# shellcheck disable=SC2086
-		gw_ns "$GW_NS_CLI" ping $f -c1 -W2 -q >/dev/null 2>&1 ||
-			gw_ns "$GW_NS_CLI" ping $f -c1 -W2 -q >/dev/null 2>&1 || ok=0
+		in_ns "$GW_NS_CLI" ping $f -c1 -W2 -q >/dev/null 2>&1 ||
+			in_ns "$GW_NS_CLI" ping $f -c1 -W2 -q >/dev/null 2>&1 || ok=0
 	done
-	gw_ns "$GW_NS_ATK" ping -c1 -W2 -q $GW_SRV4 >/dev/null 2>&1
-	gw_ns "$GW_NS_GW" ping -c1 -W2 -q $GW_ATK4 >/dev/null 2>&1
-	gw_ns "$GW_NS_GW" ping -6 -c1 -W2 -q $GW_ATK6 >/dev/null 2>&1
+	in_ns "$GW_NS_ATK" ping -c1 -W2 -q $GW_SRV4 >/dev/null 2>&1
+	in_ns "$GW_NS_GW" ping -c1 -W2 -q $GW_ATK4 >/dev/null 2>&1
+	in_ns "$GW_NS_GW" ping -6 -c1 -W2 -q $GW_ATK6 >/dev/null 2>&1
 	[ $ok = 1 ] || { echo "gwlab: client cannot ping the server through the gateway" >&2; return 1; }
 	return 0
 }
 
 gwlab_down() {
-	local p ns l
-	for p in "${GW_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${GW_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	GW_PIDS=()
+	local ns l
+	lab_bg_stop_all
 	for ns in "${GW_MADE_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	GW_MADE_NS=()
 	if [ "${GW_BPFFS_TC_NEW:-0}" = 1 ]; then

@@ -50,6 +50,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -60,6 +61,7 @@
 #include "parts.skel.h"
 #include "dispext.skel.h"
 #include "xdpsyn_tc.skel.h"
+#include "xdpsyn_gw.skel.h"
 #include "frame.h"
 #include "harness.h"
 
@@ -115,9 +117,11 @@ static void check(int ok, const char *fmt, ...)
 		failed++;
 }
 
+static struct bpf_map *stats_map; /* the counters stats_read reads (NULL: xdpsyn's) */
+
 static void stats_read(uint64_t out[XDPSYN_CNT_MAX])
 {
-	stats_sum(xs->maps.xdpsyn_stats, nproc, out);
+	stats_sum(stats_map ? stats_map : xs->maps.xdpsyn_stats, nproc, out);
 }
 
 static const char *cnt_names[] = {
@@ -961,6 +965,547 @@ static int run_disp_mechanism(struct drow *r)
 	return n;
 }
 
+/* ---- gateway mode (issue 16) -----------------------------------------------
+ * The gateway object (build/xdpsyn_gw.skel.h, bpf/xdpsyn_gw.bpf.c) on maps of
+ * its own, configured as `attach lo --gateway lo --servers 10.201.1.1/32,
+ * fd00:201::1/128 --ports 80` would (both sides on the fixture's loopback,
+ * the interface BPF_PROG_TEST_RUN runs on), with two ESTABLISHED entries in
+ * xdpsyn_gw_conns: CLI_PORT (window scales 7/7/7) and GW_WS_PORT (client 7,
+ * told 7, server 9). Each row is checked on a run of its own (repeat 1)
+ * before it is timed: the verdict, and for translated frames the output's
+ * translated fields (ack, SACK edges, TSecr, or seq, TSval, window) moved by
+ * the entry's deltas, everything else as it was, checksums valid. A row that
+ * fails its check prints "not measured: why" in place of a figure (the stub
+ * bpf/xdpsyn_gw.bpf.c, which passes every frame untouched, does that on
+ * every translation row; its own time is shown as the stub's). Frames that
+ * the program rewrites are timed behind the restore wrapper, as the SYN
+ * rows above. */
+
+#define GW_WS_PORT (CLI_PORT + 1) /* the entry with differing window scales */
+#define GW_NOSTATE_PORT (CLI_PORT + 2) /* no entry: the forged ACK's */
+/* The forwarded rows: a server and a client behind veths of the fixture's
+ * namespace (xgs0: the servers' side, gw_ifindex; xgc0: the clients',
+ * gw_ifindex_c), routed there with permanent neighbour entries, forwarding
+ * on while the gateway rows run: bpf_fib_lookup succeeds, XDP_REDIRECT. */
+static const uint8_t fsrv4[4] = { 10, 201, 3, 1 };
+static const uint8_t fcli4[4] = { 10, 201, 4, 7 };
+#define GW_SEQ_DELTA 0x10203040u
+#define GW_TS_DELTA 0x01000000u
+#define GW_PAYLOAD 32
+#define GW_CLI_TSVAL 0x11111111u /* the client's TSval */
+#define GW_CLI_TSECR 0x22222222u /* what it echoes (our clock) */
+#define GW_SRV_TSVAL 0x33333333u /* the server's (its clock) */
+#define GW_SRV_TSECR 0x44444444u
+#define GW_SRV_WINDOW 1000
+
+static struct xdpsyn_gw *gw;
+
+enum gw_kind { GWK_C2S, GWK_S2C, GWK_SYNACK, GWK_DROP, GWK_PASS };
+
+struct gwrow {
+	const char *name;
+	const char *prog_name;
+	int srv;           /* xdpsyn_gw_srv_xdp (else xdpsyn_gw_xdp) */
+	enum gw_kind kind;
+	int nsack;         /* C2S: SACK blocks in the frame */
+	int ws_shift;      /* S2C: s_ws - g_ws */
+	int counter;       /* what moves once per run in the data path */
+	struct frame f;
+	/* results */
+	int measured;
+	double ns, ns_raw, empty_ns;
+	int verdict;
+	char what[160];    /* what the check saw (measured) or why not */
+	char counters[256];
+};
+
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+static void wr32(uint8_t *p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
+
+/* TCP options: NOP NOP TS(val, ecr) [NOP NOP SACK with nsack blocks]. */
+static size_t gw_opts(uint8_t *o, uint32_t tsval, uint32_t tsecr, int nsack, uint32_t sack0)
+{
+	size_t n = 0;
+
+	o[n++] = 1; o[n++] = 1; o[n++] = 8; o[n++] = 10;
+	wr32(o + n, tsval); n += 4;
+	wr32(o + n, tsecr); n += 4;
+	if (nsack) {
+		o[n++] = 1; o[n++] = 1; o[n++] = 5; o[n++] = (uint8_t)(2 + 8 * nsack);
+		for (int i = 0; i < nsack; i++) {
+			wr32(o + n, sack0 + 3000u * (uint32_t)i); n += 4;
+			wr32(o + n, sack0 + 3000u * (uint32_t)i + 1000u); n += 4;
+		}
+	}
+	return n;
+}
+
+/* The client's data segment to the server (ack in the client's view: the
+ * cookie's sequence space), TS, nsack SACK blocks. */
+static void gw_c2s_frame(struct frame *f, int v6, int nsack, const uint8_t *daddr)
+{
+	static uint8_t o[40];
+	struct spec s;
+
+	spec_base(&s, v6);
+	if (daddr)
+		memcpy(s.daddr, daddr, 4);
+	s.flags = F_ACK | F_PSH;
+	s.seq = 0x11223344 + 1;
+	s.ack = 0x55000001;
+	s.window = 502;
+	s.optlen = gw_opts(o, GW_CLI_TSVAL, GW_CLI_TSECR, nsack, 0x55001000);
+	s.opts = o;
+	s.payload = GW_PAYLOAD;
+	frame_build(f, &s);
+}
+
+/* An address: OVER (IPv4) when given, else the fixture's of the family. */
+static void gw_addr(void *dst, int v6, const uint8_t *def6, const uint8_t *def4, const uint8_t *over)
+{
+	if (over)
+		memcpy(dst, over, 4);
+	else
+		memcpy(dst, v6 ? def6 : def4, v6 ? 16 : 4);
+}
+
+/* The server's data segment to the client (seq in the server's space). */
+static void gw_s2c_frame(struct frame *f, int v6, uint16_t cport, const uint8_t *saddr, const uint8_t *daddr)
+{
+	static uint8_t o[40];
+	struct spec s;
+
+	memset(&s, 0, sizeof(s));
+	s.v6 = v6;
+	memcpy(s.smac, srv_mac, 6);
+	memcpy(s.dmac, cli_mac, 6);
+	gw_addr(s.saddr, v6, srv6, srv4, saddr);
+	gw_addr(s.daddr, v6, cli6, cli4, daddr);
+	s.sport = PORT_PROT;
+	s.dport = cport;
+	s.flags = F_ACK | F_PSH;
+	s.seq = 0x66000001;
+	s.ack = 0x11223344 + 1;
+	s.window = GW_SRV_WINDOW;
+	s.optlen = gw_opts(o, GW_SRV_TSVAL, GW_SRV_TSECR, 0, 0);
+	s.opts = o;
+	s.payload = GW_PAYLOAD;
+	frame_build(f, &s);
+}
+
+/* An ACK with a random acknowledgment number, no options, from a client
+ * port without state: no entry, no valid cookie. */
+static void gw_forged_frame(struct frame *f)
+{
+	struct spec s;
+	uint32_t r = 0x9e3779b9;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r ^= (uint32_t)time(NULL);
+	spec_base(&s, 0);
+	s.sport = GW_NOSTATE_PORT;
+	s.flags = F_ACK;
+	s.seq = 0x11223344 + 1;
+	s.ack = r;
+	frame_build(f, &s);
+}
+
+static int gw_conn_add(int v6, uint16_t cport, uint8_t s_ws, const uint8_t *caddr, const uint8_t *saddr)
+{
+	struct xdpsyn_gw_key k;
+	struct xdpsyn_gw_conn c;
+	struct timespec now;
+
+	memset(&k, 0, sizeof(k));
+	memset(&c, 0, sizeof(c));
+	k.family = v6 ? XDPSYN_V6 : XDPSYN_V4;
+	gw_addr(k.caddr, v6, cli6, cli4, caddr);
+	gw_addr(k.saddr, v6, srv6, srv4, saddr);
+	k.cport = htons(cport);
+	k.sport = htons(PORT_PROT);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	c.created_ns = c.last_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	c.state = XDPSYN_GW_ESTABLISHED;
+	c.flags = XDPSYN_GW_C_TS | XDPSYN_GW_S_TS | XDPSYN_GW_C_SACK | XDPSYN_GW_S_SACK | XDPSYN_GW_C_WS |
+		  XDPSYN_GW_S_WS;
+	c.c_isn = 0x11223344;
+	c.cookie = 0x55000000;
+	c.seq_delta = GW_SEQ_DELTA;
+	c.s_isn = c.cookie + c.seq_delta;
+	c.ts_delta = GW_TS_DELTA;
+	c.our_tsval = GW_CLI_TSECR - 100;
+	c.c_tsval = GW_CLI_TSVAL;
+	c.c_win = 502;
+	c.c_mss = 1460;
+	c.s_mss = 1460;
+	c.c_ws = 7;
+	c.g_ws = 7;
+	c.s_ws = s_ws;
+	return bpf_map__update_elem(gw->maps.xdpsyn_gw_conns, &k, sizeof(k), &c, sizeof(c), 0);
+}
+
+static int gw_configure(void)
+{
+	struct xdpsyn_config cfg = { .mss = { 1460, 1440 }, .window = 64240, .wscale = 7, .ttl = 64, .ecn = 1 };
+	struct xdpsyn_key key;
+	static struct xdpsyn_ports ports;
+	struct xdpsyn_gw_prefix pfx;
+	__u8 one = 1;
+	__u32 zero = 0;
+	int err = 0;
+
+	cfg.gw_ifindex = cfg.gw_ifindex_c = 1; /* the fixture's loopback */
+	cfg.gw_idle_s = XDPSYN_GW_IDLE_DEFAULT;
+	cfg.gw_close_s = XDPSYN_GW_CLOSE_DEFAULT;
+	cfg.gw_syn_timeout_s = XDPSYN_GW_SYN_TIMEOUT_DEFAULT;
+	cfg.gw_flags = XDPSYN_GWCFG_ON | XDPSYN_GWCFG_PREFIXES;
+	if (getrandom(&key, sizeof(key), 0) != sizeof(key))
+		return -1;
+	ports.bits[PORT_PROT / 64] |= 1ull << (PORT_PROT % 64);
+	for (__u32 fam = 0; fam < XDPSYN_NFAMILIES; fam++)
+		err |= bpf_map__update_elem(gw->maps.xdpsyn_ports, &fam, sizeof(fam), &ports, sizeof(ports), 0);
+	err |= bpf_map__update_elem(gw->maps.xdpsyn_keys, &zero, sizeof(zero), &key, sizeof(key), 0);
+	err |= bpf_map__update_elem(gw->maps.xdpsyn_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
+	for (int v6 = 0; v6 < 2; v6++) {
+		memset(&pfx, 0, sizeof(pfx));
+		pfx.plen = 32 + (v6 ? 128 : 32); /* family and pad first */
+		pfx.family = v6 ? XDPSYN_V6 : XDPSYN_V4;
+		memcpy(pfx.addr, v6 ? srv6 : srv4, v6 ? 16 : 4);
+		err |= bpf_map__update_elem(gw->maps.xdpsyn_gw_prefixes, &pfx, sizeof(pfx), &one, sizeof(one), 0);
+		err |= gw_conn_add(v6, CLI_PORT, 7, NULL, NULL);
+	}
+	err |= gw_conn_add(0, GW_WS_PORT, 9, NULL, NULL);
+	/* the forwarded rows: client -> fsrv4, fsrv4 -> fcli4 */
+	memset(&pfx, 0, sizeof(pfx));
+	pfx.plen = 32 + 32;
+	pfx.family = XDPSYN_V4;
+	memcpy(pfx.addr, fsrv4, 4);
+	err |= bpf_map__update_elem(gw->maps.xdpsyn_gw_prefixes, &pfx, sizeof(pfx), &one, sizeof(one), 0);
+	err |= gw_conn_add(0, CLI_PORT, 7, NULL, fsrv4);
+	err |= gw_conn_add(0, CLI_PORT, 7, fcli4, fsrv4);
+	return err ? -1 : 0;
+}
+
+/* The veths and routes of the forwarded rows, forwarding on (or off again):
+ * only while the gateway rows run (local mode's rows run without). */
+static int gw_net(int up)
+{
+	struct xdpsyn_config cfg;
+	__u32 zero = 0;
+
+	if (!up) {
+		run_cmd("sysctl -qw net.ipv4.ip_forward=0");
+		return 0;
+	}
+	run_cmd("ip link add xgc0 type veth peer name xgc1");
+	run_cmd("ip link add xgs0 type veth peer name xgs1");
+	run_cmd("ip link set xgc0 up && ip link set xgc1 up && ip link set xgs0 up && ip link set xgs1 up");
+	run_cmd("ip route add 10.201.3.0/24 dev xgs0");
+	run_cmd("ip neigh replace 10.201.3.1 lladdr 02:00:00:00:03:01 dev xgs0 nud permanent");
+	run_cmd("ip route add 10.201.4.0/24 dev xgc0");
+	run_cmd("ip neigh replace 10.201.4.7 lladdr 02:00:00:00:04:07 dev xgc0 nud permanent");
+	run_cmd("sysctl -qw net.ipv4.ip_forward=1");
+	if (bpf_map__lookup_elem(gw->maps.xdpsyn_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0))
+		return -1;
+	cfg.gw_ifindex = if_nametoindex("xgs0");
+	cfg.gw_ifindex_c = if_nametoindex("xgc0");
+	return bpf_map__update_elem(gw->maps.xdpsyn_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
+}
+
+/* Is OUT the translation of IN for row R? 1 with what was seen in WHAT, or
+ * 0 with why not. */
+static int gw_translated(const struct gwrow *r, const uint8_t *out, uint32_t out_len, char *what, size_t wl)
+{
+	struct parsed pi, po;
+	uint32_t tv_i, te_i, tv_o, te_o;
+
+	frame_parse(r->f.b, r->f.len, &pi);
+	frame_parse(out, out_len, &po);
+	if (!po.ok) {
+		snprintf(what, wl, "output does not parse (%s)", po.why);
+		return 0;
+	}
+	if (!po.ip_csum_ok || !po.tcp_csum_ok) {
+		snprintf(what, wl, "output checksum wrong (IP %s, TCP %s)", po.ip_csum_ok ? "ok" : "bad",
+			 po.tcp_csum_ok ? "ok" : "bad");
+		return 0;
+	}
+	if (po.optlen != pi.optlen || po.payload != pi.payload || po.sport != pi.sport || po.dport != pi.dport ||
+	    memcmp(po.saddr, pi.saddr, 16) || memcmp(po.daddr, pi.daddr, 16) || po.flags != pi.flags) {
+		snprintf(what, wl, "output is not the same segment (tuple, flags, options or payload length changed)");
+		return 0;
+	}
+	tv_i = rd32(pi.opts + 4), te_i = rd32(pi.opts + 8);
+	tv_o = rd32(po.opts + 4), te_o = rd32(po.opts + 8);
+	if (r->kind == GWK_C2S) {
+		if (po.ack == pi.ack && te_o == te_i) {
+			snprintf(what, wl, "verdict %s, ack and TSecr unchanged: not translated", vname(r->verdict));
+			return 0;
+		}
+		if (po.seq != pi.seq || po.ack != pi.ack + GW_SEQ_DELTA || tv_o != tv_i || te_o != te_i + GW_TS_DELTA ||
+		    po.window != pi.window) {
+			snprintf(what, wl, "ack %+d (want %+d), TSecr %+d (want %+d), seq %+d, TSval %+d, window %u->%u",
+				 (int)(po.ack - pi.ack), (int)GW_SEQ_DELTA, (int)(te_o - te_i), (int)GW_TS_DELTA,
+				 (int)(po.seq - pi.seq), (int)(tv_o - tv_i), pi.window, po.window);
+			return 0;
+		}
+		for (int i = 0; i < r->nsack; i++)
+			for (int e = 0; e < 2; e++) {
+				size_t at = 12 + 4 + 8 * (size_t)i + 4 * (size_t)e;
+				uint32_t a = rd32(pi.opts + at), b = rd32(po.opts + at);
+
+				if (b != a + GW_SEQ_DELTA) {
+					snprintf(what, wl, "SACK block %d %s edge %+d (want %+d)", i + 1,
+						 e ? "right" : "left", (int)(b - a), (int)GW_SEQ_DELTA);
+					return 0;
+				}
+			}
+		snprintf(what, wl, "ack +seq_delta, TSecr +ts_delta%s, checksums valid",
+			 r->nsack ? ", SACK edges +seq_delta" : "");
+		return 1;
+	}
+	/* server -> client */
+	if (po.seq == pi.seq && tv_o == tv_i) {
+		snprintf(what, wl, "verdict %s, seq and TSval unchanged: not translated", vname(r->verdict));
+		return 0;
+	}
+	{
+		uint32_t want_w = (uint32_t)pi.window << r->ws_shift;
+
+		if (want_w > 65535)
+			want_w = 65535;
+		if (po.ack != pi.ack || po.seq != pi.seq - GW_SEQ_DELTA || tv_o != tv_i - GW_TS_DELTA ||
+		    te_o != te_i || ((uint32_t)po.window + 1 < want_w || (uint32_t)po.window > want_w + 1)) {
+			snprintf(what, wl, "seq %+d (want %+d), TSval %+d (want %+d), ack %+d, TSecr %+d, window %u->%u (want %u)",
+				 (int)(po.seq - pi.seq), -(int)GW_SEQ_DELTA, (int)(tv_o - tv_i), -(int)GW_TS_DELTA,
+				 (int)(po.ack - pi.ack), (int)(te_o - te_i), pi.window, po.window, want_w);
+			return 0;
+		}
+	}
+	snprintf(what, wl, "seq -seq_delta, TSval -ts_delta, window %u->%u, checksums valid", pi.window, po.window);
+	return 1;
+}
+
+/* The gateway's cookie SYN-ACK: SYN|ACK, ack = ISN + 1, window 0, checksums. */
+static int gw_synack_ok(const uint8_t *out, uint32_t out_len, char *what, size_t wl)
+{
+	struct parsed p;
+
+	frame_parse(out, out_len, &p);
+	if (!p.ok || !p.ip_csum_ok || !p.tcp_csum_ok || p.flags != (F_SYN | F_ACK) || p.ack != 0x11223344 + 1) {
+		snprintf(what, wl, "not a SYN-ACK for this SYN with valid checksums");
+		return 0;
+	}
+	if (p.window != 0) {
+		snprintf(what, wl, "SYN-ACK window %u (gateway mode's is 0)", p.window);
+		return 0;
+	}
+	snprintf(what, wl, "SYN-ACK, ack = ISN + 1, window 0, checksums valid");
+	return 1;
+}
+
+static int gw_counters_moved; /* any gateway counter moved: the data path is there */
+
+static void gw_counters_str(char *buf, size_t len, const uint64_t *d)
+{
+	buf[0] = 0;
+	for (int i = 0; i < XDPSYN_CNT_MAX; i++)
+		if (d[i])
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s +%llu", buf[0] ? ", " : "", cnt_names[i],
+				 (unsigned long long)d[i]);
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
+static void gw_run_row(struct gwrow *r)
+{
+	int pfd = r->srv ? bpf_program__fd(gw->progs.xdpsyn_gw_srv_xdp) : bpf_program__fd(gw->progs.xdpsyn_gw_xdp);
+	int efd = bpf_program__fd(fl->progs.floor_empty);
+	int wrapped = r->kind == GWK_C2S || r->kind == GWK_S2C || r->kind == GWK_SYNACK;
+	uint8_t out[FRAME_MAX];
+	uint64_t before[XDPSYN_CNT_MAX], after[XDPSYN_CNT_MAX], d[XDPSYN_CNT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->f.b, .data_size_in = (uint32_t)r->f.len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+	struct meas m, wrap_empty, empty;
+	int good = 0, vok;
+
+	stats_map = gw->maps.xdpsyn_stats;
+	/* the check: one run */
+	stats_read(before);
+	if (bpf_prog_test_run_opts(pfd, &o)) {
+		snprintf(r->what, sizeof(r->what), "BPF_PROG_TEST_RUN: %s", strerror(errno));
+		goto out;
+	}
+	stats_read(after);
+	for (int i = 0; i < XDPSYN_CNT_MAX; i++)
+		if ((d[i] = after[i] - before[i]) && i >= XDPSYN_CNT_GW_NOT_SERVER && i <= XDPSYN_CNT_GW_FORWARD_KERNEL)
+			gw_counters_moved = 1;
+	gw_counters_str(r->counters, sizeof(r->counters), d);
+	r->verdict = (int)o.retval;
+	switch (r->kind) {
+	case GWK_C2S:
+	case GWK_S2C:
+		/* forwarded by XDP (REDIRECT), or passed to the kernel's forwarding */
+		vok = r->verdict == V_PASS || r->verdict == 4 /* XDP_REDIRECT */;
+		good = vok && gw_translated(r, out, o.data_size_out, r->what, sizeof(r->what));
+		if (!vok)
+			snprintf(r->what, sizeof(r->what), "verdict %s (want PASS or REDIRECT)", vname(r->verdict));
+		break;
+	case GWK_SYNACK:
+		good = r->verdict == V_TX && gw_synack_ok(out, o.data_size_out, r->what, sizeof(r->what));
+		if (r->verdict != V_TX)
+			snprintf(r->what, sizeof(r->what), "verdict %s (want TX, the cookie SYN-ACK)", vname(r->verdict));
+		break;
+	case GWK_DROP:
+		/* no state and no valid cookie: the gateway's own counter, or
+		 * local mode's invalid-cookie one */
+		if (!d[r->counter] && d[XDPSYN_CNT_ACK_INVALID])
+			r->counter = XDPSYN_CNT_ACK_INVALID;
+		good = r->verdict == V_DROP && d[r->counter] == 1;
+		snprintf(r->what, sizeof(r->what), good ? "dropped, %s +1" : "verdict %s, %s %+lld (want DROP, +1)",
+			 good ? cnt_names[r->counter] : vname(r->verdict), cnt_names[r->counter],
+			 (long long)d[r->counter]);
+		break;
+	case GWK_PASS:
+		good = r->verdict == V_PASS && d[r->counter] == 1 && o.data_size_out == r->f.len &&
+		       !memcmp(out, r->f.b, r->f.len);
+		snprintf(r->what, sizeof(r->what), good ? "passed untouched, %s +1" :
+			 "verdict %s, %s %+lld, frame %s (want PASS, +1, untouched)",
+			 good ? cnt_names[r->counter] : vname(r->verdict), cnt_names[r->counter],
+			 (long long)d[r->counter], o.data_size_out == r->f.len && !memcmp(out, r->f.b, r->f.len) ?
+			 "untouched" : "changed");
+		break;
+	}
+	if (good && r->counter >= 0 && d[r->counter] != 1) {
+		snprintf(r->what + strlen(r->what), sizeof(r->what) - strlen(r->what), "; but %s +%llu (want +1)",
+			 cnt_names[r->counter], (unsigned long long)d[r->counter]);
+		good = 0;
+	}
+	/* the timing: the program's own time even when the check failed (the
+	 * stub's), reported as such */
+	measure(efd, &r->f, &empty);
+	r->empty_ns = empty.ns;
+	if (wrapped) {
+		measure_wrapped(efd, &r->f, &wrap_empty);
+		measure_wrapped(pfd, &r->f, &m);
+		r->ns_raw = m.ns;
+		r->ns = m.ns - wrap_empty.ns + empty.ns;
+	} else {
+		measure(pfd, &r->f, &m);
+		r->ns_raw = r->ns = m.ns;
+	}
+	if (good && (!m.ok || m.verdict != r->verdict)) {
+		snprintf(r->what, sizeof(r->what), "the timed runs' verdict %s differs from the checked run's %s",
+			 vname(m.verdict), vname(r->verdict));
+		good = 0;
+	}
+	if (good && r->counter >= 0 && m.delta[r->counter] != (uint64_t)repeat * trials) {
+		snprintf(r->what, sizeof(r->what), "%s moved %llu times in %llu timed runs", cnt_names[r->counter],
+			 (unsigned long long)m.delta[r->counter], (unsigned long long)repeat * trials);
+		good = 0;
+	}
+out:
+	stats_map = NULL;
+	r->measured = good;
+}
+
+/* Returns the number of rows; fills rows. */
+static int gw_rows(struct gwrow *rows)
+{
+	int n = 0;
+
+#define GWROW(nm, s, k, c) (rows[n] = (struct gwrow){ .name = nm, .srv = s, .kind = k, .counter = c, \
+		.prog_name = (s) ? "xdpsyn_gw_srv_xdp" : "xdpsyn_gw_xdp" }, &rows[n++])
+	gw_c2s_frame(&GWROW("gw: client->server data v4 (TS)", 0, GWK_C2S, XDPSYN_CNT_GW_C2S)->f, 0, 0, NULL);
+	gw_c2s_frame(&GWROW("gw: client->server data v6 (TS)", 0, GWK_C2S, XDPSYN_CNT_GW_C2S)->f, 1, 0, NULL);
+	gw_c2s_frame(&GWROW("gw: client->server data v4 (TS), forwarded (XDP_REDIRECT)", 0, GWK_C2S,
+			    XDPSYN_CNT_GW_C2S)->f, 0, 0, fsrv4);
+	{
+		struct gwrow *r = GWROW("gw: client->server v4 (TS, 1 SACK block)", 0, GWK_C2S, XDPSYN_CNT_GW_C2S);
+
+		r->nsack = 1;
+		gw_c2s_frame(&r->f, 0, 1, NULL);
+		r = GWROW("gw: client->server v4 (TS, 3 SACK blocks)", 0, GWK_C2S, XDPSYN_CNT_GW_C2S);
+		r->nsack = 3;
+		gw_c2s_frame(&r->f, 0, 3, NULL);
+	}
+	gw_s2c_frame(&GWROW("gw: server->client data v4 (TS)", 1, GWK_S2C, XDPSYN_CNT_GW_S2C)->f, 0, CLI_PORT, NULL,
+		     NULL);
+	gw_s2c_frame(&GWROW("gw: server->client data v6 (TS)", 1, GWK_S2C, XDPSYN_CNT_GW_S2C)->f, 1, CLI_PORT, NULL,
+		     NULL);
+	gw_s2c_frame(&GWROW("gw: server->client data v4 (TS), forwarded (XDP_REDIRECT)", 1, GWK_S2C,
+			    XDPSYN_CNT_GW_S2C)->f, 0, CLI_PORT, fsrv4, fcli4);
+	{
+		struct gwrow *r = GWROW("gw: server->client v4 (TS, window rescaled: server ws 9, client told 7)", 1,
+					GWK_S2C, XDPSYN_CNT_GW_S2C);
+
+		r->ws_shift = 2;
+		gw_s2c_frame(&r->f, 0, GW_WS_PORT, NULL, NULL);
+	}
+	syn_frame(&GWROW("gw: SYN v4 to a protected server -> cookie SYN-ACK", 0, GWK_SYNACK,
+			 XDPSYN_CNT_SYNACK_TX)->f, 0, PORT_PROT);
+	gw_forged_frame(&GWROW("gw: forged ACK v4 (no state, bad cookie)", 0, GWK_DROP,
+			       XDPSYN_CNT_GW_C2S_NO_STATE)->f);
+	syn_frame(&GWROW("gw: unprotected port v4 (the floor)", 0, GWK_PASS, XDPSYN_CNT_UNPROTECTED)->f, 0,
+		  PORT_OPEN);
+#undef GWROW
+	return n;
+}
+
+/* The gateway table, to stdout and md; rows to the TSV (xdpsyn_ns "-" when
+ * not measured). */
+static void gw_report(const struct gwrow *rows, int n, const char *load_err, FILE *md)
+{
+	FILE *outs[2] = { stdout, md };
+	double floor_ns = -1;
+
+	for (int i = 0; i < n; i++)
+		if (rows[i].kind == GWK_PASS && rows[i].measured)
+			floor_ns = rows[i].ns;
+	for (int o = 0; o < 2; o++) {
+		FILE *out = outs[o];
+
+		if (!out)
+			continue;
+		fprintf(out, "\nGateway mode (bpf/xdpsyn_gw.bpf.c; ESTABLISHED entries with seq_delta 0x%x, ts_delta "
+			     "0x%x; timestamps, SACK and window scaling both sides; %d-byte payloads):\n\n",
+			GW_SEQ_DELTA, GW_TS_DELTA, GW_PAYLOAD);
+		if (load_err) {
+			fprintf(out, "Not measured: %s.\n", load_err);
+			continue;
+		}
+		fprintf(out, "| path | program | verdict | ns/pkt | over the unprotected-port row ns | empty ns | checked | counters (check run) |\n"
+			     "|---|---|---|---:|---:|---:|---|---|\n");
+		for (int i = 0; i < n; i++) {
+			const struct gwrow *r = &rows[i];
+
+			if (r->measured)
+			{
+				char over[32] = "-";
+
+				if (floor_ns >= 0 && r->kind != GWK_PASS)
+					snprintf(over, sizeof(over), "%+.0f", r->ns - floor_ns);
+				fprintf(out, "| %s | %s | %s | %.0f | %s | %.0f | %s | %s |\n", r->name, r->prog_name,
+					vname(r->verdict), r->ns, over, r->empty_ns, r->what, r->counters);
+			}
+			else
+				fprintf(out, "| %s | %s | %s | not measured: %s (the program ran in %.0f ns) | - | %.0f | - | %s |\n",
+					r->name, r->prog_name, vname(r->verdict), r->what, r->ns, r->empty_ns, r->counters);
+		}
+		if (!gw_counters_moved)
+			fprintf(out, "\nNo gateway counter moved in any row: the program is the stub of bpf/xdpsyn_gw.bpf.c "
+				     "(every frame passed untouched), no data path yet; the times in the not-measured rows are "
+				     "the stub's, not the paths'.\n");
+		fprintf(out, "\nTranslated frames and the SYN: behind the restore wrapper, its cost subtracted, as the SYN rows "
+			     "above. A translated frame's verdict says how it was forwarded: REDIRECT (bpf_fib_lookup + "
+			     "XDP_REDIRECT: the \"forwarded\" rows, whose far end is routed out a veth of the fixture's "
+			     "namespace with a permanent neighbour entry, forwarding on) or PASS (the kernel's "
+			     "forwarding: the other rows, whose far end, 10.201.1.1 / fd00:201::1 or the client "
+			     "10.201.2.7 / fd00:201::2:7, is an address of the fixture's loopback, so the FIB "
+			     "lookup finds a local route).\n");
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_micro [--repeat N] [--trials N] [--md FILE] [--tsv FILE] [--smoke] [--cpu N]\n");
@@ -986,6 +1531,9 @@ int main(int argc, char **argv)
 	struct bpf_link *xd_links[2] = { NULL, NULL };
 	char disp_err[512] = ""; /* why the dispatcher rows are not measured */
 	int disp_skip = 0;       /* the kernel refuses extension programs */
+	char gw_err[256] = "";   /* why the gateway rows are not measured */
+	struct gwrow gwr[16];
+	int ngw = 0;
 	cpu_set_t set;
 
 	harness_prog = "bench_micro";
@@ -1102,6 +1650,21 @@ int main(int argc, char **argv)
 			xdpsyn__destroy(xk);
 			xk = NULL;
 		}
+	}
+	/* the gateway object (issue 16), on maps of its own */
+	gw = xdpsyn_gw__open();
+	if (gw && xdpsyn_gw__load(gw)) {
+		snprintf(gw_err, sizeof(gw_err), "loading the gateway object (build/xdpsyn_gw.bpf.o) failed: %s",
+			 strerror(errno));
+		xdpsyn_gw__destroy(gw);
+		gw = NULL;
+	} else if (!gw)
+		snprintf(gw_err, sizeof(gw_err), "opening the gateway object failed: %s", strerror(errno));
+	if (gw && gw_configure()) {
+		snprintf(gw_err, sizeof(gw_err), "configuring the gateway maps (config, prefixes, state) failed: %s",
+			 strerror(errno));
+		xdpsyn_gw__destroy(gw);
+		gw = NULL;
 	}
 	/* xdpsyn's XDP program once more, as an extension (freplace) of the
 	 * bench dispatcher's slot, on the same maps; the empty extension.
@@ -1331,6 +1894,34 @@ int main(int argc, char **argv)
 				}
 		nd += run_disp_mechanism(&drows[nd]);
 	}
+	/* gateway mode (issue 16), in the same run */
+	if (gw && gw_net(1)) {
+		check(0, "gateway rows: setting the forwarded rows' ifindexes in the config: %s", strerror(errno));
+		xdpsyn_gw__destroy(gw);
+		gw = NULL;
+		snprintf(gw_err, sizeof(gw_err), "the config update failed");
+	}
+	if (gw) {
+		ngw = gw_rows(gwr);
+		for (int i = 0; i < ngw; i++) {
+			gw_run_row(&gwr[i]);
+			if (gwr[i].measured)
+				printf("ok   %-66s verdict %s, %.0f ns/packet (%s; counters %s)\n", gwr[i].name,
+				       vname(gwr[i].verdict), gwr[i].ns, gwr[i].what, gwr[i].counters);
+			else
+				printf("skip %-66s not measured: %s (the program ran in %.0f ns, not this path; counters %s)\n",
+				       gwr[i].name, gwr[i].what, gwr[i].ns, gwr[i].counters);
+			if (gwr[i].measured)
+				passed++;
+		}
+		/* with the data path there (its counters move), a row whose
+		 * check fails is a failure; with the stub it is only not measured */
+		for (int i = 0; i < ngw && gw_counters_moved; i++)
+			if (!gwr[i].measured)
+				check(0, "gateway %s: %s", gwr[i].name, gwr[i].what);
+		gw_net(0);
+	} else
+		check(0, "gateway rows: %s", gw_err);
 	if (md)
 		fprintf(md, "Notes from the run:\n\n");
 	evidence(&paths[0].f, md);
@@ -1399,6 +1990,7 @@ int main(int argc, char **argv)
 					     "extended program as a tail call target).\n");
 		}
 	}
+	gw_report(gwr, ngw, gw ? NULL : gw_err, md);
 	if (md)
 		fclose(md);
 	if (tsv_path) {
@@ -1425,6 +2017,15 @@ int main(int argc, char **argv)
 					fprintf(t, "\t-");
 			}
 			fprintf(t, "\t%s\n", floor_keys[p->primary]);
+		}
+		/* gateway rows: their own time ("-" when not measured), the empty
+		 * program's on the same frame */
+		for (int i = 0; i < ngw; i++) {
+			fprintf(t, gwr[i].measured ? "%s\t%s\t%.0f" : "%s\t%s\t-", gwr[i].name, vname(gwr[i].verdict),
+				gwr[i].ns);
+			for (int id = 0; id < FL_MAX; id++)
+				fprintf(t, id == FL_EMPTY ? "\t%.0f" : "\t-", gwr[i].empty_ns);
+			fprintf(t, "\tempty\n");
 		}
 		fclose(t);
 	}

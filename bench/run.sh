@@ -3,7 +3,8 @@
 #   bench/run.sh micro   BPF_PROG_TEST_RUN per path, repeat 1e6 (bench-micro)
 #   bench/run.sh flood   the netns flood lab (bench-flood)
 #   bench/run.sh flip    the auto policy's time to flip under a flood (bench-flip)
-#   bench/run.sh gateway the gateway lab's baselines, issue 16 (bench-gateway)
+#   bench/run.sh gateway the gateway lab, issue 16 (bench-gateway): plain
+#                        forwarding, nftables SYNPROXY, xdpsyn gateway mode
 #   bench/run.sh all     all four (bench)
 #   bench/run.sh smoke   a tiny run of each, checked; ends "N passed, N failed"
 # micro, flood, flip, gateway and all keep their raw results in bench/results/ and rewrite
@@ -108,7 +109,7 @@ smoke)
 	suite "bench micro (repeat 1000)" build/bench_micro --smoke --md "$tmp/micro.md" --tsv "$tmp/micro.tsv"
 	suite "bench flood (xdpsyn, 2 s at 50k pps)" bench/flood.sh --smoke --out "$tmp/flood"
 	suite "bench flip (auto policy, 1 s at 20k pps)" bench/flip.sh --smoke --out "$tmp/flip"
-	suite "bench gateway (lab, forwarding, 1 s at 10k pps against nftables SYNPROXY)" bench/gateway.sh --smoke --out "$tmp/gateway"
+	suite "bench gateway (lab, forwarding, 1 s at 10k pps against nftables SYNPROXY and xdpsyn gateway mode)" bench/gateway.sh --smoke --out "$tmp/gateway"
 	echo "$total_pass passed, $total_fail failed"
 	[ "$total_fail" -eq 0 ]
 	exit $?

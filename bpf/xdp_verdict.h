@@ -62,4 +62,41 @@ static __always_inline int parse_verdict(struct xdp_md *ctx,
 	return XDP_DROP;
 }
 
+/* The front of every XDP entry (local and gateway mode): the frame
+ * counted and parsed; what is not TCP to a protected destination port
+ * gets its verdict here (>= 0). For the rest, -1 with TH and FLAGS set;
+ * a SYN (no ACK) is counted, and one with FIN or RST dropped. */
+static __always_inline int tcp_to_protected(struct xdp_md *ctx,
+					    struct xdpsyn_stats *st,
+					    struct pkt *pkt,
+					    struct tcphdr **thp, __u8 *flags)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct tcphdr *th;
+	int ret;
+
+	count(st, XDPSYN_CNT_RX);
+	ret = parse_pkt(ctx, data, data_end, pkt);
+	if (ret != PARSE_TCP)
+		return parse_verdict(ctx, st, ret);
+	th = data + pkt->l4_off;
+	if ((void *)(th + 1) > data_end)
+		return XDP_DROP;
+	if (!port_protected(pkt->family, th->dest)) {
+		count(st, XDPSYN_CNT_UNPROTECTED);
+		return XDP_PASS;
+	}
+	*flags = tcp_flags(th);
+	*thp = th;
+	if (*flags & TCPF_SYN && !(*flags & TCPF_ACK)) {
+		count(st, XDPSYN_CNT_SYN);
+		if (*flags & (TCPF_FIN | TCPF_RST)) {
+			count(st, XDPSYN_CNT_SYN_BAD_FLAGS);
+			return XDP_DROP;
+		}
+	}
+	return -1;
+}
+
 #endif

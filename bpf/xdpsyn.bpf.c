@@ -632,8 +632,6 @@ static __always_inline int vlan_meta_read(struct xdp_md *ctx, struct pkt *pkt,
 /* Both entries: VLAN_META reads offloaded tags (xdpsyn_xdp_vlan). */
 static __always_inline int xdpsyn_run(struct xdp_md *ctx, const int vlan_meta)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct xdpsyn_stats *st = stats_get();
 	struct bpf_sock_tuple tuple = {};
 	struct bpf_sock *sk;
@@ -643,25 +641,10 @@ static __always_inline int xdpsyn_run(struct xdp_md *ctx, const int vlan_meta)
 	__u8 flags;
 	int ret;
 
-	count(st, XDPSYN_CNT_RX);
-	ret = parse_pkt(ctx, data, data_end, &pkt);
-	if (ret != PARSE_TCP)
-		return parse_verdict(ctx, st, ret);
-
-	th = data + pkt.l4_off;
-	if ((void *)(th + 1) > data_end)
-		return XDP_DROP;
-	if (!port_protected(pkt.family, th->dest)) {
-		count(st, XDPSYN_CNT_UNPROTECTED);
-		return XDP_PASS;
-	}
-	flags = tcp_flags(th);
+	ret = tcp_to_protected(ctx, st, &pkt, &th, &flags);
+	if (ret >= 0)
+		return ret;
 	if (flags & TCPF_SYN && !(flags & TCPF_ACK)) {
-		count(st, XDPSYN_CNT_SYN);
-		if (flags & (TCPF_FIN | TCPF_RST)) {
-			count(st, XDPSYN_CNT_SYN_BAD_FLAGS);
-			return XDP_DROP;
-		}
 		/* never answer a SYN whose tag the reply would lose */
 		if (vlan_meta_read(ctx, &pkt, vlan_meta)) {
 			count(st, XDPSYN_CNT_SYN_VLAN_UNKNOWN);

@@ -384,6 +384,13 @@ __noinline int gw_conn_make(struct xdp_md *ctx, struct pkt *pkt)
 	count(st, XDPSYN_CNT_GW_CONN_NEW);
 	if (srv)
 		__sync_fetch_and_add(&srv->conns, 1);
+	{
+		struct xdpsyn_prefix p;
+
+		/* a completed handshake, for `xdpsyn top` */
+		prefix_of(&p, cfg, pkt->family, pkt->saddr);
+		top_touch(&p, bpf_ktime_get_tai_ns(), 1);
+	}
 	return GW_SYN_SEND;
 }
 
@@ -497,34 +504,17 @@ __noinline int gw_c2s_new(struct xdp_md *ctx, struct pkt *pkt)
 /* IFACE_C: every frame from the clients' side. */
 static __always_inline int gw_client_run(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct xdpsyn_stats *st = stats_get();
 	struct pkt pkt = {};
 	struct tcphdr *th;
 	__u8 flags;
 	int ret;
 
-	count(st, XDPSYN_CNT_RX);
-	ret = parse_pkt(ctx, data, data_end, &pkt);
-	if (ret != PARSE_TCP)
-		return parse_verdict(ctx, st, ret);
-	th = data + pkt.l4_off;
-	if ((void *)(th + 1) > data_end)
-		return XDP_DROP;
-	if (!port_protected(pkt.family, th->dest)) {
-		count(st, XDPSYN_CNT_UNPROTECTED);
-		return XDP_PASS;
-	}
-	flags = tcp_flags(th);
-	if (flags & TCPF_SYN && !(flags & TCPF_ACK)) {
-		count(st, XDPSYN_CNT_SYN);
-		if (flags & (TCPF_FIN | TCPF_RST)) {
-			count(st, XDPSYN_CNT_SYN_BAD_FLAGS);
-			return XDP_DROP;
-		}
+	ret = tcp_to_protected(ctx, st, &pkt, &th, &flags);
+	if (ret >= 0)
+		return ret;
+	if (flags & TCPF_SYN && !(flags & TCPF_ACK))
 		return gw_syn(ctx, &pkt);
-	}
 	ret = gw_c2s(ctx, &pkt);
 	if (ret == GW_NO_STATE)
 		ret = gw_c2s_new(ctx, &pkt);
@@ -928,6 +918,46 @@ static __always_inline void gw_tc_learn(const struct gw_tc_pkt *p,
 	srv->flags |= XDPSYN_GW_SRV_LEARNED;
 }
 
+/* The connection is spliced: an event for `xdpsyn flows --follow`, the
+ * client's half and the server's half of the handshake. */
+static __always_inline void gw_tc_event(const struct gw_tc_pkt *p,
+					const struct xdpsyn_gw_conn *v,
+					const struct xdpsyn_config *cfg)
+{
+	struct xdpsyn_flow_event *ev;
+
+	ev = bpf_ringbuf_reserve(&xdpsyn_events, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->key.ifindex = cfg->gw_ifindex_c;
+	ev->key.family = p->family;
+	__builtin_memcpy(ev->key.saddr, p->key.caddr, sizeof(ev->key.saddr));
+	__builtin_memcpy(ev->key.daddr, p->key.saddr, sizeof(ev->key.daddr));
+	ev->key.sport = p->key.cport;
+	ev->key.dport = p->key.sport;
+	ev->flow.time_ns = bpf_ktime_get_tai_ns();
+	ev->flow.state = XDPSYN_HS_COOKIE;
+	ev->flow.rtt_us = v->c_rtt_us;
+	ev->flow.cli_ns = v->c_rtt_us * 1000;
+	ev->flow.srv_ns = v->s_rtt_us * 1000;
+	ev->flow.mss = v->c_mss;
+	ev->flow.srv_mss = v->s_mss;
+	ev->flow.snd_wscale = v->flags & XDPSYN_GW_C_WS ? v->c_ws : XDPSYN_WSCALE_NONE;
+	ev->flow.rcv_wscale = v->flags & XDPSYN_GW_C_WS ? v->g_ws : XDPSYN_WSCALE_NONE;
+	ev->flow.flags = (v->flags & XDPSYN_GW_C_SACK ? XDPSYN_FLOW_SACK : 0) |
+			 (v->flags & XDPSYN_GW_C_TS ? XDPSYN_FLOW_TS : 0) |
+			 (v->flags & XDPSYN_GW_C_ECN ? XDPSYN_FLOW_ECN : 0) |
+			 (v->flags & XDPSYN_GW_C_WS ? XDPSYN_FLOW_WS : 0);
+	ev->flow.srv_flags = (v->flags & XDPSYN_GW_S_SACK ? XDPSYN_FLOW_SACK : 0) |
+			     (v->flags & XDPSYN_GW_S_TS ? XDPSYN_FLOW_TS : 0) |
+			     (v->flags & XDPSYN_GW_S_ECN ? XDPSYN_FLOW_ECN : 0) |
+			     (v->flags & XDPSYN_GW_S_WS ? XDPSYN_FLOW_WS : 0);
+	ev->flow.isn = v->c_isn;
+	ev->flow.vlan = v->vlan;
+	bpf_ringbuf_submit(ev, 0);
+}
+
 /* The server's SYN-ACK to our SYN (or again, when our ACK was lost):
  * the ACK that completes its handshake goes back to it (a clone), then
  * the same packet becomes the client's window update and is forwarded. */
@@ -984,6 +1014,7 @@ int xdpsyn_gw_tc(struct __sk_buff *skb)
 		if (v->flags & XDPSYN_GW_C_SACK && !(v->flags & XDPSYN_GW_S_SACK))
 			count(st, XDPSYN_CNT_GW_OPT_SACK_LOST);
 		gw_tc_learn(&p, v);
+		gw_tc_event(&p, v, cfg);
 		count(st, XDPSYN_CNT_GW_SERVER_SYNACK);
 	} else {
 		count(st, XDPSYN_CNT_GW_SERVER_SYNACK_DUP);

@@ -326,9 +326,9 @@ static int detach_locked(const char *ifname, bool flush)
 		pins_close(&p); /* pins kept: a retry needs them */
 		return EXIT_RUNTIME;
 	}
-	if (gateway && !if_indextoname(p.meta.gw_ifindex, gw_name))
-		snprintf(gw_name, sizeof(gw_name), "ifindex %u (gone)",
-			 p.meta.gw_ifindex);
+	if (gateway && (!same_ns || !if_indextoname(p.meta.gw_ifindex, gw_name)))
+		snprintf(gw_name, sizeof(gw_name), "ifindex %u (%s)",
+			 p.meta.gw_ifindex, same_ns ? "gone" : "another netns");
 	keep = !flush && p.gw_conns_fd >= 0;
 	if (keep)
 		kept = map_count(p.gw_conns_fd);

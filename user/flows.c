@@ -137,10 +137,12 @@ static bool state_shown(const struct flows_opts *o, const struct xdpsyn_flow *f)
 	return !o->states || (o->states & 1u << flow_state(o, f));
 }
 
-/* The server half (SYN -> SYN-ACK) in ns; false when there is none. */
+/* The server half (SYN -> SYN-ACK) in ns; false when there is none. A
+ * gateway's cookie record has one too (its SYN to the server, the
+ * server's SYN-ACK). */
 static bool server_ns(const struct xdpsyn_flow *f, __u64 *ns)
 {
-	if (!has_synack(f))
+	if (!has_synack(f) && !(f->state == XDPSYN_HS_COOKIE && f->srv_ns))
 		return false;
 	*ns = f->srv_ns;
 	return true;

@@ -65,6 +65,46 @@ lab_up() {
 	return 0
 }
 
+# A container behind the server (tests/e2e/test_noharm.sh case 7d and its
+# VM twin, tests/vm/noharm.sh): namespace NS_CTR, reached from the server's
+# namespace over veth xc0 (10.201.64.1/24, fd00:201::64:1/112), the
+# container at CTR4/24 and CTR6/112; the server forwards, the client routes
+# the container's prefixes via the server (more specific than its /16 and
+# /64), the container routes the lab's back. No default route. The caller
+# starts what listens in the container; container_down undoes it all.
+NS_CTR=xs-ctr-$LAB_ID
+CTR4=10.201.64.2 CTR6=fd00:201::64:2
+container_up() {
+	ip netns add "$NS_CTR" || return 1
+	ip -n "$NS_CTR" link set lo up
+	in_ns "$NS_CTR" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	ip -n "$NS_SRV" link add xc0 type veth peer name eth0 netns "$NS_CTR" || return 1
+	ip -n "$NS_SRV" addr add 10.201.64.1/24 dev xc0
+	ip -n "$NS_SRV" addr add fd00:201::64:1/112 dev xc0 nodad
+	ip -n "$NS_SRV" link set xc0 up
+	ip -n "$NS_CTR" addr add $CTR4/24 dev eth0
+	ip -n "$NS_CTR" addr add $CTR6/112 dev eth0 nodad
+	ip -n "$NS_CTR" link set eth0 up
+	ip -n "$NS_CTR" route add 10.201.0.0/24 via 10.201.64.1
+	ip -n "$NS_CTR" -6 route add fd00:201::/112 via fd00:201::64:1
+	ip -n "$NS_CLI" route add 10.201.64.0/24 via $SRV4
+	ip -n "$NS_CLI" -6 route add fd00:201::64:0/112 via $SRV6
+	in_ns "$NS_SRV" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+}
+# container_ping: warm the client's neighbour entries toward the container
+container_ping() {
+	in_ns "$NS_CLI" ping -c1 -W1 -q $CTR4 >/dev/null 2>&1
+	in_ns "$NS_CLI" ping -6 -c1 -W1 -q $CTR6 >/dev/null 2>&1
+	return 0
+}
+container_down() {
+	in_ns "$NS_SRV" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+	ip -n "$NS_CLI" route del 10.201.64.0/24 2>/dev/null
+	ip -n "$NS_CLI" -6 route del fd00:201::64:0/112 2>/dev/null
+	ip netns del "$NS_CTR" 2>/dev/null
+	return 0
+}
+
 # tcp_counters PID: "PassiveOpens RetransSegs SynRetrans Timeouts" (Tcp,
 # TcpExt) of the network namespace of process PID, from its
 # /proc/PID/net/{snmp,netstat}: no nsenter + nstat per reading
@@ -77,6 +117,22 @@ tcp_counters() {
 		v["TcpExtTCPSynRetrans"] + 0, v["TcpExtTCPTimeouts"] + 0 }' \
 		"/proc/$1/net/snmp" "/proc/$1/net/netstat"
 }
+# tcp_delta "A B C D" "A' B' C' D'" [SIGN]: "SIGNdA SIGNdB SIGNdC SIGNdD"
+tcp_delta() {
+	local a b i out=""
+	read -ra a <<<"$1"; read -ra b <<<"$2"
+	for i in 0 1 2 3; do out+="${3:-}$((b[i] - a[i])) "; done
+	echo "${out% }"
+}
+# wait_listen NS PORT: a TCP listener on PORT in NS within 5 s
+wait_listen() {
+	local i
+	for i in $(seq 50); do
+		in_ns "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
 # outcome_hist: one outcome per line on stdin -> "Nx line; ..." (sorted)
 outcome_hist() { sort | uniq -c | sed -E 's/^ *([0-9]+) /\1x /' | paste -sd';' | sed 's/;/; /g'; }
 
@@ -87,11 +143,15 @@ lab_bg() { # lab_bg NS cmd...: start in the background, remember the pid
 	LAB_PIDS+=($!)
 }
 
-lab_down() {
+lab_bg_stop_all() { # stop every process lab_bg started
 	local p
 	for p in "${LAB_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${LAB_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	LAB_PIDS=()
+}
+
+lab_down() {
+	lab_bg_stop_all
 	# xdpsyn pins live in the host's bpffs: remove ours whatever state they are in
 	[ -x "$XDPSYN" ] && [ -e "/sys/fs/bpf/xdpsyn/$SRV_IF" ] &&
 		in_ns "$NS_SRV" "$XDPSYN" detach "$SRV_IF" >/dev/null 2>&1

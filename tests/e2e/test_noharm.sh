@@ -58,7 +58,6 @@ check() { if [ "$2" -eq 0 ]; then ok "$1"; else bad "$1" "$3"; fi; }
 # same NAME THROUGH DIRECT: the through-xdpsyn figure equals the direct one
 same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "through: $2 | direct: $3"; fi; }
 
-NS_CTR=xs-ctr-$LAB_ID
 PINS=/sys/fs/bpf/xs-noharm-$LAB_ID
 TMPD=$(mktemp -d /tmp/xs-noharm.XXXXXX)
 T0=$SECONDS
@@ -97,16 +96,6 @@ TCXLOAD=build/tcxload
 # (noharm_server.py), an MPTCP listener, one with no listener; the
 # container's HTTP server behind the server namespace.
 P_ECHO=8080 P_HTTP=8081 P_MPTCP=8082 P_CLOSED=8083 P_CTR=80
-
-# wait_listen NS PORT: a TCP listener on PORT in NS within 5 s
-wait_listen() {
-	local i
-	for i in $(seq 50); do
-		in_ns "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 setup() {
 	local f p
@@ -152,12 +141,7 @@ setup() {
 # no nsenter + nstat pair of processes per reading.
 nst() { tcp_counters "${ANCHOR[$1]:-}"; }
 # delta "A B C D" "A' B' C' D'": "+dA +dB +dC +dD"
-delta() {
-	local a b i out=""
-	read -ra a <<<"$1"; read -ra b <<<"$2"
-	for i in 0 1 2 3; do out+="+$((b[i] - a[i])) "; done
-	echo "${out% }"
-}
+delta() { tcp_delta "$1" "$2" +; }
 # hist: one outcome per line on stdin -> "N x line; ..." (sorted)
 hist() { outcome_hist; }
 
@@ -525,7 +509,6 @@ sc_closed_work() {
 # server, more specific than its /16 and /64), xdpsyn on the server's
 # uplink protects port 80 and the container listens on 80. ARGS=srv80: the
 # server itself also listens on port 80 (wildcard), with other content.
-CTR4=10.201.64.2 CTR6=fd00:201::64:2
 sc_container_case() { echo 7; }
 sc_container_prep() {
 	# 1 MB through a forwarding hop: a loss probe (TLP) now and then when the
@@ -533,22 +516,8 @@ sc_container_prep() {
 	# retransmissions are shown, not compared; SYN retransmissions and RTOs
 	# are.
 	PORTS_EXTRA=$P_CTR COUNT_NS=$NS_CTR NO_DATA_RTX=1
-	ip netns add "$NS_CTR" || { R_ERR="ip netns add"; return 1; }
-	CTR_UP=1
-	ip -n "$NS_CTR" link set lo up
-	in_ns "$NS_CTR" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-	ip -n "$NS_SRV" link add xc0 type veth peer name eth0 netns "$NS_CTR" || { R_ERR="veth"; return 1; }
-	ip -n "$NS_SRV" addr add 10.201.64.1/24 dev xc0
-	ip -n "$NS_SRV" addr add fd00:201::64:1/112 dev xc0 nodad
-	ip -n "$NS_SRV" link set xc0 up
-	ip -n "$NS_CTR" addr add $CTR4/24 dev eth0
-	ip -n "$NS_CTR" addr add $CTR6/112 dev eth0 nodad
-	ip -n "$NS_CTR" link set eth0 up
-	ip -n "$NS_CTR" route add 10.201.0.0/24 via 10.201.64.1
-	ip -n "$NS_CTR" -6 route add fd00:201::/112 via fd00:201::64:1
-	ip -n "$NS_CLI" route add 10.201.64.0/24 via $SRV4
-	ip -n "$NS_CLI" -6 route add fd00:201::64:0/112 via $SRV6
-	srv sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	CTR_UP=1 # kill_leftovers looks there from now on
+	container_up || { R_ERR="container namespace set-up (lib.sh container_up)"; return 1; }
 	CTR_PIDS=()
 	nsenter --net=/var/run/netns/"$NS_CTR" "${PIN[@]}" $PY tests/e2e/noharm_server.py $P_CTR --tag ctr >/dev/null &
 	CTR_PIDS+=($!)
@@ -559,18 +528,13 @@ sc_container_prep() {
 		wait_listen "$NS_SRV" $P_CTR || { R_ERR="server on $P_CTR"; return 1; }
 	fi
 	wait_listen "$NS_CTR" $P_CTR || { R_ERR="container server"; return 1; }
-	in_ns "$NS_CLI" ping -c1 -W1 -q $CTR4 >/dev/null 2>&1
-	in_ns "$NS_CLI" ping -6 -c1 -W1 -q $CTR6 >/dev/null 2>&1
-	return 0
+	container_ping
 }
 sc_container_done() {
 	local p
 	for p in "${CTR_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	CTR_PIDS=() CTR_UP=""
-	srv sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
-	ip -n "$NS_CLI" route del 10.201.64.0/24 2>/dev/null
-	ip -n "$NS_CLI" -6 route del fd00:201::64:0/112 2>/dev/null
-	ip netns del "$NS_CTR" 2>/dev/null
+	container_down
 	PORTS_EXTRA="" COUNT_NS=""
 }
 sc_container_work() {

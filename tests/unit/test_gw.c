@@ -834,6 +834,234 @@ static void case_table_full(void)
 	conns_clear();
 }
 
+/* ---- fuzz: mutated segments against an independent oracle -------------- */
+
+#define FUZZ_FRAMES 30000
+
+static uint64_t fz_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t fz_rand(void)
+{
+	fz_state ^= fz_state << 13;
+	fz_state ^= fz_state >> 7;
+	fz_state ^= fz_state << 17;
+	return (uint32_t)fz_state;
+}
+
+/* What the oracle reads of an input frame, as leniently as the program
+ * parses (README "Packet path": an IP length past the frame is allowed,
+ * a shorter one than the headers is not): ok only for TCP in IPv4
+ * (no later fragment) or IPv6 without extension headers, header in the
+ * frame. */
+struct seg_view {
+	int ok, v6;
+	uint8_t saddr[16], daddr[16];
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+};
+
+static void seg_view(const uint8_t *b, size_t len, struct seg_view *v)
+{
+	size_t l3 = 14, l4;
+	uint16_t proto;
+
+	memset(v, 0, sizeof(*v));
+	if (len < 14)
+		return;
+	proto = (uint16_t)(b[12] << 8 | b[13]);
+	if (proto == 0x0800) {
+		size_t ihl;
+
+		if (len < l3 + 20 || b[l3] >> 4 != 4 || (b[l3] & 15) < 5 || b[l3 + 9] != 6 ||
+		    ((b[l3 + 6] << 8 | b[l3 + 7]) & 0x1fff))
+			return;
+		ihl = (size_t)(b[l3] & 15) * 4;
+		if ((size_t)(b[l3 + 2] << 8 | b[l3 + 3]) < ihl + 20)
+			return;
+		memcpy(v->saddr, b + l3 + 12, 4);
+		memcpy(v->daddr, b + l3 + 16, 4);
+		l4 = l3 + ihl;
+	} else if (proto == 0x86dd) {
+		if (len < l3 + 40 || b[l3] >> 4 != 6 || b[l3 + 6] != 6)
+			return;
+		v->v6 = 1;
+		memcpy(v->saddr, b + l3 + 8, 16);
+		memcpy(v->daddr, b + l3 + 24, 16);
+		l4 = l3 + 40;
+	} else {
+		return;
+	}
+	if (len < l4 + 20 || (b[l4 + 12] >> 4) < 5 || len < l4 + (b[l4 + 12] >> 4) * 4u)
+		return;
+	v->sport = (uint16_t)(b[l4] << 8 | b[l4 + 1]);
+	v->dport = (uint16_t)(b[l4 + 2] << 8 | b[l4 + 3]);
+	v->seq = be32(b + l4 + 4);
+	v->ack = be32(b + l4 + 8);
+	v->flags = b[l4 + 13];
+	v->ok = 1;
+}
+
+static int to_server(const struct seg_view *p)
+{
+	return p->ok && p->dport == PORT && !memcmp(p->daddr, p->v6 ? srv6 : srv4, p->v6 ? 16 : 4);
+}
+
+/* The cookies this run issued: (client port, family) -> cookie. A state
+ * may only come of a frame whose tuple and ACK name one of them. */
+struct issued {
+	int v6;
+	uint16_t cport;
+	uint32_t cookie;
+};
+
+static int issued_has(const struct issued *t, int n, const struct seg_view *p)
+{
+	for (int i = 0; i < n; i++)
+		if (t[i].v6 == p->v6 && t[i].cport == p->sport && t[i].cookie == p->ack - 1)
+			return 1;
+	return 0;
+}
+
+/* The input's TCP checksum is valid (the strict reader says so). */
+static int in_csum_ok(const struct frame *f)
+{
+	struct parsed p;
+
+	frame_parse(f->b, f->len, &p);
+	return p.ok && p.tcp_csum_ok;
+}
+
+/* Each frame is one of the connection's own (SYN, final ACK, data either
+ * way, the server's SYN-ACK) with 1-6 bytes changed, or cut short. The
+ * oracle reads input and output with tests/unit/frame.c: a verdict in the
+ * set; XDP_TX only for a SYN to a protected server, and then a SYN-ACK to
+ * it with valid checksums; state only from a final ACK naming a cookie
+ * this run issued; anything passed that is not TCP to a protected server
+ * untouched; translated segments keep a valid checksum. */
+static void case_fuzz(void)
+{
+	struct issued iss[8];
+	int niss = 0, bad_verdict = 0, bad_tx = 0, forged_state = 0, touched = 0,
+	    bad_csum = 0, runs = 0, refused = 0;
+	static struct frame base[16], f;
+	static struct result r;
+	int nbase = 0;
+	char why[256] = "";
+
+	fz_state = getenv("GW_FUZZ_SEED") ? strtoull(getenv("GW_FUZZ_SEED"), NULL, 0)
+				       : (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+	fz_state |= 1;
+	printf("# seed %#llx (GW_FUZZ_SEED= repeats it)\n", (unsigned long long)fz_state);
+	conns_clear();
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct opts o = { .mss = 1460, .ws = 7, .sack_ok = 1, .ts = 1, .tsval = 100 };
+		struct opts a = { .ws = -1, .ts = 1, .tsval = 101 };
+		uint16_t cport = next_port++;
+		uint32_t isn = 777 + v6, cookie;
+
+		seg(&base[nbase++], v6, 1, cport, F_SYN, isn, 0, 64240, &o, 0);
+		if (run(c_fd, &base[nbase - 1], &r) || r.verdict != XDP_TX_)
+			return check(0, "no SYN-ACK to start from"), report("fuzz");
+		cookie = r.p.seq;
+		iss[niss++] = (struct issued){ v6, cport, cookie };
+		{
+			struct opts got;
+
+			opts_read(&r.p, &got);
+			a.tsecr = got.tsval;
+		}
+		seg(&base[nbase++], v6, 1, cport, F_ACK, isn + 1, cookie + 1, 502, &a, 0);
+		seg(&base[nbase++], v6, 1, cport, F_ACK | F_PSH, isn + 1, cookie + 1, 502, &a, 300);
+		seg(&base[nbase++], v6, 0, cport, F_ACK | F_PSH, 5000, isn + 301, 502, &a, 300);
+		{
+			struct opts so = server_opts;
+
+			so.tsval = 9;
+			so.tsecr = 101;
+			seg(&base[nbase++], v6, 0, cport, F_SYN | F_ACK, SRV_ISN, isn + 1, 65000, &so, 0);
+		}
+	}
+	for (int i = 0; i < FUZZ_FRAMES; i++) {
+		const struct frame *b = &base[fz_rand() % nbase];
+		struct seg_view in;
+		int c2s, fd, kind = fz_rand() % 8;
+		uint64_t made;
+
+		f = *b;
+		if (kind == 0) {
+			f.len = 14 + fz_rand() % (f.len - 14);
+		} else {
+			int n = 1 + fz_rand() % 6;
+
+			for (int k = 0; k < n; k++)
+				f.b[14 + fz_rand() % (f.len - 14)] ^= (uint8_t)(1 + fz_rand() % 255);
+		}
+		seg_view(f.b, f.len, &in);
+		c2s = !memcmp(f.b + 6, cli_mac, 6);
+		fd = c2s ? c_fd : s_fd;
+		if (!c2s && b->b[14 + (b->b[12] == 0x86 ? 40 : 20) + 13] == (F_SYN | F_ACK))
+			fd = tc_fd;
+		if (run(fd, &f, &r)) {
+			/* test_run refuses frames too short for an skb (TC) */
+			if (errno != EINVAL)
+				break;
+			fail_msg[0] = 0;
+			refused++;
+			continue;
+		}
+		runs++;
+		made = r.delta[XDPSYN_CNT_GW_CONN_NEW] + r.delta[XDPSYN_CNT_GW_ADOPTED];
+		if (fd == tc_fd) {
+			if (r.verdict != TC_OK_ && r.verdict != -1 && r.verdict != 2)
+				bad_verdict++;
+			continue;
+		}
+		if (r.verdict < 1 || r.verdict > 4) {
+			bad_verdict++;
+			snprintf(why, sizeof(why), "frame %d: verdict %d", i, r.verdict);
+		}
+		if (r.verdict == XDP_TX_ &&
+		    !(c2s && to_server(&in) && (in.flags & (F_SYN | F_ACK | F_FIN | F_RST)) == F_SYN &&
+		      r.p.ok && r.p.tcp_csum_ok && r.p.flags & F_SYN && r.p.flags & F_ACK &&
+		      r.p.dport == in.sport && r.p.ack == in.seq + 1)) {
+			bad_tx++;
+			if (getenv("GW_FUZZ_DUMP")) {
+				for (size_t q = 0; q < f.len; q++)
+					fprintf(stderr, "%02x%s", f.b[q], q % 16 == 15 ? "\n" : " ");
+				fprintf(stderr, "\n");
+			}
+			snprintf(why, sizeof(why), "frame %d: XDP_TX of %s (reply %s)", i,
+				 in.ok ? "a segment that is not a SYN to a server" : "an unreadable frame",
+				 r.p.ok ? "readable" : r.p.why);
+		}
+		if (made && !(in.ok && to_server(&in) && issued_has(iss, niss, &in))) {
+			forged_state++;
+			snprintf(why, sizeof(why), "frame %d: state from a segment naming no issued cookie", i);
+		}
+		if (r.verdict == XDP_PASS_ && c2s && in.ok && !to_server(&in) &&
+		    (r.out_len != f.len || memcmp(r.out, f.b, f.len))) {
+			touched++;
+			snprintf(why, sizeof(why), "frame %d: passed changed, not to a protected server", i);
+		}
+		if ((r.delta[XDPSYN_CNT_GW_C2S] || r.delta[XDPSYN_CNT_GW_S2C]) &&
+		    in_csum_ok(&f) && !(r.p.ok && r.p.tcp_csum_ok)) {
+			bad_csum++;
+			snprintf(why, sizeof(why), "frame %d: translated with a broken checksum", i);
+		}
+		/* the state a good frame made is kept; keep the table small */
+		if (i % 512 == 511)
+			conns_clear();
+	}
+	check(runs + refused == FUZZ_FRAMES && refused < FUZZ_FRAMES / 20,
+	      "%d of %d frames run, %d refused by test_run", runs, FUZZ_FRAMES, refused);
+	check(!bad_verdict && !bad_tx && !forged_state && !touched && !bad_csum,
+	      "verdicts %d, XDP_TX %d, forged state %d, untouched %d, checksums %d: last %s",
+	      bad_verdict, bad_tx, forged_state, touched, bad_csum, why);
+	report("fuzz: 30000 mutated segments of a connection, v4 and v6, against the oracle");
+	conns_clear();
+}
+
 static const struct gw_case {
 	const char *name;
 	void (*run)(void);
@@ -847,6 +1075,7 @@ static const struct gw_case {
 	{ "partial_checksum", case_partial_checksum },
 	{ "adopt", case_adopt },
 	{ "table_full", case_table_full },
+	{ "fuzz", case_fuzz },
 };
 
 static void setup(void)

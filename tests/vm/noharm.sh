@@ -35,8 +35,6 @@
 #   (no TC ingress program there: the kernel takes the final ACK).
 
 P_ECHO=8080 P_HTTP=8081 P_MPTCP=8082 P_CLOSED=8083 P_CTR=80
-NS_CTR=xs-ctr-$LAB_ID
-CTR4=10.201.64.2 CTR6=fd00:201::64:2
 NH_PY="python3 -S"
 NH_PINS=/sys/fs/bpf/xs-noharm-vm
 NH_TMP=/tmp/xs-noharm
@@ -61,22 +59,10 @@ nh_bg() { # nh_bg NS cmd...: a lab process; NH_LAST its pid
 	NH_LAST=$!
 	LAB_PIDS+=($NH_LAST)
 }
-nh_wait_listen() { # NS PORT
-	local i
-	for i in $(seq 50); do
-		nh_in "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
+nh_wait_listen() { wait_listen "$@"; } # NS PORT (lib.sh)
 # "PassiveOpens RetransSegs SynRetrans Timeouts" of NS, from a process in it
 nh_nst() { tcp_counters "${NH_ANCHOR[$1]}"; }
-nh_delta() {
-	local a b i out=""
-	read -ra a <<<"$1"; read -ra b <<<"$2"
-	for i in 0 1 2 3; do out+="$((b[i] - a[i])) "; done
-	echo "${out% }"
-}
+nh_delta() { tcp_delta "$1" "$2"; }
 nh_hist() { outcome_hist; }
 NH_BOTH=$SRV4,$SRV6 # the helpers take both families in one start (0.5 s in TCG)
 nh_client() { # ADDR PORT client-args...: noharm_client.py in the client namespace
@@ -211,28 +197,12 @@ sc_container_work() {
 }
 sc_container_sane() { [[ $1 == "3x ok "*"; 3x ok "* ]]; }
 
-nh_container_up() {
-	ip netns add "$NS_CTR" || return 1
-	ip -n "$NS_CTR" link set lo up
-	in_ns "$NS_CTR" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-	ip -n "$NS_SRV" link add xc0 type veth peer name eth0 netns "$NS_CTR" || return 1
-	ip -n "$NS_SRV" addr add 10.201.64.1/24 dev xc0
-	ip -n "$NS_SRV" addr add fd00:201::64:1/112 dev xc0 nodad
-	ip -n "$NS_SRV" link set xc0 up
-	ip -n "$NS_CTR" addr add $CTR4/24 dev eth0
-	ip -n "$NS_CTR" addr add $CTR6/112 dev eth0 nodad
-	ip -n "$NS_CTR" link set eth0 up
-	ip -n "$NS_CTR" route add 10.201.0.0/24 via 10.201.64.1
-	ip -n "$NS_CTR" -6 route add fd00:201::/112 via fd00:201::64:1
-	ip -n "$NS_CLI" route add 10.201.64.0/24 via $SRV4
-	ip -n "$NS_CLI" -6 route add fd00:201::64:0/112 via $SRV6
-	srv sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+nh_container_up() { # the namespace and its links: lib.sh's container_up
+	container_up || return 1
 	nh_bg "$NS_CTR" $NH_PY tests/e2e/noharm_server.py $P_CTR --tag ctr
 	NH_ANCHOR[$NS_CTR]=$NH_LAST
 	nh_wait_listen "$NS_CTR" $P_CTR || return 1
-	cli ping -c1 -W1 -q $CTR4 >/dev/null 2>&1
-	cli ping -6 -c1 -W1 -q $CTR6 >/dev/null 2>&1
-	return 0
+	container_ping
 }
 
 # nh_setup: the servers (HTTP, MPTCP), anchors, the container (once)
