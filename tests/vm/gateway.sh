@@ -97,15 +97,10 @@ gwv_lab_up() {
 	GWV_PID[s]=${LAB_PIDS[-1]}
 	lab_bg "$GWV_NS_C" sleep 100000 # the client's counters: /proc/PID/net
 	GWV_PID[c]=${LAB_PIDS[-1]}
-	local i
-	for i in $(seq 50); do
-		gs ss -Hltn "sport = :$PORT" | grep -q . && break
-		sleep 0.1
-	done
 	# both ways through the gateway, and warm neighbour tables
 	gc ping -c1 -W2 -q $GWV_S4 >/dev/null 2>&1 || gc ping -c1 -W2 -q $GWV_S4 >/dev/null 2>&1 || return 1
 	gc ping -6 -c1 -W2 -q $GWV_S6 >/dev/null 2>&1 || gc ping -6 -c1 -W2 -q $GWV_S6 >/dev/null 2>&1 || return 1
-	gs ss -Hltn "sport = :$PORT" | grep -q .
+	wait_listen "$GWV_NS_S" $PORT
 }
 
 # gwv_snmp PID FIELD...: Tcp: fields of PID's namespace (/proc/PID/net/snmp)
@@ -169,7 +164,7 @@ gwv_echo() {
 # | v6 OUT | server sockets | PassiveOpens | synrtx" (what must be the
 # same direct and through), GWV_INFO the rest
 gwv_conns() {
-	local s0 c0 s1 c1 o4 o6 rc=0 t0 t1 a b
+	local s0 c0 s1 c1 o4 o6 rc=0 t0 t1 a
 	: >"$GWV_OPTLOG"
 	s0=$(tcp_counters "${GWV_PID[s]}"); c0=$(tcp_counters "${GWV_PID[c]}")
 	t0=$(cut -d' ' -f1 /proc/uptime)
@@ -178,10 +173,11 @@ gwv_conns() {
 	t1=$(cut -d' ' -f1 /proc/uptime)
 	sleep 0.2 # the last ACKs and the server's log lines
 	s1=$(tcp_counters "${GWV_PID[s]}"); c1=$(tcp_counters "${GWV_PID[c]}")
-	read -ra a <<<"$s0"; read -ra b <<<"$s1"
-	local srv="opens +$((b[0] - a[0])) synrtx +$((b[2] - a[2]))" srvd="rtx +$((b[1] - a[1])) rto +$((b[3] - a[3]))"
-	read -ra a <<<"$c0"; read -ra b <<<"$c1"
-	local cli="synrtx +$((b[2] - a[2]))" clid="rtx +$((b[1] - a[1])) rto +$((b[3] - a[3]))"
+	# "PassiveOpens RetransSegs SynRetrans Timeouts" deltas
+	read -ra a <<<"$(tcp_delta "$s0" "$s1" +)"
+	local srv="opens ${a[0]} synrtx ${a[2]}" srvd="rtx ${a[1]} rto ${a[3]}"
+	read -ra a <<<"$(tcp_delta "$c0" "$c1" +)"
+	local cli="synrtx ${a[2]}" clid="rtx ${a[1]} rto ${a[3]}"
 	GWV_R="v4 $o4 | v6 $o6 | server sockets: $(outcome_hist <"$GWV_OPTLOG") | srv $srv | cli $cli"
 	GWV_INFO="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }'); data: srv $srvd, cli $clid"
 	return $rc
