@@ -3,7 +3,7 @@
 # kernel file systems, loads the modules the tests need, runs the in-VM suite
 # between markers on the serial console, and powers off. Kernel command line
 # options read here and handed to tests/vm/suite.sh: xs.mode=, xs.kver=,
-# xs.attach=, xs.net=, xs.parts=.
+# xs.attach=, xs.net=, xs.parts=, xs.gwattach=.
 export PATH=/usr/bin HOME=/root TERM=dumb LANG=C LC_ALL=C
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -28,6 +28,7 @@ for a in $(cat /proc/cmdline); do
 	xs.kver=*) export XS_KVER=${a#xs.kver=} ;;
 	xs.attach=*) export XS_ATTACH=${a#xs.attach=} ;;
 	xs.parts=*) export XS_PARTS=${a#xs.parts=} ;;
+	xs.gwattach=*) export XS_GW_ATTACH=${a#xs.gwattach=} ;;
 	esac
 done
 

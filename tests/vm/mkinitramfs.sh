@@ -19,8 +19,9 @@ KVER=$(ls "$KDIR/lib/modules")
 
 # The modules the tests need: veth and bridge (the lab), sch_ingress and
 # cls_bpf (xdpsyn's clsact TC programs), virtio_net (the NIC test), 8021q and
-# bonding (VLAN and bond scenarios; this machine's kernel has neither).
-MODULES="veth bridge sch_ingress cls_bpf act_bpf virtio_pci virtio_net 8021q bonding dummy"
+# bonding (VLAN and bond scenarios; this machine's kernel has neither),
+# sch_netem (loss, delay and reordering in the gateway part; nor this one).
+MODULES="veth bridge sch_ingress cls_bpf act_bpf virtio_pci virtio_net 8021q bonding dummy sch_netem"
 
 # Real tools (busybox applets of the same name are replaced): lib.sh and the
 # suite use bash, iproute2's ip/tc/ss/nstat (XDP object loading, netns),
@@ -33,7 +34,7 @@ TOOLS="/usr/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/bin/ss /usr/bin/nstat
 BUILD=${XS_VM_BUILD:-build}
 PROJECT_BINS="xdpsyn tcpecho synflood tcxload"
 PROJECT_FILES="tests/e2e/lib.sh tests/vm/suite.sh tests/vm/nic.sh tests/vm/opts.sh
-	tests/vm/noharm.sh tests/vm/vlan.sh tests/vm/bond.sh
+	tests/vm/noharm.sh tests/vm/vlan.sh tests/vm/bond.sh tests/vm/gateway.sh
 	tests/e2e/noharm_server.py tests/e2e/noharm_client.py tests/e2e/noharm_probe.py"
 PROJECT_OBJS="xdp_pass.bpf.o noharm_tc.bpf.o"
 # python3 for the "do no harm" helpers (tests/e2e/noharm_*.py): the host's

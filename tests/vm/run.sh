@@ -16,8 +16,11 @@
 #   XS_VM_BUILD     the build directory whose xdpsyn, tcpecho, synflood and
 #                   xdp_pass.bpf.o go into the VMs (default build)
 #   XS_VM_PARTS     which parts of the suite run besides its core (default
-#                   all): opts noharm vlan bond nic (tests/vm/suite.sh); for
-#                   a quicker run while working on one of them
+#                   all): opts noharm vlan bond gateway nic
+#                   (tests/vm/suite.sh); for a quicker run while working on
+#                   one of them
+#   XS_VM_GW_ATTACH_OPTS  more options for the gateway part's attach
+#                   (tests/vm/gateway.sh; e.g. "--gw-adopt 0")
 #   XS_VM_NIC       1 (default): also attach on a virtio-net NIC, connected to
 #                   a tap in a network namespace this script makes; 0: no NIC
 #                   at all (no network device in the VM)
@@ -84,6 +87,7 @@ for k in "${KERNELS[@]}"; do
 	append="console=ttyS0 panic=-1 quiet tsc=reliable xs.mode=$MODE xs.kver=$kver"
 	[ -n "${XS_VM_ATTACH_OPTS:-}" ] && append="$append xs.attach=${XS_VM_ATTACH_OPTS// /,}"
 	[ -n "${XS_VM_PARTS:-}" ] && append="$append xs.parts=${XS_VM_PARTS// /,}"
+	[ -n "${XS_VM_GW_ATTACH_OPTS:-}" ] && append="$append xs.gwattach=${XS_VM_GW_ATTACH_OPTS// /,}"
 	netargs=(-nic none)
 	if [ "$NIC" = 1 ]; then
 		nic_host_up "$k" || { echo "[$k] FAIL the NIC test's namespace and tap"; TOTAL_FAIL=$((TOTAL_FAIL + 1)); continue; }

@@ -30,9 +30,11 @@ note() { echo "#    $*"; }
 # XS_PARTS (xs.parts=, commas): which parts run besides the core (the lab's
 # attach, connections, counters, forged ACKs, flood, detach); default all:
 # opts (tests/vm/opts.sh), noharm (tests/vm/noharm.sh), vlan
-# (tests/vm/vlan.sh), bond (tests/vm/bond.sh), nic (tests/vm/nic.sh, with
-# xs.net=)
-PARTS=" ${XS_PARTS:-opts noharm vlan bond nic} "; PARTS=${PARTS//,/ }
+# (tests/vm/vlan.sh), bond (tests/vm/bond.sh), gateway
+# (tests/vm/gateway.sh), nic (tests/vm/nic.sh, with xs.net=)
+# XS_GW_ATTACH (xs.gwattach=, commas for spaces): more options for the
+# gateway part's attach (tests/vm/gateway.sh)
+PARTS=" ${XS_PARTS:-opts noharm vlan bond gateway nic} "; PARTS=${PARTS//,/ }
 part() { [[ $PARTS == *" $1 "* ]]; }
 [ "${XS_PARTS:-}" ] && note "parts: $PARTS"
 
@@ -42,12 +44,14 @@ source tests/vm/opts.sh
 source tests/vm/noharm.sh
 source tests/vm/vlan.sh
 source tests/vm/bond.sh
+source tests/vm/gateway.sh
 PORT=8080
 OPTLOG=/tmp/xs-opts.log
 finish() {
 	declare -F noharm_down >/dev/null && noharm_down
 	declare -F vlan_down >/dev/null && vlan_down
 	declare -F bond_down >/dev/null && bond_down
+	declare -F gateway_down >/dev/null && gateway_down
 	lab_down
 	[ -n "${NIC_PID:-}" ] && kill $NIC_PID 2>/dev/null
 	note "suite: $SECONDS s"
@@ -84,11 +88,11 @@ fi
 [ -r /sys/kernel/btf/vmlinux ]
 check "BTF at /sys/kernel/btf/vmlinux" $? "missing: CO-RE programs cannot load"
 missing=$(cat /tmp/xs-modfail 2>/dev/null)
-for m in veth bridge sch_ingress cls_bpf 8021q bonding virtio_net; do
+for m in veth bridge sch_ingress cls_bpf 8021q bonding virtio_net sch_netem; do
 	[ -d /sys/module/$m ] || missing="$missing $m"
 done
 [ -z "$missing" ]
-check "modules loaded (veth, bridge, sch_ingress, cls_bpf, 8021q, bonding, virtio_net)" $? "missing:$missing"
+check "modules loaded (veth, bridge, sch_ingress, cls_bpf, 8021q, bonding, virtio_net, sch_netem)" $? "missing:$missing"
 
 if [ -z "${XS_NET:-}" ]; then
 	devs=$(ip -o link show | awk -F': ' '$2 != "lo" {print $2}')
@@ -148,6 +152,7 @@ full_checks() {
 	local out rc v
 	part opts && opts16_direct
 	part noharm && noharm_direct
+	part gateway && gateway_up && gateway_direct
 	srv sysctl -qw net.ipv4.tcp_ecn=1 # the server agrees to ECN when asked
 
 	local t0=$SECONDS
@@ -174,6 +179,7 @@ full_checks() {
 	part bond && bond_up
 	part vlan && vlan_attach_start
 	part bond && bond_attach_start
+	part gateway && gateway_attach_start
 	extra_attach_run
 
 	local inv0
@@ -246,7 +252,8 @@ full_checks() {
 case $MODE in
 full) full_checks
       part vlan && vlan_checks
-      part bond && bond_checks ;;
+      part bond && bond_checks
+      part gateway && gateway_checks ;;
 refuse) refuse_checks ;;
 *) bad "mode" "unknown xs.mode=$MODE" ;;
 esac

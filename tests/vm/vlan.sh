@@ -107,17 +107,23 @@ vlan_up() {
 # background job: attach holds a lock on the shared /sys/fs/bpf/xdpsyn for
 # its whole run (~10 s on 6.12 in TCG) and another waits at most 10 s, so
 # two at once fail with exit 3 ("locked by another xdpsyn command").
-# extra_attach NAME NS IFACE: queued; extra_attach_run starts the job.
+# extra_attach NAME NS IFACE [ARG...]: queued; extra_attach_run starts the
+# job. The ARGs (no spaces inside one) replace the suite's attach options
+# ("--ports $PORT --set-sysctl $ATTACH_OPTS"); /tmp/xs-NAME.{attach,rc,secs}:
+# its output, exit status and seconds.
 EXTRA_ATTACH=()
-extra_attach() { EXTRA_ATTACH+=("$1 $2 $3"); }
+extra_attach() { local e="$1 $2 $3"; shift 3; EXTRA_ATTACH+=("$e${*:+ $*}"); }
 extra_attach_run() {
 	[ ${#EXTRA_ATTACH[@]} -gt 0 ] || return 0
 	(
 		for e in "${EXTRA_ATTACH[@]}"; do
-			read -r name ns ifn <<<"$e"
-			nsenter --net=/var/run/netns/"$ns" "$XDPSYN" attach "$ifn" --ports $PORT --set-sysctl \
-				$ATTACH_OPTS >/tmp/xs-$name.attach 2>&1
+			read -r name ns ifn args <<<"$e"
+			[ -n "$args" ] || args="--ports $PORT --set-sysctl $ATTACH_OPTS"
+			t0=$SECONDS
+			# shellcheck disable=SC2086
+			nsenter --net=/var/run/netns/"$ns" "$XDPSYN" attach "$ifn" $args >/tmp/xs-$name.attach 2>&1
 			echo $? >/tmp/xs-$name.rc
+			echo $((SECONDS - t0)) >/tmp/xs-$name.secs
 		done
 	) &
 	EXTRA_APID=$!
