@@ -952,6 +952,11 @@ again:
 		       "slot of libxdp's dispatcher (its slots do not change packet "
 		       "data; xdpsyn's SYN-ACKs do; -v shows the verifier's "
 		       "words): it can run only alone here");
+	else if (err == -EACCES)
+		errmsg(ifname, "attaching XDP (libxdp): the kernel's verifier "
+		       "refused the program (-v prints its log; this kernel's "
+		       "verifier is not one xdpsyn was checked on: please report "
+		       "it with `uname -r`)");
 	else if (mode == XDP_MODE_NATIVE)
 		errmsg(ifname, "attaching XDP in native mode (libxdp): %s: the "
 		       "driver may not support native XDP (or this MTU): try "
